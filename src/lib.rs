@@ -1,0 +1,91 @@
+//! Gatehouse: the identity hub of a B2B product suite.
+//!
+//! ```text
+//! http (axum routers)  ->  services (rules, the only writers)  ->  store (sqlx, the only SQL)
+//! ```
+//! The library exposes [`connect`] and [`serve`] so tests run the real server on
+//! `127.0.0.1:0` with a database of their own.
+
+pub mod clock;
+pub mod config;
+pub mod email;
+pub mod http;
+pub mod password;
+pub mod secret;
+pub mod services;
+pub mod store;
+pub mod telemetry;
+pub mod token;
+
+use clock::SharedClock;
+use config::Config;
+use services::Ctx;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, store::StoreError> {
+    let store = store::Store::connect(&config.database).await?;
+    store.migrate().await?;
+    Ok(Ctx {
+        store,
+        clock,
+        config: Arc::new(config),
+    })
+}
+
+/// Serves HTTP on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish for up to `server.shutdown_grace_secs`.
+pub async fn serve(
+    ctx: Ctx,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(ctx.config.server.shutdown_grace_secs);
+    let app = http::router(ctx).into_make_service_with_connect_info::<SocketAddr>();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stopping_tx.send(());
+    });
+    let deadline = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

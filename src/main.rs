@@ -1,0 +1,285 @@
+//! The `gatehouse` command line.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use gatehouse::clock::{SharedClock, SystemClock};
+use gatehouse::config::Config;
+use gatehouse::services::audit::Actor;
+use gatehouse::services::{Ctx, orgs, scim_tokens};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Identity hub: sign-in, organizations, invitations and SCIM 2.0 provisioning",
+    long_about = "Identity hub: sign-in, organizations, invitations and SCIM 2.0 provisioning.\n\n\
+        Configuration comes from config/default.toml (built in), then the file given with \
+        --config, then GATEHOUSE_* environment variables (`__` between levels, e.g. \
+        GATEHOUSE_SERVER__BIND=127.0.0.1:9000)."
+)]
+struct Cli {
+    /// A TOML file overriding the built-in defaults.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "GATEHOUSE_CONFIG_FILE"
+    )]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage the bearer tokens a directory (Entra ID, Okta, ...) uses for SCIM.
+    #[command(subcommand, name = "scim-token")]
+    ScimToken(ScimTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective values, secrets redacted.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an organization and its first admin.
+    ///
+    /// Prints a one-time link (valid 24 hours) where the admin sets a password, or with
+    /// --password-stdin sets the password read from standard input.
+    Bootstrap {
+        /// Name of the new organization.
+        #[arg(long, value_name = "NAME")]
+        org: String,
+        /// Email address of its first admin.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Read the admin's password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Args)]
+struct OrgArg {
+    /// The organization, by name.
+    #[arg(long, value_name = "NAME")]
+    org: String,
+}
+
+#[derive(Subcommand)]
+enum ScimTokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        #[command(flatten)]
+        org: OrgArg,
+        /// A label telling where the token is used, e.g. "Entra ID".
+        #[arg(long, value_name = "LABEL", default_value = "SCIM")]
+        name: String,
+    },
+    /// List the organization's tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        org: OrgArg,
+    },
+    /// Revoke a token by its label or id; it stops working at once.
+    Revoke {
+        #[command(flatten)]
+        org: OrgArg,
+        /// The token's label.
+        #[arg(long, value_name = "LABEL", required_unless_present = "id")]
+        name: Option<String>,
+        /// The token's id (from `list`).
+        #[arg(long, value_name = "ID", conflicts_with = "name")]
+        id: Option<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    gatehouse::telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gatehouse: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<()> {
+    match command {
+        Command::Config(ConfigCommand::Check) => {
+            println!("# configuration is valid; effective values (secrets redacted):");
+            print!("{}", toml::to_string(&config)?);
+            Ok(())
+        }
+        Command::Migrate => {
+            connect(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+        Command::Admin(AdminCommand::Bootstrap {
+            org,
+            email,
+            password_stdin,
+        }) => {
+            let ctx = connect(config).await?;
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let done = orgs::bootstrap(
+                &ctx,
+                &Actor::cli(),
+                orgs::BootstrapRequest {
+                    org_name: org,
+                    email: email.clone(),
+                    password,
+                },
+            )
+            .await?;
+            println!(
+                "created organization \"{}\" ({})",
+                done.org.name, done.org.id
+            );
+            match done.setup_link {
+                Some(link) => println!(
+                    "{email} is its admin. Send them this one-time link to set a password (valid 24 hours):\n{link}"
+                ),
+                None => println!("{email} is its admin and can sign in with the password given."),
+            }
+            Ok(())
+        }
+        Command::ScimToken(cmd) => scim_token(connect(config).await?, cmd).await,
+    }
+}
+
+async fn connect(config: Config) -> Result<Ctx> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let backend = gatehouse::store::Backend::from_url(config.database.url.expose())
+        .map_err(anyhow::Error::msg)?;
+    gatehouse::connect(config, clock)
+        .await
+        .with_context(|| format!("cannot open the {backend} database (database.url)"))
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let bind = config.server.bind;
+    let ctx = connect(config).await?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind} (server.bind)"))?;
+    let public_url = ctx.config.server.public_url();
+    tracing::info!(
+        address = %listener.local_addr()?,
+        %public_url,
+        database = %ctx.store.backend(),
+        "gatehouse listening"
+    );
+    if !orgs::any_exist(&ctx).await? {
+        tracing::info!(
+            "no organization yet: create the first with `gatehouse admin bootstrap --org NAME --email EMAIL`"
+        );
+    }
+    gatehouse::serve(ctx.clone(), listener, gatehouse::shutdown_signal()).await?;
+    ctx.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn read_password() -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("password: ");
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut input)
+        .context("cannot read the password from standard input")?;
+    let password = input.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+async fn scim_token(ctx: Ctx, cmd: ScimTokenCommand) -> Result<()> {
+    let actor = Actor::cli();
+    match cmd {
+        ScimTokenCommand::Create { org, name } => {
+            let org = orgs::find_by_name(&ctx, &org.org).await?;
+            let created = scim_tokens::create(&ctx, &actor, org.id, &name).await?;
+            println!(
+                "SCIM token \"{}\" for \"{}\" (id {}). It is shown only this once:",
+                created.token.name, org.name, created.token.id
+            );
+            println!("{}", created.plaintext);
+            println!("SCIM base URL: {}/scim/v2", ctx.config.server.public_url());
+        }
+        ScimTokenCommand::List { org } => {
+            let org = orgs::find_by_name(&ctx, &org.org).await?;
+            let tokens = scim_tokens::list(&ctx, org.id).await?;
+            if tokens.is_empty() {
+                println!("no SCIM tokens for \"{}\"", org.name);
+            }
+            for t in tokens {
+                let state = match (&t.revoked_at, &t.last_used_at) {
+                    (Some(r), _) => format!("revoked {}", r.rfc3339()),
+                    (None, Some(u)) => format!("active, last used {}", u.rfc3339()),
+                    (None, None) => "active, never used".to_string(),
+                };
+                println!(
+                    "{}  {:<24}  created {}  {}",
+                    t.id,
+                    t.name,
+                    t.created_at.rfc3339(),
+                    state
+                );
+            }
+        }
+        ScimTokenCommand::Revoke { org, name, id } => {
+            let org = orgs::find_by_name(&ctx, &org.org).await?;
+            let key = name.or(id).unwrap_or_default();
+            let revoked = scim_tokens::revoke(&ctx, &actor, org.id, &key).await?;
+            for t in revoked {
+                println!("revoked SCIM token \"{}\" ({})", t.name, t.id);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Who did what: every admin, SCIM and security event becomes an audit row.
+
+use super::Ctx;
+use crate::store::audit::AuditEvent;
+use crate::store::{Db, Result, audit};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// The one who acts, as the audit log names them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<String>,
+    pub name: String,
+    pub client_addr: Option<String>,
+}
+
+impl Actor {
+    /// An operator at the command line.
+    pub fn cli() -> Actor {
+        let who = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+        Actor {
+            kind: "cli",
+            id: None,
+            name: format!("cli:{who}"),
+            client_addr: None,
+        }
+    }
+
+    /// A scheduled job or the service itself.
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            kind: "system",
+            id: None,
+            name: name.to_string(),
+            client_addr: None,
+        }
+    }
+}
+
+/// What happened to what, for [`record`].
+pub struct Change<'a> {
+    pub org_id: Option<Uuid>,
+    pub action: &'a str,
+    pub target_kind: &'a str,
+    pub target_id: String,
+    pub details: Value,
+}
+
+/// Writes one audit row inside the caller's transaction, so the event exists exactly
+/// when the change does.
+pub async fn record(ctx: &Ctx, db: &mut dyn Db, actor: &Actor, change: Change<'_>) -> Result<()> {
+    let event = AuditEvent {
+        id: Uuid::now_v7(),
+        org_id: change.org_id,
+        actor_kind: actor.kind.to_string(),
+        actor_id: actor.id.clone(),
+        actor_name: actor.name.clone(),
+        action: change.action.to_string(),
+        target_kind: Some(change.target_kind.to_string()),
+        target_id: Some(change.target_id),
+        details: Json(change.details),
+        client_addr: actor.client_addr.clone(),
+        created_at: ctx.now(),
+    };
+    audit::insert(db, &event).await
+}

@@ -1,0 +1,62 @@
+//! Services hold the rules and are the only writers. Each takes a [`Ctx`]
+//! (store, clock, config); every write that belongs together is one transaction.
+
+pub mod audit;
+pub mod orgs;
+pub mod scim_tokens;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::store::{Store, StoreError, Timestamp};
+use std::sync::Arc;
+
+/// What every service needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+}
+
+impl Ctx {
+    pub fn now(&self) -> Timestamp {
+        Timestamp(self.clock.now())
+    }
+}
+
+/// The service layer's error: what went wrong in the caller's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Error::NotFound("record"),
+            StoreError::Conflict(what) => Error::Conflict(format!("already exists ({what})")),
+            other => Error::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Maps a store `NotFound` to a not-found error naming `what`.
+pub(crate) fn not_found(what: &'static str) -> impl FnOnce(StoreError) -> Error {
+    move |e| match e {
+        StoreError::NotFound => Error::NotFound(what),
+        other => Error::from(other),
+    }
+}

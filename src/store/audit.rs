@@ -1,0 +1,59 @@
+//! Audit events. Append-only: there is no update or delete here, by design.
+
+use super::{Db, Result, Timestamp};
+use crate::on_conn;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub org_id: Option<Uuid>,
+    /// `user`, `scim_token`, `api_key`, `cli`, `system`.
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    /// Dotted verb, e.g. `scim_token.created`, `member.role_changed`.
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub details: Json<serde_json::Value>,
+    pub client_addr: Option<String>,
+    pub created_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, org_id, actor_kind, actor_id, actor_name, action, target_kind, target_id, details, client_addr, created_at";
+
+pub async fn insert(db: &mut dyn Db, e: &AuditEvent) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    );
+    crate::execute!(
+        db,
+        sqlx::query(&sql)
+            .bind(e.id)
+            .bind(e.org_id)
+            .bind(&e.actor_kind)
+            .bind(&e.actor_id)
+            .bind(&e.actor_name)
+            .bind(&e.action)
+            .bind(&e.target_kind)
+            .bind(&e.target_id)
+            .bind(&e.details)
+            .bind(&e.client_addr)
+            .bind(e.created_at)
+    )?;
+    Ok(())
+}
+
+/// The organization's events, newest first.
+pub async fn list(db: &mut dyn Db, org_id: Uuid, limit: i64) -> Result<Vec<AuditEvent>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+}

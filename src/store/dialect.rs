@@ -1,0 +1,202 @@
+//! Everything that differs between SQLite and PostgreSQL, in one place:
+//! connection set-up and how a point in time is stored.
+
+use super::{Result, Store};
+use crate::config::DatabaseConfig;
+use serde::{Deserialize, Serialize};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
+use std::str::FromStr;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme; the error says what is accepted.
+    pub fn from_url(url: &str) -> std::result::Result<Backend, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err("must start with sqlite: or postgres://".into())
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
+    let url = config.url.expose();
+    let acquire_timeout = Duration::from_secs(config.connect_timeout_secs.max(1));
+    match Backend::from_url(url) {
+        Ok(Backend::Sqlite) => {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| super::StoreError::Database(sqlx::Error::Io(e)))?;
+                }
+            }
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Sqlite { read, write })
+        }
+        Ok(Backend::Postgres) => {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Postgres(pool))
+        }
+        Err(message) => Err(super::StoreError::Database(sqlx::Error::Configuration(
+            message.into(),
+        ))),
+    }
+}
+
+/// A point in time as both databases keep it: `TIMESTAMPTZ` on PostgreSQL,
+/// integer microseconds since the epoch on SQLite (so comparisons and indexes
+/// order correctly, which text timestamps of varying precision would not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
+
+impl Timestamp {
+    pub fn micros(&self) -> i64 {
+        i64::try_from(self.0.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+    }
+
+    pub fn from_micros(micros: i64) -> std::result::Result<Self, time::error::ComponentRange> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).map(Timestamp)
+    }
+
+    /// RFC 3339, as SCIM and the JSON API show times.
+    pub fn rfc3339(&self) -> String {
+        self.0
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+}
+
+impl From<OffsetDateTime> for Timestamp {
+    fn from(t: OffsetDateTime) -> Self {
+        Timestamp(t)
+    }
+}
+
+impl std::ops::Deref for Timestamp {
+    type Target = OffsetDateTime;
+    fn deref(&self) -> &OffsetDateTime {
+        &self.0
+    }
+}
+
+impl Type<Sqlite> for Timestamp {
+    fn type_info() -> <Sqlite as Database>::TypeInfo {
+        <i64 as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &<Sqlite as Database>::TypeInfo) -> bool {
+        <i64 as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for Timestamp {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>,
+    ) -> std::result::Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, Sqlite>>::encode(self.micros(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Timestamp {
+    fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> std::result::Result<Self, BoxDynError> {
+        let micros = <i64 as Decode<'r, Sqlite>>::decode(value)?;
+        Ok(Timestamp::from_micros(micros)?)
+    }
+}
+
+impl Type<Postgres> for Timestamp {
+    fn type_info() -> <Postgres as Database>::TypeInfo {
+        <OffsetDateTime as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &<Postgres as Database>::TypeInfo) -> bool {
+        <OffsetDateTime as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'q> Encode<'q, Postgres> for Timestamp {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
+    ) -> std::result::Result<IsNull, BoxDynError> {
+        <OffsetDateTime as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Timestamp {
+    fn decode(
+        value: <Postgres as Database>::ValueRef<'r>,
+    ) -> std::result::Result<Self, BoxDynError> {
+        Ok(Timestamp(<OffsetDateTime as Decode<'r, Postgres>>::decode(
+            value,
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::from_url("sqlite://data/x.db"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::from_url("sqlite::memory:"), Ok(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db"),
+            Ok(Backend::Postgres)
+        );
+        assert!(Backend::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn timestamp_micros_round_trip() {
+        let t = Timestamp(time::macros::datetime!(2026-11-23 05:28:39.123456 UTC));
+        assert_eq!(Timestamp::from_micros(t.micros()).unwrap(), t);
+        assert_eq!(t.rfc3339(), "2026-11-23T05:28:39.123456Z");
+    }
+}

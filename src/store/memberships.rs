@@ -1,0 +1,73 @@
+//! Memberships: a person in an organization, with role, status and source.
+
+use super::{Db, Result, Timestamp};
+use crate::on_conn;
+use uuid::Uuid;
+
+crate::text_enum!(
+    /// Organization role.
+    pub enum Role { Member => "member", Admin => "admin" }
+);
+
+crate::text_enum!(
+    /// `disconnected` keeps the records (for reports) but frees the seat and ends access.
+    pub enum Status { Active => "active", Pending => "pending", Disconnected => "disconnected" }
+);
+
+crate::text_enum!(
+    /// Who created the membership: an invitation/admin, or the directory over SCIM.
+    pub enum Source { Manual => "manual", Scim => "scim" }
+);
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Membership {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub status: Status,
+    pub source: Source,
+    pub disconnected_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const COLUMNS: &str =
+    "id, org_id, user_id, role, status, source, disconnected_at, created_at, updated_at";
+
+pub async fn insert(db: &mut dyn Db, m: &Membership) -> Result<()> {
+    let sql = "INSERT INTO memberships (id, org_id, user_id, role, status, source, disconnected_at, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(m.id)
+            .bind(m.org_id)
+            .bind(m.user_id)
+            .bind(m.role)
+            .bind(m.status)
+            .bind(m.source)
+            .bind(m.disconnected_at)
+            .bind(m.created_at)
+            .bind(m.updated_at)
+    )?;
+    Ok(())
+}
+
+pub async fn find(db: &mut dyn Db, org_id: Uuid, user_id: Uuid) -> Result<Membership> {
+    let sql = format!("SELECT {COLUMNS} FROM memberships WHERE org_id = $1 AND user_id = $2");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// Active members of the organization: the seats in use.
+pub async fn count_active(db: &mut dyn Db, org_id: Uuid) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND status = 'active'";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .fetch_one(c)
+        .await)?)
+}

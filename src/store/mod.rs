@@ -1,0 +1,217 @@
+//! Storage: the only place with SQL.
+//!
+//! One code path for SQLite and PostgreSQL: each query's SQL is written once (both
+//! accept `$1` placeholders, `RETURNING` and `ON CONFLICT`) and [`on_conn!`] compiles it
+//! for each backend. What truly differs between the two lives in [`dialect`].
+//! Store functions take `&mut dyn Db`, so the same function runs on a pooled
+//! connection ([`Store::read`]) or inside a transaction ([`Store::begin`]).
+
+pub mod audit;
+pub mod dialect;
+pub mod links;
+pub mod memberships;
+pub mod orgs;
+pub mod scim_tokens;
+pub mod text_enum;
+pub mod users;
+
+pub use dialect::{Backend, Timestamp};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+/// Runs `$body` with `$c` bound to the backend connection of `$db` (a `&mut dyn Db`).
+/// The body is written once and type-checked for each backend.
+#[macro_export]
+macro_rules! on_conn {
+    ($db:expr, |$c:ident| $body:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::store::Db as _;
+        match $db.conn() {
+            $crate::store::Conn::Sqlite($c) => $body,
+            $crate::store::Conn::Postgres($c) => $body,
+        }
+    }};
+}
+
+/// Executes a statement built by `$query` on `$db`, returning the rows affected.
+#[macro_export]
+macro_rules! execute {
+    ($db:expr, $query:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::store::Db as _;
+        match $db.conn() {
+            $crate::store::Conn::Sqlite(c) => $query.execute(c).await.map(|r| r.rows_affected()),
+            $crate::store::Conn::Postgres(c) => $query.execute(c).await.map(|r| r.rows_affected()),
+        }
+    }};
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; the text names the constraint or columns.
+    #[error("already exists ({0})")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether this is a unique violation involving `column` (works on both backends:
+    /// PostgreSQL names the constraint, SQLite lists the columns).
+    pub fn is_conflict_on(&self, column: &str) -> bool {
+        matches!(self, StoreError::Conflict(what) if what.contains(column))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(
+                db.constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| db.message().to_string()),
+            ),
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A borrowed connection of either backend.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Something queries can run on: a pooled connection or a transaction.
+pub trait Db: Send {
+    fn conn(&mut self) -> Conn<'_>;
+}
+
+/// A connection from the pool, outside any transaction (reads).
+pub enum Handle {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Db for Handle {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Handle::Sqlite(c) => Conn::Sqlite(c),
+            Handle::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// A transaction; dropped without `commit` it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db for Tx {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The database. Cheap to clone.
+///
+/// SQLite gets two pools over one file: many readers (WAL lets them run beside a
+/// writer) and a single writer connection, so in-process writers queue in the pool
+/// instead of failing with "database is locked".
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    pub async fn connect(config: &crate::config::DatabaseConfig) -> Result<Store> {
+        dialect::connect(config).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite { .. } => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock,
+    /// so replicas starting together apply each migration once.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
+            Store::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A pooled connection for reads.
+    pub async fn read(&self) -> Result<Handle> {
+        Ok(match self {
+            Store::Sqlite { read, .. } => Handle::Sqlite(read.acquire().await?),
+            Store::Postgres(pool) => Handle::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Round trip to the database, for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        let mut db = self.read().await?;
+        crate::execute!(db, sqlx::query("SELECT 1"))?;
+        Ok(())
+    }
+
+    /// Connections in use and idle, for metrics and diagnostics.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match self {
+            Store::Sqlite { read, write } => (
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+            ),
+            Store::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+}

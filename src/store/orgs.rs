@@ -1,0 +1,61 @@
+//! Organizations.
+
+use super::{Db, Result, Timestamp};
+use crate::on_conn;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Org {
+    pub id: Uuid,
+    pub name: String,
+    pub seat_limit: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, name, seat_limit, created_at, updated_at";
+
+/// The key organizations are looked up by name with (case-insensitive).
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub async fn insert(db: &mut dyn Db, org: &Org) -> Result<()> {
+    let sql = "INSERT INTO organizations (id, name, name_key, seat_limit, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
+    crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(org.id)
+            .bind(&org.name)
+            .bind(name_key(&org.name))
+            .bind(org.seat_limit)
+            .bind(org.created_at)
+            .bind(org.updated_at)
+    )?;
+    Ok(())
+}
+
+pub async fn get(db: &mut dyn Db, id: Uuid) -> Result<Org> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
+pub async fn find_by_name(db: &mut dyn Db, name: &str) -> Result<Org> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE name_key = $1");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(name_key(name))
+        .fetch_one(c)
+        .await)?)
+}
+
+pub async fn count(db: &mut dyn Db) -> Result<i64> {
+    Ok(on_conn!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM organizations"
+    )
+    .fetch_one(c)
+    .await)?)
+}

@@ -1,0 +1,6 @@
+//! The one integration-test binary (one link step instead of one per file).
+
+mod cli;
+mod foundation;
+mod harness;
+mod store_contract;

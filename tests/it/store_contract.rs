@@ -1,0 +1,132 @@
+//! The storage mechanism, proven on both backends before anything builds on it.
+
+use crate::backend_tests;
+use crate::harness::{TestApp, fresh_database, test_config};
+use gatehouse::store::memberships::{self, Role, Status};
+use gatehouse::store::orgs::{self, Org};
+use gatehouse::store::{Backend, Store, StoreError, Timestamp};
+use time::macros::datetime;
+use uuid::Uuid;
+
+backend_tests!(
+    timestamps_keep_microseconds_and_order,
+    unique_violation_is_a_conflict_not_found_is_not_found,
+    dropped_transaction_rolls_back,
+    text_enums_round_trip,
+    migrations_are_idempotent
+);
+
+fn org(name: &str, at: Timestamp) -> Org {
+    Org {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        seat_limit: Some(5),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn timestamps_keep_microseconds_and_order(app: TestApp) {
+    let whole = Timestamp(datetime!(2026-03-01 12:00:00 UTC));
+    let fraction = Timestamp(datetime!(2026-03-01 12:00:00.000001 UTC));
+    let earlier = Timestamp(datetime!(2026-03-01 11:59:59.999999 UTC));
+    let mut tx = app.ctx.store.begin().await.unwrap();
+    for (name, at) in [
+        ("T-fraction", fraction),
+        ("T-whole", whole),
+        ("T-earlier", earlier),
+    ] {
+        orgs::insert(&mut tx, &org(name, at)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut db = app.ctx.store.read().await.unwrap();
+    let got = orgs::find_by_name(&mut db, "t-fraction").await.unwrap();
+    assert_eq!(got.created_at, fraction);
+    assert_eq!(got.seat_limit, Some(5));
+    let ordered: Vec<String> = gatehouse::on_conn!(db, |c| sqlx::query_scalar(
+        "SELECT name FROM organizations WHERE name LIKE 'T-%' ORDER BY created_at"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap();
+    assert_eq!(ordered, ["T-earlier", "T-whole", "T-fraction"]);
+    let after: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM organizations WHERE name LIKE 'T-%' AND created_at > $1"
+    )
+    .bind(whole)
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(after, 1);
+}
+
+async fn unique_violation_is_a_conflict_not_found_is_not_found(app: TestApp) {
+    let now = app.ctx.now();
+    let mut tx = app.ctx.store.begin().await.unwrap();
+    let err = orgs::insert(&mut tx, &org("ACME", now)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict_on("name_key"), "{err:?}");
+    drop(tx);
+    let mut db = app.ctx.store.read().await.unwrap();
+    let err = orgs::get(&mut db, Uuid::now_v7()).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+async fn dropped_transaction_rolls_back(app: TestApp) {
+    let now = app.ctx.now();
+    {
+        let mut tx = app.ctx.store.begin().await.unwrap();
+        orgs::insert(&mut tx, &org("Ghost", now)).await.unwrap();
+        // dropped without commit
+    }
+    let mut db = app.ctx.store.read().await.unwrap();
+    assert!(matches!(
+        orgs::find_by_name(&mut db, "Ghost").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn text_enums_round_trip(app: TestApp) {
+    let mut db = app.ctx.store.read().await.unwrap();
+    let m = memberships::find(&mut db, app.org_id, app.admin_id)
+        .await
+        .unwrap();
+    assert_eq!(m.role, Role::Admin);
+    assert_eq!(m.status, Status::Active);
+    assert_eq!(
+        memberships::count_active(&mut db, app.org_id)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn migrations_are_idempotent(app: TestApp) {
+    app.ctx.store.migrate().await.unwrap();
+    app.ctx.store.migrate().await.unwrap();
+}
+
+/// Replicas starting together on one PostgreSQL: migrations run under a lock, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_migrations_on_postgres_are_safe() {
+    let (url, _dir) = fresh_database(Backend::Postgres).await;
+    let config = test_config(&url);
+    let (a, b, c) = tokio::join!(
+        Store::connect(&config.database),
+        Store::connect(&config.database),
+        Store::connect(&config.database)
+    );
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    let (ra, rb, rc) = tokio::join!(a.migrate(), b.migrate(), c.migrate());
+    ra.unwrap();
+    rb.unwrap();
+    rc.unwrap();
+    let mut db = a.read().await.unwrap();
+    let applied: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM _sqlx_migrations"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert!(applied >= 1);
+}
