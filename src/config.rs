@@ -21,6 +21,15 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub log: LogConfig,
+    pub scim: ScimConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScimConfig {
+    pub max_results: u32,
+    pub max_bulk_operations: u32,
+    pub max_bulk_payload_bytes: usize,
+    pub admin_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,6 +143,15 @@ impl Config {
             return Err(invalid(
                 "server.max_body_bytes",
                 "must be at least 1024".into(),
+            ));
+        }
+        if self.scim.max_results == 0 {
+            return Err(invalid("scim.max_results", "must be at least 1".into()));
+        }
+        if self.scim.max_bulk_operations == 0 {
+            return Err(invalid(
+                "scim.max_bulk_operations",
+                "must be at least 1".into(),
             ));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)

@@ -11,6 +11,7 @@ pub mod config;
 pub mod email;
 pub mod http;
 pub mod password;
+pub mod scim;
 pub mod secret;
 pub mod services;
 pub mod store;

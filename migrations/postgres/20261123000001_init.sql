@@ -19,8 +19,8 @@ CREATE TABLE billing_contacts (
 
 CREATE TABLE users (
     id            UUID PRIMARY KEY,
-    email         TEXT NOT NULL,
-    email_key     TEXT NOT NULL UNIQUE,         -- lower-cased email
+    email         TEXT NOT NULL DEFAULT '',
+    email_key     TEXT UNIQUE,                  -- lower-cased email; NULL when the person has none we can use
     display_name  TEXT NOT NULL DEFAULT '',
     password_hash TEXT,                         -- NULL: signs in through an identity provider only
     avatar_path   TEXT,
@@ -56,6 +56,7 @@ CREATE TABLE memberships (
     external_id     TEXT,
     scim_attributes JSONB,                        -- JSON of the SCIM resource's other attributes
     version         BIGINT NOT NULL DEFAULT 1,
+    scim_deleted_at TIMESTAMPTZ,                        -- DELETEd by the directory: hidden from SCIM, records kept
     created_at      TIMESTAMPTZ NOT NULL,            -- "user since"
     updated_at      TIMESTAMPTZ NOT NULL,
     UNIQUE (org_id, user_id)
@@ -64,6 +65,20 @@ CREATE UNIQUE INDEX memberships_org_user_name_key ON memberships (org_id, user_n
 CREATE INDEX memberships_org_external_id ON memberships (org_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX memberships_org_status ON memberships (org_id, status);
 CREATE INDEX memberships_user ON memberships (user_id);
+
+-- The emails of SCIM users, for indexed `emails.value` filters (Entra matches on them).
+CREATE TABLE scim_emails (
+    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    org_id        UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    value         TEXT NOT NULL,
+    value_key     TEXT NOT NULL,                 -- case-folded value
+    type          TEXT,
+    is_primary    BOOLEAN NOT NULL DEFAULT FALSE,
+    display       TEXT,
+    PRIMARY KEY (membership_id, position)
+);
+CREATE INDEX scim_emails_org_value ON scim_emails (org_id, value_key);
 
 CREATE TABLE workspaces (
     id          UUID PRIMARY KEY,

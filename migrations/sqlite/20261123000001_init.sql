@@ -20,8 +20,8 @@ CREATE TABLE billing_contacts (
 
 CREATE TABLE users (
     id            BLOB PRIMARY KEY NOT NULL,
-    email         TEXT NOT NULL,
-    email_key     TEXT NOT NULL UNIQUE,         -- lower-cased email
+    email         TEXT NOT NULL DEFAULT '',
+    email_key     TEXT UNIQUE,                  -- lower-cased email; NULL when the person has none we can use
     display_name  TEXT NOT NULL DEFAULT '',
     password_hash TEXT,                         -- NULL: signs in through an identity provider only
     avatar_path   TEXT,
@@ -57,6 +57,7 @@ CREATE TABLE memberships (
     external_id     TEXT,
     scim_attributes TEXT,                        -- JSON of the SCIM resource's other attributes
     version         INTEGER NOT NULL DEFAULT 1,
+    scim_deleted_at INTEGER,                        -- DELETEd by the directory: hidden from SCIM, records kept
     created_at      INTEGER NOT NULL,            -- "user since"
     updated_at      INTEGER NOT NULL,
     UNIQUE (org_id, user_id)
@@ -65,6 +66,20 @@ CREATE UNIQUE INDEX memberships_org_user_name_key ON memberships (org_id, user_n
 CREATE INDEX memberships_org_external_id ON memberships (org_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX memberships_org_status ON memberships (org_id, status);
 CREATE INDEX memberships_user ON memberships (user_id);
+
+-- The emails of SCIM users, for indexed `emails.value` filters (Entra matches on them).
+CREATE TABLE scim_emails (
+    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    org_id        BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    value         TEXT NOT NULL,
+    value_key     TEXT NOT NULL,                 -- case-folded value
+    type          TEXT,
+    is_primary    INTEGER NOT NULL DEFAULT 0,
+    display       TEXT,
+    PRIMARY KEY (membership_id, position)
+);
+CREATE INDEX scim_emails_org_value ON scim_emails (org_id, value_key);
 
 CREATE TABLE workspaces (
     id          BLOB PRIMARY KEY NOT NULL,

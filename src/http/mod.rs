@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod health;
+pub mod scim;
 
 use crate::services::Ctx;
 use axum::Router;
@@ -10,7 +11,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -25,9 +25,11 @@ pub fn router(ctx: Ctx) -> Router {
     let server = &ctx.config.server;
     let timeout = Duration::from_secs(server.request_timeout_secs.max(1));
     let max_body = server.max_body_bytes;
+    let scim_max_body = ctx.config.scim.max_bulk_payload_bytes.max(max_body);
     Router::new()
         .merge(health::router())
-        .layer(RequestBodyLimitLayer::new(max_body))
+        .merge(scim::router(scim_max_body))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod orgs;
+pub mod scim;
 pub mod scim_tokens;
 
 use crate::clock::SharedClock;

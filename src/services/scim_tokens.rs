@@ -96,3 +96,24 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> Result<Option<ScimToken>> 
         Err(e) => Err(e.into()),
     }
 }
+
+/// Records when a token was last used, at most once a minute per token so the hot
+/// path does not write on every request.
+pub async fn note_use(ctx: &Ctx, token: &ScimToken) {
+    let now = ctx.now();
+    let stale = token
+        .last_used_at
+        .is_none_or(|t| now.0 - t.0 > time::Duration::minutes(1));
+    if !stale {
+        return;
+    }
+    let result = async {
+        let mut tx = ctx.store.begin().await?;
+        scim_tokens::touch(&mut tx, token.id, now).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record SCIM token use");
+    }
+}

@@ -32,6 +32,17 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Row lock for read-modify-write inside a transaction. SQLite needs none: its
+    /// single writer connection already serializes write transactions.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

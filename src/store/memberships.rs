@@ -71,3 +71,24 @@ pub async fn count_active(db: &mut dyn Db, org_id: Uuid) -> Result<i64> {
         .fetch_one(c)
         .await)?)
 }
+
+/// Sets the organization role of a membership; returns whether it changed.
+pub async fn set_role(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    membership_id: Uuid,
+    role: Role,
+    now: Timestamp,
+) -> Result<bool> {
+    let sql = "UPDATE memberships SET role = $3, updated_at = $4, version = version + 1 \
+               WHERE org_id = $1 AND id = $2 AND role <> $3";
+    let n = crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(org_id)
+            .bind(membership_id)
+            .bind(role)
+            .bind(now)
+    )?;
+    Ok(n > 0)
+}

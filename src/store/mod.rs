@@ -8,10 +8,15 @@
 
 pub mod audit;
 pub mod dialect;
+pub mod group_mappings;
 pub mod links;
 pub mod memberships;
 pub mod orgs;
+pub mod scim_groups;
 pub mod scim_tokens;
+pub mod scim_users;
+pub mod sessions;
+pub mod sql_values;
 pub mod text_enum;
 pub mod users;
 
@@ -93,6 +98,13 @@ pub enum Conn<'a> {
 /// Something queries can run on: a pooled connection or a transaction.
 pub trait Db: Send {
     fn conn(&mut self) -> Conn<'_>;
+
+    fn backend(&mut self) -> Backend {
+        match self.conn() {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
 }
 
 /// A connection from the pool, outside any transaction (reads).

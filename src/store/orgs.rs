@@ -59,3 +59,14 @@ pub async fn count(db: &mut dyn Db) -> Result<i64> {
     .fetch_one(c)
     .await)?)
 }
+
+/// Reads the organization with a row lock (PostgreSQL), serializing seat-consuming
+/// changes so two concurrent activations cannot both take the last seat.
+pub async fn lock(db: &mut dyn Db, id: Uuid) -> Result<Org> {
+    let lock = db.backend().for_update();
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1{lock}");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}

@@ -1,0 +1,664 @@
+//! SCIM users: create, replace, patch, delete, read.
+
+use super::{AUDIT_ID_LIMIT, ScimClient};
+use crate::scim::error::ScimError;
+use crate::scim::filter::{Filter, fold_case};
+use crate::scim::patch::{self, PatchOp};
+use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, USER_RESOURCE};
+use crate::scim::sql::{self, Target};
+use crate::services::Ctx;
+use crate::services::audit::{self, Change};
+use crate::store::memberships::{Role, Source, Status};
+use crate::store::scim_users::{self, EmailRow, ScimUserRow};
+use crate::store::users::{self, User};
+use crate::store::{Db, StoreError, orgs, scim_groups, sessions};
+use serde_json::{Map, Value, json};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// A SCIM user with what its resource shows besides the row.
+#[derive(Debug, Clone)]
+pub struct ScimUser {
+    pub row: ScimUserRow,
+    /// (group id, displayName) of the groups the user is in.
+    pub groups: Vec<(Uuid, String)>,
+}
+
+/// A page request on /Users (parsed and bounded by the protocol layer).
+pub struct ListRequest<'a> {
+    pub filter: Option<&'a Filter>,
+    pub sort_by: Option<&'a crate::scim::filter::AttrPath>,
+    pub descending: bool,
+    /// 0-based offset.
+    pub offset: u64,
+    pub limit: u64,
+    pub with_groups: bool,
+}
+
+/// A user resource split into what has columns and what stays JSON.
+struct Parts {
+    user_name: String,
+    external_id: Option<String>,
+    active: bool,
+    password: Option<String>,
+    attributes: Value,
+}
+
+/// Splits a canonical user document; `active` defaults to `default_active`.
+fn split(doc: Value, default_active: bool) -> Result<Parts, ScimError> {
+    let Value::Object(mut map) = doc else {
+        return Err(ScimError::invalid_syntax("a user must be a JSON object"));
+    };
+    map.remove("schemas");
+    map.remove("id");
+    map.remove("meta");
+    map.remove("groups");
+    let user_name = match map.remove("userName") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s,
+        _ => return Err(ScimError::invalid_value("userName is required")),
+    };
+    if user_name.chars().count() > 256 {
+        return Err(ScimError::invalid_value(
+            "userName is longer than 256 characters",
+        ));
+    }
+    let external_id = match map.remove("externalId") {
+        Some(Value::String(s)) => Some(s),
+        None | Some(Value::Null) => None,
+        Some(_) => return Err(ScimError::invalid_value("externalId must be a string")),
+    };
+    let active = match map.remove("active") {
+        Some(Value::Bool(b)) => b,
+        None | Some(Value::Null) => default_active,
+        Some(_) => return Err(ScimError::invalid_value("active must be a boolean")),
+    };
+    let password = match map.remove("password") {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    Ok(Parts {
+        user_name,
+        external_id,
+        active,
+        password,
+        attributes: Value::Object(map),
+    })
+}
+
+/// The patchable document of a stored user (everything but id, meta and groups).
+fn document(row: &ScimUserRow) -> Value {
+    let mut map = match &row.scim_attributes {
+        Some(Json(Value::Object(m))) => m.clone(),
+        _ => Map::new(),
+    };
+    if let Some(u) = &row.user_name {
+        map.insert("userName".into(), Value::String(u.clone()));
+    }
+    if let Some(e) = &row.external_id {
+        map.insert("externalId".into(), Value::String(e.clone()));
+    }
+    map.insert("active".into(), Value::Bool(row.status == Status::Active));
+    Value::Object(map)
+}
+
+/// The address a person signs in with: primary email, else a work email, else the
+/// first email, else the userName when it is an address.
+fn login_email(parts: &Parts) -> Option<String> {
+    let emails = parts.attributes.get("emails").and_then(Value::as_array);
+    let value_of = |e: &Value| e.get("value").and_then(Value::as_str).map(str::to_string);
+    let pick = emails.and_then(|list| {
+        list.iter()
+            .find(|e| e.get("primary") == Some(&Value::Bool(true)))
+            .or_else(|| {
+                list.iter()
+                    .find(|e| e.get("type").and_then(Value::as_str) == Some("work"))
+            })
+            .or_else(|| list.first())
+            .and_then(value_of)
+    });
+    pick.or_else(|| Some(parts.user_name.clone()))
+        .and_then(|e| crate::email::parse(&e).ok())
+}
+
+fn display_name(parts: &Parts) -> String {
+    let a = &parts.attributes;
+    if let Some(d) = a.get("displayName").and_then(Value::as_str) {
+        return d.to_string();
+    }
+    let name = a.get("name");
+    if let Some(f) = name
+        .and_then(|n| n.get("formatted"))
+        .and_then(Value::as_str)
+    {
+        return f.to_string();
+    }
+    let given = name
+        .and_then(|n| n.get("givenName"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let family = name
+        .and_then(|n| n.get("familyName"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    format!("{given} {family}").trim().to_string()
+}
+
+fn email_rows(attributes: &Value) -> Vec<EmailRow> {
+    attributes
+        .get("emails")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|e| {
+                    let value = e.get("value")?.as_str()?.to_string();
+                    Some(EmailRow {
+                        value_key: fold_case(&value),
+                        value,
+                        kind: e.get("type").and_then(Value::as_str).map(str::to_string),
+                        primary: e.get("primary") == Some(&Value::Bool(true)),
+                        display: e.get("display").and_then(Value::as_str).map(str::to_string),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn hash_password(password: Option<String>) -> Result<Option<String>, ScimError> {
+    match password {
+        Some(p) => crate::password::hash(p)
+            .await
+            .map(Some)
+            .map_err(ScimError::invalid_value),
+        None => Ok(None),
+    }
+}
+
+fn uniqueness(user_name: &str) -> ScimError {
+    ScimError::uniqueness(format!(
+        "userName \"{user_name}\" is already taken in this organization"
+    ))
+}
+
+/// Checks a seat is free for one more active member.
+async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
+    let org = orgs::lock(db, org_id).await?;
+    if let Some(limit) = org.seat_limit {
+        let used = crate::store::memberships::count_active(db, org_id).await?;
+        if used >= limit {
+            return Err(ScimError::forbidden(format!(
+                "no free seat: \"{}\" uses {used} of {limit} seats. An organization admin can add seats \
+                 (Billing) or disconnect someone, then the directory can retry",
+                org.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Records a refused activation for the admins to see; the directory gets the error.
+async fn record_refusal(ctx: &Ctx, client: &ScimClient, user_name: &str, err: &ScimError) {
+    let result = async {
+        let mut tx = ctx.store.begin().await?;
+        audit::record(
+            ctx,
+            &mut tx,
+            &client.actor(),
+            Change {
+                org_id: Some(client.org_id()),
+                action: "scim.user.seat_refused",
+                target_kind: "scim_user",
+                target_id: user_name.to_string(),
+                details: json!({ "userName": user_name, "error": err.detail }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not record a refused SCIM activation");
+    }
+}
+
+pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimUser, ScimError> {
+    let parts = split(doc, true)?;
+    let user_name = parts.user_name.clone();
+    match create_inner(ctx, client, parts).await {
+        Err(e) if e.status == 403 => {
+            record_refusal(ctx, client, &user_name, &e).await;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn create_inner(
+    ctx: &Ctx,
+    client: &ScimClient,
+    mut parts: Parts,
+) -> Result<ScimUser, ScimError> {
+    let org_id = client.org_id();
+    let key = fold_case(&parts.user_name);
+    let password_hash = hash_password(parts.password.take()).await?;
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    if parts.active {
+        ensure_seat(&mut tx, org_id).await?;
+    } else {
+        orgs::lock(&mut tx, org_id).await?;
+    }
+    if scim_users::id_by_user_name(&mut tx, org_id, &key)
+        .await?
+        .is_some()
+    {
+        return Err(uniqueness(&parts.user_name));
+    }
+
+    // One person, many organizations: a known address joins the existing account.
+    let email = login_email(&parts);
+    let existing = match &email {
+        Some(e) => match users::find_by_email(&mut tx, e).await {
+            Ok(u) => Some(u),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let (user_id, adopted) = match existing {
+        Some(user) => match scim_users::find_for_user(&mut tx, org_id, user.id).await {
+            Ok(m) if m.scim_visible => {
+                return Err(ScimError::uniqueness(format!(
+                    "{} is already provisioned in this organization as \"{}\"",
+                    user.email,
+                    m.user_name.unwrap_or_default()
+                )));
+            }
+            Ok(m) => (user.id, Some(m)),
+            Err(StoreError::NotFound) => (user.id, None),
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            let user = User {
+                id: Uuid::now_v7(),
+                email: email.clone().unwrap_or_default(),
+                display_name: display_name(&parts),
+                password_hash: password_hash.clone(),
+                created_at: now,
+                updated_at: now,
+            };
+            users::insert(&mut tx, &user).await?;
+            (user.id, None)
+        }
+    };
+
+    let (status, disconnected_at) = if parts.active {
+        (Status::Active, None)
+    } else {
+        (Status::Disconnected, Some(now))
+    };
+    let row = match adopted {
+        Some(before) => {
+            let row = ScimUserRow {
+                status,
+                disconnected_at: if parts.active {
+                    None
+                } else {
+                    before.disconnected_at.or(Some(now))
+                },
+                source: Source::Scim,
+                user_name: Some(parts.user_name.clone()),
+                external_id: parts.external_id.clone(),
+                scim_attributes: Some(Json(parts.attributes.clone())),
+                version: before.version + 1,
+                updated_at: now,
+                scim_visible: true,
+                ..before
+            };
+            scim_users::update(&mut tx, &row, &key).await?;
+            row
+        }
+        None => {
+            let row = ScimUserRow {
+                id: Uuid::now_v7(),
+                org_id,
+                user_id,
+                role: Role::Member,
+                status,
+                source: Source::Scim,
+                user_name: Some(parts.user_name.clone()),
+                external_id: parts.external_id.clone(),
+                scim_attributes: Some(Json(parts.attributes.clone())),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                disconnected_at,
+                scim_visible: true,
+            };
+            scim_users::insert(&mut tx, &row, &key)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => uniqueness(&parts.user_name),
+                    other => other.into(),
+                })?;
+            row
+        }
+    };
+    scim_users::replace_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes)).await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &client.actor(),
+        Change {
+            org_id: Some(org_id),
+            action: "scim.user.created",
+            target_kind: "scim_user",
+            target_id: row.id.to_string(),
+            details: json!({
+                "userName": parts.user_name,
+                "active": parts.active,
+                "after": document(&row),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ScimUser {
+        row,
+        groups: Vec::new(),
+    })
+}
+
+pub async fn get(
+    ctx: &Ctx,
+    client: &ScimClient,
+    id: Uuid,
+    with_groups: bool,
+) -> Result<ScimUser, ScimError> {
+    let mut db = ctx.store.read().await?;
+    let row = scim_users::get(&mut db, client.org_id(), id, false)
+        .await
+        .map_err(not_found)?;
+    let groups = if with_groups {
+        group_pairs(scim_users::groups_of(&mut db, client.org_id(), &[row.id]).await?)
+    } else {
+        Vec::new()
+    };
+    Ok(ScimUser { row, groups })
+}
+
+fn group_pairs(rows: Vec<(Uuid, Uuid, String)>) -> Vec<(Uuid, String)> {
+    rows.into_iter().map(|(_, g, d)| (g, d)).collect()
+}
+
+fn not_found(e: StoreError) -> ScimError {
+    match e {
+        StoreError::NotFound => ScimError::not_found("no such user"),
+        other => other.into(),
+    }
+}
+
+/// Total matches and one page.
+pub async fn list(
+    ctx: &Ctx,
+    client: &ScimClient,
+    req: ListRequest<'_>,
+) -> Result<(i64, Vec<ScimUser>), ScimError> {
+    let backend = ctx.store.backend();
+    let filter = sql::translate(backend, Target::Users, req.filter, 2)?;
+    let order = sql::order_by(backend, Target::Users, req.sort_by, req.descending)?;
+    let mut db = ctx.store.read().await?;
+    let org_id = client.org_id();
+    let rows = if req.limit == 0 {
+        Vec::new()
+    } else {
+        scim_users::list(&mut db, org_id, &filter, &order, req.offset, req.limit).await?
+    };
+    // The total needs its own query only when the page does not tell it.
+    let total = if req.limit > 0
+        && (rows.len() as u64) < req.limit
+        && (req.offset == 0 || !rows.is_empty())
+    {
+        i64::try_from(req.offset + rows.len() as u64).unwrap_or(i64::MAX)
+    } else {
+        scim_users::count(&mut db, org_id, &filter).await?
+    };
+    let groups = if req.with_groups {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        scim_users::groups_of(&mut db, org_id, &ids).await?
+    } else {
+        Vec::new()
+    };
+    let users = rows
+        .into_iter()
+        .map(|row| {
+            let mine = groups
+                .iter()
+                .filter(|(m, _, _)| *m == row.id)
+                .map(|(_, g, d)| (*g, d.clone()))
+                .collect();
+            ScimUser { row, groups: mine }
+        })
+        .collect();
+    Ok((total, users))
+}
+
+/// PUT: the document replaces the user's attributes. Omitting `active` deactivates
+/// (Okta's integration-wizard apps rely on that).
+pub async fn replace(
+    ctx: &Ctx,
+    client: &ScimClient,
+    id: Uuid,
+    doc: Value,
+    if_match: Option<&str>,
+) -> Result<ScimUser, ScimError> {
+    let parts = split(doc, false)?;
+    update(ctx, client, id, if_match, move |_| Ok(Some(parts))).await
+}
+
+/// PATCH: the operations apply atomically; a PATCH that changes nothing writes nothing.
+pub async fn patch(
+    ctx: &Ctx,
+    client: &ScimClient,
+    id: Uuid,
+    ops: Vec<PatchOp>,
+    if_match: Option<&str>,
+) -> Result<ScimUser, ScimError> {
+    update(ctx, client, id, if_match, move |row| {
+        let mut doc = document(row);
+        let changed = patch::apply(&mut doc, &ops, &crate::scim::patch_schema::USER)?;
+        if !changed {
+            return Ok(None);
+        }
+        let active = row.status == Status::Active;
+        split(doc, active).map(Some)
+    })
+    .await
+}
+
+/// Read-modify-write of one user inside one transaction.
+async fn update(
+    ctx: &Ctx,
+    client: &ScimClient,
+    id: Uuid,
+    if_match: Option<&str>,
+    change: impl FnOnce(&ScimUserRow) -> Result<Option<Parts>, ScimError>,
+) -> Result<ScimUser, ScimError> {
+    let org_id = client.org_id();
+    let mut tx = ctx.store.begin().await?;
+    let before = scim_users::get(&mut tx, org_id, id, true)
+        .await
+        .map_err(not_found)?;
+    check_version(&before, if_match)?;
+    let Some(mut parts) = change(&before)? else {
+        drop(tx);
+        return get(ctx, client, id, true).await;
+    };
+    let user_name = parts.user_name.clone();
+    let password_hash = hash_password(parts.password.take()).await?;
+    let now = ctx.now();
+    let key = fold_case(&parts.user_name);
+    if Some(key.as_str()) != before.user_name.as_deref().map(fold_case).as_deref() {
+        if let Some(other) = scim_users::id_by_user_name(&mut tx, org_id, &key).await? {
+            if other != id {
+                return Err(uniqueness(&parts.user_name));
+            }
+        }
+    }
+    let was_active = before.status == Status::Active;
+    let (status, disconnected_at) = match (was_active, parts.active) {
+        (true, false) => (Status::Disconnected, Some(now)),
+        (false, true) => {
+            if let Err(e) = ensure_seat(&mut tx, org_id).await {
+                drop(tx);
+                if e.status == 403 {
+                    record_refusal(ctx, client, &user_name, &e).await;
+                }
+                return Err(e);
+            }
+            (Status::Active, None)
+        }
+        _ => (before.status, before.disconnected_at),
+    };
+    let emails_changed = before
+        .scim_attributes
+        .as_ref()
+        .map(|j| j.0.get("emails"))
+        .unwrap_or(None)
+        != parts.attributes.get("emails");
+    let row = ScimUserRow {
+        status,
+        disconnected_at,
+        user_name: Some(parts.user_name.clone()),
+        external_id: parts.external_id.clone(),
+        scim_attributes: Some(Json(parts.attributes.clone())),
+        version: before.version + 1,
+        updated_at: now,
+        ..before.clone()
+    };
+    scim_users::update(&mut tx, &row, &key)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => uniqueness(&parts.user_name),
+            other => other.into(),
+        })?;
+    if emails_changed {
+        scim_users::replace_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes)).await?;
+    }
+    if let Some(hash) = password_hash {
+        users::set_password_hash(&mut tx, row.user_id, &hash, now).await?;
+    }
+    if was_active && !parts.active {
+        sessions::revoke_all_for_user(&mut tx, row.user_id, now).await?;
+    }
+    let (old_doc, new_doc) = (document(&before), document(&row));
+    audit::record(
+        ctx,
+        &mut tx,
+        &client.actor(),
+        Change {
+            org_id: Some(org_id),
+            action: match (was_active, parts.active) {
+                (true, false) => "scim.user.deactivated",
+                (false, true) => "scim.user.reactivated",
+                _ => "scim.user.updated",
+            },
+            target_kind: "scim_user",
+            target_id: row.id.to_string(),
+            details: diff(&old_doc, &new_doc),
+        },
+    )
+    .await?;
+    let groups = group_pairs(scim_users::groups_of(&mut tx, org_id, &[row.id]).await?);
+    tx.commit().await?;
+    Ok(ScimUser { row, groups })
+}
+
+/// DELETE: the person is disconnected (seat freed, sessions revoked, records kept)
+/// and the resource is gone for SCIM (404 afterwards).
+pub async fn delete(
+    ctx: &Ctx,
+    client: &ScimClient,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
+    let org_id = client.org_id();
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    let before = scim_users::get(&mut tx, org_id, id, true)
+        .await
+        .map_err(not_found)?;
+    check_version(&before, if_match)?;
+    if before.status != Status::Disconnected {
+        let row = ScimUserRow {
+            status: Status::Disconnected,
+            disconnected_at: Some(now),
+            version: before.version + 1,
+            updated_at: now,
+            ..before.clone()
+        };
+        let key = before
+            .user_name
+            .as_deref()
+            .map(fold_case)
+            .unwrap_or_default();
+        scim_users::update(&mut tx, &row, &key).await?;
+    }
+    scim_users::mark_deleted(&mut tx, org_id, id, now).await?;
+    let left = scim_groups::remove_member_everywhere(&mut tx, org_id, id).await?;
+    sessions::revoke_all_for_user(&mut tx, before.user_id, now).await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &client.actor(),
+        Change {
+            org_id: Some(org_id),
+            action: "scim.user.deleted",
+            target_kind: "scim_user",
+            target_id: id.to_string(),
+            details: json!({
+                "userName": before.user_name,
+                "before": document(&before),
+                "left_groups": left.iter().take(AUDIT_ID_LIMIT).map(Uuid::to_string).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `If-Match`: the weak ETag `W/"<version>"` (or `*`) must match.
+fn check_version(row: &ScimUserRow, if_match: Option<&str>) -> Result<(), ScimError> {
+    crate::scim::etag::check_if_match(row.version, if_match)
+}
+
+/// Before/after of the top-level attributes that changed.
+fn diff(before: &Value, after: &Value) -> Value {
+    let empty = Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for key in b.keys().chain(a.keys()) {
+        if b.get(key) != a.get(key) && !old.contains_key(key) && !new.contains_key(key) {
+            old.insert(key.clone(), b.get(key).cloned().unwrap_or(Value::Null));
+            new.insert(key.clone(), a.get(key).cloned().unwrap_or(Value::Null));
+        }
+    }
+    json!({ "before": old, "after": new })
+}
+
+/// The user's resource schemas: core, plus enterprise when its attributes are present.
+pub fn schemas(row: &ScimUserRow) -> Vec<&'static str> {
+    let has_enterprise = row
+        .scim_attributes
+        .as_ref()
+        .and_then(|j| j.0.get(ENTERPRISE_USER_SCHEMA))
+        .is_some();
+    let mut s = vec![USER_RESOURCE.schema.id];
+    if has_enterprise {
+        s.push(ENTERPRISE_USER_SCHEMA);
+    }
+    s
+}

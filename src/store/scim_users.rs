@@ -1,0 +1,236 @@
+//! SCIM users: memberships provisioned by the organization's directory. The
+//! membership id is the SCIM id; queryable attributes have columns (and indexes),
+//! the rest of the resource is JSON in `scim_attributes`.
+
+use super::memberships::{Role, Source, Status};
+use super::sql_values::Fragment;
+use super::{Db, Result, StoreError, Timestamp};
+use crate::{bind_values, on_conn};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScimUserRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub status: Status,
+    pub source: Source,
+    pub user_name: Option<String>,
+    pub external_id: Option<String>,
+    /// The resource's attributes (canonical SCIM JSON, without id, meta, active, password).
+    pub scim_attributes: Option<Json<Value>>,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub disconnected_at: Option<Timestamp>,
+    /// Provisioned by the directory and not deleted by it: SCIM can see it.
+    pub scim_visible: bool,
+}
+
+/// Selects `ScimUserRow` columns from `memberships m`.
+pub const COLUMNS: &str = "m.id, m.org_id, m.user_id, m.role, m.status, m.source, m.user_name, m.external_id, \
+    m.scim_attributes, m.version, m.created_at, m.updated_at, m.disconnected_at, \
+    (m.user_name_key IS NOT NULL AND m.scim_deleted_at IS NULL) AS scim_visible";
+
+/// The memberships SCIM sees: provisioned by the directory and not deleted by it.
+const VISIBLE: &str = "m.org_id = $1 AND m.user_name_key IS NOT NULL AND m.scim_deleted_at IS NULL";
+
+/// One element of `emails`, kept in `scim_emails` for indexed filters.
+#[derive(Debug, Clone)]
+pub struct EmailRow {
+    pub value: String,
+    pub value_key: String,
+    pub kind: Option<String>,
+    pub primary: bool,
+    pub display: Option<String>,
+}
+
+pub async fn insert(db: &mut dyn Db, row: &ScimUserRow, user_name_key: &str) -> Result<()> {
+    let sql = "INSERT INTO memberships (id, org_id, user_id, role, status, source, disconnected_at, user_name, user_name_key, \
+               external_id, scim_attributes, version, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(row.id)
+            .bind(row.org_id)
+            .bind(row.user_id)
+            .bind(row.role)
+            .bind(row.status)
+            .bind(row.source)
+            .bind(row.disconnected_at)
+            .bind(&row.user_name)
+            .bind(user_name_key)
+            .bind(&row.external_id)
+            .bind(&row.scim_attributes)
+            .bind(row.version)
+            .bind(row.created_at)
+            .bind(row.updated_at)
+    )?;
+    Ok(())
+}
+
+/// Writes every mutable column of the row (and un-deletes it: a directory may
+/// re-create a person it deleted).
+pub async fn update(db: &mut dyn Db, row: &ScimUserRow, user_name_key: &str) -> Result<()> {
+    let sql = "UPDATE memberships SET role = $3, status = $4, source = $5, disconnected_at = $6, user_name = $7, \
+               user_name_key = $8, external_id = $9, scim_attributes = $10, version = $11, updated_at = $12, \
+               scim_deleted_at = NULL \
+               WHERE org_id = $1 AND id = $2";
+    let n = crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(row.org_id)
+            .bind(row.id)
+            .bind(row.role)
+            .bind(row.status)
+            .bind(row.source)
+            .bind(row.disconnected_at)
+            .bind(&row.user_name)
+            .bind(user_name_key)
+            .bind(&row.external_id)
+            .bind(&row.scim_attributes)
+            .bind(row.version)
+            .bind(row.updated_at)
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Hides the membership from SCIM and frees its userName; the records stay.
+pub async fn mark_deleted(db: &mut dyn Db, org_id: Uuid, id: Uuid, now: Timestamp) -> Result<()> {
+    let sql = "UPDATE memberships SET scim_deleted_at = $3, user_name_key = NULL, updated_at = $3, \
+               version = version + 1 WHERE org_id = $1 AND id = $2";
+    crate::execute!(db, sqlx::query(sql).bind(org_id).bind(id).bind(now))?;
+    Ok(())
+}
+
+/// A visible SCIM user; `lock` takes a row lock (PostgreSQL) for read-modify-write.
+pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid, lock: bool) -> Result<ScimUserRow> {
+    let lock = if lock { db.backend().for_update() } else { "" };
+    let sql = format!("SELECT {COLUMNS} FROM memberships m WHERE {VISIBLE} AND m.id = $2{lock}");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// The person's membership in the organization, whatever its source or state.
+pub async fn find_for_user(db: &mut dyn Db, org_id: Uuid, user_id: Uuid) -> Result<ScimUserRow> {
+    let sql = format!("SELECT {COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// The id of the visible user with this userName key, if any.
+pub async fn id_by_user_name(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    user_name_key: &str,
+) -> Result<Option<Uuid>> {
+    let sql = "SELECT id FROM memberships WHERE org_id = $1 AND user_name_key = $2";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(user_name_key)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// A page of users matching `filter` (placeholders from `$2`), in `order_by` order.
+pub async fn list(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    filter: &Fragment,
+    order_by: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<ScimUserRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM memberships m WHERE {VISIBLE} AND ({}) ORDER BY {order_by} LIMIT {limit} OFFSET {offset}",
+        filter.sql
+    );
+    Ok(on_conn!(db, |c| bind_values!(
+        sqlx::query_as(&sql).bind(org_id),
+        &filter.values
+    )
+    .fetch_all(c)
+    .await)?)
+}
+
+pub async fn count(db: &mut dyn Db, org_id: Uuid, filter: &Fragment) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM memberships m WHERE {VISIBLE} AND ({})",
+        filter.sql
+    );
+    Ok(on_conn!(db, |c| bind_values!(
+        sqlx::query_scalar(&sql).bind(org_id),
+        &filter.values
+    )
+    .fetch_one(c)
+    .await)?)
+}
+
+pub async fn replace_emails(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    membership_id: Uuid,
+    emails: &[EmailRow],
+) -> Result<()> {
+    crate::execute!(
+        db,
+        sqlx::query("DELETE FROM scim_emails WHERE membership_id = $1").bind(membership_id)
+    )?;
+    let sql = "INSERT INTO scim_emails (membership_id, org_id, position, value, value_key, type, is_primary, display) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    for (position, e) in emails.iter().enumerate() {
+        crate::execute!(
+            db,
+            sqlx::query(sql)
+                .bind(membership_id)
+                .bind(org_id)
+                .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                .bind(&e.value)
+                .bind(&e.value_key)
+                .bind(&e.kind)
+                .bind(e.primary)
+                .bind(&e.display)
+        )?;
+    }
+    Ok(())
+}
+
+/// (member id, group id, group displayName) for the given SCIM users.
+pub async fn groups_of(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    membership_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid, String)>> {
+    if membership_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..membership_ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT gm.membership_id, g.id, g.display_name FROM group_members gm \
+         JOIN scim_groups g ON g.id = gm.group_id \
+         WHERE gm.org_id = $1 AND gm.membership_id IN ({}) ORDER BY g.display_name_key, g.id",
+        placeholders.join(", ")
+    );
+    Ok(on_conn!(db, |c| {
+        let mut q = sqlx::query_as(&sql).bind(org_id);
+        for id in membership_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?)
+}
