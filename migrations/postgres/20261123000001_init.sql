@@ -68,7 +68,7 @@ CREATE INDEX memberships_user ON memberships (user_id);
 
 -- The emails of SCIM users, for indexed `emails.value` filters (Entra matches on them).
 CREATE TABLE scim_emails (
-    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE ON UPDATE CASCADE,
     org_id        UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     position      INTEGER NOT NULL,
     value         TEXT NOT NULL,
@@ -91,7 +91,7 @@ CREATE TABLE workspaces (
 
 CREATE TABLE workspace_members (
     workspace_id  UUID NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE ON UPDATE CASCADE,
     org_id        UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     role          TEXT NOT NULL CHECK (role IN ('member', 'manager')),
     created_at    TIMESTAMPTZ NOT NULL,
@@ -141,7 +141,7 @@ CREATE INDEX scim_groups_org_external_id ON scim_groups (org_id, external_id) WH
 
 CREATE TABLE group_members (
     group_id      UUID NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
-    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    membership_id UUID NOT NULL REFERENCES memberships(id) ON DELETE CASCADE ON UPDATE CASCADE,
     org_id        UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     created_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (group_id, membership_id)

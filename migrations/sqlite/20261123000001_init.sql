@@ -69,7 +69,7 @@ CREATE INDEX memberships_user ON memberships (user_id);
 
 -- The emails of SCIM users, for indexed `emails.value` filters (Entra matches on them).
 CREATE TABLE scim_emails (
-    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE ON UPDATE CASCADE,
     org_id        BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     position      INTEGER NOT NULL,
     value         TEXT NOT NULL,
@@ -92,7 +92,7 @@ CREATE TABLE workspaces (
 
 CREATE TABLE workspace_members (
     workspace_id  BLOB NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE ON UPDATE CASCADE,
     org_id        BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     role          TEXT NOT NULL CHECK (role IN ('member', 'manager')),
     created_at    INTEGER NOT NULL,
@@ -142,7 +142,7 @@ CREATE INDEX scim_groups_org_external_id ON scim_groups (org_id, external_id) WH
 
 CREATE TABLE group_members (
     group_id      BLOB NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
-    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,
+    membership_id BLOB NOT NULL REFERENCES memberships(id) ON DELETE CASCADE ON UPDATE CASCADE,
     org_id        BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     created_at    INTEGER NOT NULL,
     PRIMARY KEY (group_id, membership_id)

@@ -283,10 +283,17 @@ impl Translator {
                     let expr = self.json_value(&[urn, Some(attr.name)], AttrType::Complex);
                     Ok(format!("({expr} IS NOT NULL)"))
                 }
-                Some(_) => Err(ScimError::invalid_filter(format!(
-                    "\"{}\" is complex: compare one of its sub-attributes",
-                    attr.name
-                ))),
+                // `manager eq "id"` (Entra) compares the `value` sub-attribute.
+                Some(_) => {
+                    let sub = find_sub(attr, "value").map_err(|_| {
+                        ScimError::invalid_filter(format!(
+                            "\"{}\" is complex: compare one of its sub-attributes",
+                            attr.name
+                        ))
+                    })?;
+                    let expr = self.json_value(&[urn, Some(attr.name), Some(sub.name)], sub.ty);
+                    self.compare(&expr, kind_of(sub), cmp)
+                }
             },
             None => {
                 let expr = self.json_value(&[urn, Some(attr.name)], attr.ty);

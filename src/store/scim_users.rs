@@ -102,6 +102,14 @@ pub async fn update(db: &mut dyn Db, row: &ScimUserRow, user_name_key: &str) -> 
     Ok(())
 }
 
+/// Gives a membership a new id (children follow by `ON UPDATE CASCADE`): a person
+/// the directory deleted and creates again is a new SCIM resource.
+pub async fn change_id(db: &mut dyn Db, org_id: Uuid, old: Uuid, new: Uuid) -> Result<()> {
+    let sql = "UPDATE memberships SET id = $3 WHERE org_id = $1 AND id = $2";
+    crate::execute!(db, sqlx::query(sql).bind(org_id).bind(old).bind(new))?;
+    Ok(())
+}
+
 /// Hides the membership from SCIM and frees its userName; the records stay.
 pub async fn mark_deleted(db: &mut dyn Db, org_id: Uuid, id: Uuid, now: Timestamp) -> Result<()> {
     let sql = "UPDATE memberships SET scim_deleted_at = $3, user_name_key = NULL, updated_at = $3, \

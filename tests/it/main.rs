@@ -3,4 +3,5 @@
 mod cli;
 mod foundation;
 mod harness;
+mod scim_fixtures;
 mod store_contract;

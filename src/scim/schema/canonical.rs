@@ -291,18 +291,22 @@ fn check_schemas(rt: &ResourceType, value: &Value) -> Result<(), ScimError> {
             ));
         }
     };
+    let mut names_core = items.is_empty();
     for item in items {
         let Value::String(urn) = item else {
             return Err(ScimError::invalid_syntax(
                 "\"schemas\" must be an array of strings",
             ));
         };
-        if rt.schema_by_urn(urn).is_none() {
-            return Err(ScimError::invalid_value(format!(
-                "schema \"{urn}\" is not supported for {} resources",
-                rt.name
-            )));
-        }
+        // URNs we do not know are ignored, like unknown attributes: Entra sends its
+        // own (ADSCIM) schema URI beside the core one.
+        names_core |= urn.eq_ignore_ascii_case(rt.schema.id);
+    }
+    if !names_core {
+        return Err(ScimError::invalid_value(format!(
+            "\"schemas\" must include {} for {} resources",
+            rt.schema.id, rt.name
+        )));
     }
     Ok(())
 }

@@ -312,9 +312,12 @@ fn only_the_first_primary_stays_primary() {
 
 #[test]
 fn schemas_and_body_shape() {
+    // The core schema must be named; other unknown URNs (Entra's ADSCIM) are ignored.
     let e = user_err(json!({ "schemas": [GROUP_SCHEMA], "userName": "a" }));
     assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
-    assert!(e.detail.contains(GROUP_SCHEMA), "{}", e.detail);
+    assert!(e.detail.contains(USER_SCHEMA), "{}", e.detail);
+    let ok = user(json!({ "schemas": [USER_SCHEMA, "urn:example:unknown"], "userName": "a" }));
+    assert_eq!(ok["userName"], "a");
     let e = user_err(json!({ "schemas": "x", "userName": "a" }));
     assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax));
     let e = user_err(json!({ "schemas": [1], "userName": "a" }));

@@ -298,7 +298,12 @@ async fn create_inner(
         (Status::Disconnected, Some(now))
     };
     let row = match adopted {
-        Some(before) => {
+        Some(mut before) => {
+            if before.source == Source::Scim {
+                let new_id = Uuid::now_v7();
+                scim_users::change_id(&mut tx, org_id, before.id, new_id).await?;
+                before.id = new_id;
+            }
             let row = ScimUserRow {
                 status,
                 disconnected_at: if parts.active {
