@@ -37,12 +37,19 @@ pub fn user(base: &str, u: &ScimUser) -> Value {
     if let Some(n) = &row.user_name {
         out.insert("userName".into(), Value::String(n.clone()));
     }
+    let mut active_unassigned = false;
     if let Some(Json(Value::Object(attrs))) = &row.scim_attributes {
         for (k, v) in attrs {
-            out.insert(k.clone(), v.clone());
+            if k == users::ACTIVE_UNASSIGNED {
+                active_unassigned = true;
+            } else {
+                out.insert(k.clone(), v.clone());
+            }
         }
     }
-    out.insert("active".into(), Value::Bool(row.status == Status::Active));
+    if !active_unassigned {
+        out.insert("active".into(), Value::Bool(row.status == Status::Active));
+    }
     if !u.groups.is_empty() {
         let groups: Vec<Value> = u
             .groups
@@ -82,15 +89,12 @@ pub fn group(base: &str, g: &ScimGroup) -> Value {
         let list: Vec<Value> = members
             .iter()
             .map(|m| {
-                let mut v = json!({
+                // No `display`: it is derived (readOnly), and clients compare members whole.
+                json!({
                     "value": m.membership_id.to_string(),
                     "$ref": format!("{base}/Users/{}", m.membership_id),
                     "type": "User",
-                });
-                if let (Some(name), Some(obj)) = (&m.user_name, v.as_object_mut()) {
-                    obj.insert("display".into(), Value::String(name.clone()));
-                }
-                v
+                })
             })
             .collect();
         out.insert("members".into(), Value::Array(list));

@@ -24,7 +24,6 @@ pub const COLUMNS: &str =
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
     pub membership_id: Uuid,
-    pub user_name: Option<String>,
 }
 
 pub async fn insert(db: &mut dyn Db, g: &GroupRow, display_name_key: &str) -> Result<()> {
@@ -124,8 +123,7 @@ pub async fn count(db: &mut dyn Db, org_id: Uuid, filter: &Fragment) -> Result<i
 
 /// Members of the group, in a stable order.
 pub async fn members(db: &mut dyn Db, org_id: Uuid, group_id: Uuid) -> Result<Vec<MemberRow>> {
-    let sql = "SELECT gm.membership_id, m.user_name FROM group_members gm \
-               JOIN memberships m ON m.id = gm.membership_id \
+    let sql = "SELECT gm.membership_id FROM group_members gm \
                WHERE gm.org_id = $1 AND gm.group_id = $2 ORDER BY gm.created_at, gm.membership_id";
     Ok(on_conn!(db, |c| sqlx::query_as(sql)
         .bind(org_id)

@@ -30,7 +30,7 @@ pub async fn insert(db: &mut dyn Db, user: &User) -> Result<()> {
         sqlx::query(sql)
             .bind(user.id)
             .bind(&user.email)
-            .bind(email_key(&user.email))
+            .bind(Some(email_key(&user.email)).filter(|k| !k.is_empty()))
             .bind(&user.display_name)
             .bind(&user.password_hash)
             .bind(user.created_at)

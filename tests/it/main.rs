@@ -3,5 +3,6 @@
 mod cli;
 mod foundation;
 mod harness;
+mod scim;
 mod scim_fixtures;
 mod store_contract;

@@ -151,18 +151,18 @@ async fn run(
         .and_then(Value::as_str)
         .ok_or_else(|| ScimError::invalid_syntax("each operation needs a method"))?
         .to_ascii_uppercase();
-    let mut path = Value::String(
-        op.get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ScimError::invalid_syntax("each operation needs a path"))?
-            .to_string(),
-    );
-    resolve_refs(&mut path, ids)?;
-    let path = path
-        .as_str()
-        .unwrap_or("")
-        .trim_end_matches('/')
-        .to_string();
+    let raw_path = op
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::invalid_syntax("each operation needs a path"))?;
+    // `bulkId:<id>` may stand for a whole path segment: /Users/bulkId:qwerty.
+    let mut resolved = Vec::new();
+    for segment in raw_path.trim_end_matches('/').split('/') {
+        let mut v = Value::String(segment.to_string());
+        resolve_refs(&mut v, ids)?;
+        resolved.push(v.as_str().unwrap_or("").to_string());
+    }
+    let path = resolved.join("/");
     let mut data = op.get("data").cloned().unwrap_or(Value::Null);
     resolve_refs(&mut data, ids)?;
     let version = op.get("version").and_then(Value::as_str);

@@ -16,6 +16,11 @@ use serde_json::{Map, Value, json};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+/// Stored in the attributes when a PATCH removed `active`: the user is inactive and
+/// the resource shows no `active` until one is set again. (Not a valid SCIM
+/// attribute name, so it cannot collide with one.)
+pub const ACTIVE_UNASSIGNED: &str = "_activeUnassigned";
+
 /// A SCIM user with what its resource shows besides the row.
 #[derive(Debug, Clone)]
 pub struct ScimUser {
@@ -97,7 +102,9 @@ fn document(row: &ScimUserRow) -> Value {
     if let Some(e) = &row.external_id {
         map.insert("externalId".into(), Value::String(e.clone()));
     }
-    map.insert("active".into(), Value::Bool(row.status == Status::Active));
+    if map.remove(ACTIVE_UNASSIGNED).is_none() {
+        map.insert("active".into(), Value::Bool(row.status == Status::Active));
+    }
     Value::Object(map)
 }
 
@@ -475,8 +482,14 @@ pub async fn patch(
         if !changed {
             return Ok(None);
         }
-        let active = row.status == Status::Active;
-        split(doc, active).map(Some)
+        let unassigned = doc.get("active").is_none();
+        let mut parts = split(doc, false)?;
+        if unassigned {
+            if let Value::Object(map) = &mut parts.attributes {
+                map.insert(ACTIVE_UNASSIGNED.into(), Value::Bool(true));
+            }
+        }
+        Ok(Some(parts))
     })
     .await
 }
