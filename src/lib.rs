@@ -27,6 +27,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// Installs the one TLS crypto provider (ring) used by every client here (OIDC
+/// discovery, SMTP, PostgreSQL). Call once at start-up; later calls are no-ops.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Connects to the configured database and applies pending migrations.
 pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, store::StoreError> {
     let store = store::Store::connect(&config.database).await?;

@@ -112,6 +112,7 @@ enum ScimTokenCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    gatehouse::install_tls_provider();
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(c) => c,
         Err(e) => {

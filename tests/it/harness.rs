@@ -94,6 +94,7 @@ pub fn test_config(database_url: &str) -> Config {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        gatehouse::install_tls_provider();
         let (database_url, dir) = fresh_database(backend).await;
         let clock = Arc::new(ManualClock::starting_now());
         let shared: SharedClock = clock.clone();
