@@ -1,5 +1,5 @@
 # Sourced by scripts/test: starts a throwaway PostgreSQL on loopback, exports
-# GATEHOUSE_TEST_POSTGRES_URL and stops it (deleting its data) when the shell exits.
+# POSTGRES_TEST_URL and stops it (deleting its data) when the shell exits.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` OS user.
 
 pg_bin_dir() {
@@ -33,5 +33,5 @@ stop_throwaway_postgres() {
 }
 trap stop_throwaway_postgres EXIT
 
-export GATEHOUSE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export POSTGRES_TEST_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 echo "throwaway PostgreSQL on 127.0.0.1:$PG_PORT ($PG_DIR)" >&2

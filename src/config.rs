@@ -15,6 +15,8 @@ use toml::{Table, Value};
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 const ENV_PREFIX: &str = "GATEHOUSE_";
+/// Names the config file (like `--config`); not a setting itself.
+pub const CONFIG_FILE_ENV: &str = "GATEHOUSE_CONFIG_FILE";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
@@ -22,6 +24,41 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub scim: ScimConfig,
+    pub auth: AuthConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthConfig {
+    pub allow_signup: bool,
+    /// `None`: secure (the default); `Some(false)` only for plain-http localhost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_secure: Option<bool>,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    pub reset_link_minutes: u32,
+    pub throttle: ThrottleConfig,
+}
+
+impl AuthConfig {
+    pub fn cookie_secure(&self) -> bool {
+        self.cookie_secure.unwrap_or(true)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThrottleConfig {
+    pub account_failures: u32,
+    pub address_failures: u32,
+    pub window_minutes: u32,
+    pub max_block_minutes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailConfig {
+    pub from: String,
+    pub smtp_url: Secret<String>,
+    pub outbox_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,6 +81,14 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// Local development over plain http (the only case where cookies may drop `Secure`).
+    pub fn is_plain_http_localhost(&self) -> bool {
+        url::Url::parse(&self.public_url()).is_ok_and(|u| {
+            u.scheme() == "http"
+                && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+        })
+    }
+
     /// The externally visible base URL, without a trailing slash.
     pub fn public_url(&self) -> String {
         if self.public_url_raw.is_empty() {
@@ -154,6 +199,32 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        if self.auth.cookie_secure == Some(false) && !self.server.is_plain_http_localhost() {
+            return Err(invalid(
+                "auth.cookie_secure",
+                "can be false only when server.public_url is http://localhost or http://127.0.0.1"
+                    .into(),
+            ));
+        }
+        if self.auth.session_idle_minutes == 0 || self.auth.session_absolute_hours == 0 {
+            return Err(invalid(
+                "auth.session_idle_minutes",
+                "session lifetimes must be positive".into(),
+            ));
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "mail.from",
+                "must be an address like \"Name <name@example.com>\"".into(),
+            ));
+        }
+        let smtp = self.mail.smtp_url.expose();
+        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+            return Err(invalid(
+                "mail.smtp_url",
+                "must start with smtp:// or smtps://".into(),
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e.to_string()))?;
         Ok(())
@@ -220,14 +291,17 @@ fn apply_env(
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
         };
+        if name == CONFIG_FILE_ENV {
+            continue;
+        }
         let mut path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
         let key_name = path.join(".");
         let mut value = raw;
-        if let Some(last) = path.last_mut() {
-            if let Some(stripped) = last.strip_suffix("_file") {
-                value = read_secret_file(&name, &value)?;
-                *last = stripped.to_string();
-            }
+        if let Some(last) = path.last_mut()
+            && let Some(stripped) = last.strip_suffix("_file")
+        {
+            value = read_secret_file(&name, &value)?;
+            *last = stripped.to_string();
         }
         if path.iter().any(|p| p.is_empty()) {
             return Err(ConfigError::UnknownKey(format!("{name} ({key_name})")));

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod email;
 pub mod http;
+pub mod mail;
 pub mod password;
 pub mod scim;
 pub mod secret;
@@ -33,14 +34,24 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Connects to the configured database and applies pending migrations.
-pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, store::StoreError> {
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("mail: {0}")]
+    Mail(#[from] mail::MailError),
+}
+
+/// Connects to the configured database, applies pending migrations and sets up mail.
+pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartError> {
+    let mailer = mail::Mailer::from_config(&config.mail)?;
     let store = store::Store::connect(&config.database).await?;
     store.migrate().await?;
     Ok(Ctx {
         store,
         clock,
         config: Arc::new(config),
+        mailer,
     })
 }
 

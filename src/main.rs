@@ -171,6 +171,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
                     org_name: org,
                     email: email.clone(),
                     password,
+                    display_name: None,
                 },
             )
             .await?;

@@ -213,6 +213,25 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_org_time ON audit_events (org_id, created_at);
 
+-- Failure counters for sign-in and reset throttling, shared by every replica.
+CREATE TABLE throttles (
+    key           TEXT PRIMARY KEY,                  -- e.g. signin:account:<email>, signin:address:<ip>
+    failures      BIGINT NOT NULL,
+    window_start  TIMESTAMPTZ NOT NULL,
+    blocked_until TIMESTAMPTZ
+);
+
+-- A sign-in started at an identity provider, until it comes back (state → PKCE, nonce).
+CREATE TABLE oidc_states (
+    state_hash  TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    pending     JSONB NOT NULL,
+    next_path   TEXT,
+    created_at  TIMESTAMPTZ NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX oidc_states_expiry ON oidc_states (expires_at);
+
 CREATE TABLE job_leases (
     job_name     TEXT PRIMARY KEY,
     holder       TEXT NOT NULL,

@@ -214,6 +214,25 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_org_time ON audit_events (org_id, created_at);
 
+-- Failure counters for sign-in and reset throttling, shared by every replica.
+CREATE TABLE throttles (
+    key           TEXT PRIMARY KEY NOT NULL,                  -- e.g. signin:account:<email>, signin:address:<ip>
+    failures      INTEGER NOT NULL,
+    window_start  INTEGER NOT NULL,
+    blocked_until INTEGER
+);
+
+-- A sign-in started at an identity provider, until it comes back (state → PKCE, nonce).
+CREATE TABLE oidc_states (
+    state_hash  TEXT PRIMARY KEY NOT NULL,
+    provider    TEXT NOT NULL,
+    pending     TEXT NOT NULL,
+    next_path   TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX oidc_states_expiry ON oidc_states (expires_at);
+
 CREATE TABLE job_leases (
     job_name     TEXT PRIMARY KEY NOT NULL,
     holder       TEXT NOT NULL,

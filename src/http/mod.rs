@@ -1,9 +1,16 @@
 //! HTTP: one router per area, merged here, with the middleware every request gets
 //! (request id, tracing, body limit, timeout, panic guard).
 
+pub mod api;
+pub mod cookies;
+pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod pages;
+pub mod redirects;
 pub mod scim;
+pub mod security_headers;
+pub mod session;
 
 use crate::services::Ctx;
 use axum::Router;
@@ -29,11 +36,17 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .merge(health::router())
         .merge(scim::router(scim_max_body))
+        .merge(api::router())
+        .merge(pages::router().layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            csrf::layer,
+        )))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        .layer(axum::middleware::from_fn(security_headers::layer))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(
             TraceLayer::new_for_http()

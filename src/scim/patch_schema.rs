@@ -34,10 +34,11 @@ impl PatchSchema for ResourcePatchSchema {
     }
 
     fn canonical_name(&self, path: &AttrPath) -> Option<AttrPath> {
-        if path.urn.is_none() && path.sub.is_none() {
-            if let Some(ext) = self.0.extension_by_urn(&path.name) {
-                return Some(AttrPath::simple(ext.id));
-            }
+        if path.urn.is_none()
+            && path.sub.is_none()
+            && let Some(ext) = self.0.extension_by_urn(&path.name)
+        {
+            return Some(AttrPath::simple(ext.id));
         }
         let r = schema::resolve(self.0, path)?;
         Some(AttrPath {

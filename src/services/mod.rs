@@ -1,10 +1,15 @@
 //! Services hold the rules and are the only writers. Each takes a [`Ctx`]
 //! (store, clock, config); every write that belongs together is one transaction.
 
+pub mod accounts;
 pub mod audit;
+pub mod me;
 pub mod orgs;
 pub mod scim;
 pub mod scim_tokens;
+pub mod sessions;
+pub mod sso;
+pub mod throttle;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -17,6 +22,7 @@ pub struct Ctx {
     pub store: Store,
     pub clock: SharedClock,
     pub config: Arc<Config>,
+    pub mailer: crate::mail::Mailer,
 }
 
 impl Ctx {

@@ -20,6 +20,7 @@ pub struct BootstrapRequest {
     pub email: String,
     /// When given, set as the admin's password; otherwise a one-time link is made.
     pub password: Option<String>,
+    pub display_name: Option<String>,
 }
 
 pub struct Bootstrapped {
@@ -67,7 +68,12 @@ pub async fn bootstrap(ctx: &Ctx, actor: &Actor, req: BootstrapRequest) -> Resul
             let user = User {
                 id: Uuid::now_v7(),
                 email: email.clone(),
-                display_name: String::new(),
+                display_name: req
+                    .display_name
+                    .clone()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
                 password_hash: None,
                 created_at: now,
                 updated_at: now,

@@ -63,11 +63,11 @@ pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            if let Some(parent) = options.get_filename().parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| super::StoreError::Database(sqlx::Error::Io(e)))?;
-                }
+            if let Some(parent) = options.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| super::StoreError::Database(sqlx::Error::Io(e)))?;
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)

@@ -32,3 +32,36 @@ pub async fn insert(db: &mut dyn Db, link: &OneTimeLink, token_hash: &str) -> Re
     )?;
     Ok(())
 }
+
+const COLUMNS: &str = "id, user_id, purpose, created_at, expires_at, used_at";
+
+/// The link with this token hash, whatever its state (the caller judges it).
+pub async fn find(db: &mut dyn Db, token_hash: &str) -> Result<OneTimeLink> {
+    let sql = format!("SELECT {COLUMNS} FROM one_time_links WHERE token_hash = $1");
+    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(token_hash)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// Marks the link used; false when it already was (a second use loses the race).
+pub async fn mark_used(db: &mut dyn Db, id: Uuid, now: Timestamp) -> Result<bool> {
+    let n = crate::execute!(
+        db,
+        sqlx::query("UPDATE one_time_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+            .bind(id)
+            .bind(now)
+    )?;
+    Ok(n > 0)
+}
+
+/// Unused reset links of the person stop working when a new one is sent.
+pub async fn expire_unused_for_user(db: &mut dyn Db, user_id: Uuid, now: Timestamp) -> Result<()> {
+    crate::execute!(
+        db,
+        sqlx::query("UPDATE one_time_links SET expires_at = $2 WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(user_id)
+            .bind(now)
+    )?;
+    Ok(())
+}

@@ -92,3 +92,24 @@ pub async fn set_role(
     )?;
     Ok(n > 0)
 }
+
+/// One organization a person belongs to, for `/api/me` and the home page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgOfUser {
+    pub membership_id: Uuid,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub role: Role,
+    pub status: Status,
+}
+
+/// The person's active memberships, by organization name.
+pub async fn active_for_user(db: &mut dyn Db, user_id: Uuid) -> Result<Vec<OrgOfUser>> {
+    let sql = "SELECT m.id AS membership_id, o.id AS org_id, o.name AS org_name, m.role, m.status \
+               FROM memberships m JOIN organizations o ON o.id = m.org_id \
+               WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name_key";
+    Ok(crate::on_conn!(db, |c| sqlx::query_as(sql)
+        .bind(user_id)
+        .fetch_all(c)
+        .await)?)
+}

@@ -9,8 +9,10 @@
 pub mod audit;
 pub mod dialect;
 pub mod group_mappings;
+pub mod identities;
 pub mod links;
 pub mod memberships;
+pub mod oidc_states;
 pub mod orgs;
 pub mod scim_groups;
 pub mod scim_tokens;
@@ -18,7 +20,9 @@ pub mod scim_users;
 pub mod sessions;
 pub mod sql_values;
 pub mod text_enum;
+pub mod throttles;
 pub mod users;
+pub mod workspaces;
 
 pub use dialect::{Backend, Timestamp};
 

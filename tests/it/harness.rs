@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 /// Where the throwaway PostgreSQL of `scripts/test` listens (a server URL; each
 /// test creates a database of its own on it).
-pub const POSTGRES_ENV: &str = "GATEHOUSE_TEST_POSTGRES_URL";
+pub const POSTGRES_ENV: &str = "POSTGRES_TEST_URL";
 
 pub const ADMIN_EMAIL: &str = "admin@acme.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -72,9 +72,14 @@ pub fn pg_url_with_database(server_url: &str, name: &str) -> String {
 
 /// Config for a test server: defaults, the given database, an ephemeral port.
 pub fn test_config(database_url: &str) -> Config {
+    let outbox = std::env::temp_dir().join(format!("gatehouse-outbox-{}", Uuid::new_v4().simple()));
     Config::load(
         None,
         [
+            (
+                "GATEHOUSE_MAIL__OUTBOX_DIR".to_string(),
+                outbox.display().to_string(),
+            ),
             (
                 "GATEHOUSE_DATABASE__URL".to_string(),
                 database_url.to_string(),
@@ -113,6 +118,7 @@ impl TestApp {
                 org_name: "Acme".into(),
                 email: ADMIN_EMAIL.into(),
                 password: Some(ADMIN_PASSWORD.into()),
+                display_name: Some("Ada Admin".into()),
             },
         )
         .await

@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link step instead of one per file).
 
+mod auth;
 mod cli;
 mod foundation;
 mod harness;

@@ -150,6 +150,7 @@ async fn a_token_sees_only_its_own_organization(app: TestApp) {
             org_name: "Globex".into(),
             email: "hank@globex.test".into(),
             password: None,
+            display_name: None,
         },
     )
     .await

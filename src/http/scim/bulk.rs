@@ -239,14 +239,12 @@ async fn run(
             )));
         }
     };
-    if method == "POST" {
-        if let (Some(bulk_id), Some(location)) =
+    if method == "POST"
+        && let (Some(bulk_id), Some(location)) =
             (op.get("bulkId").and_then(Value::as_str), &done.location)
-        {
-            if let Some(new_id) = location.rsplit('/').next() {
-                ids.insert(bulk_id.to_string(), new_id.to_string());
-            }
-        }
+        && let Some(new_id) = location.rsplit('/').next()
+    {
+        ids.insert(bulk_id.to_string(), new_id.to_string());
     }
     Ok(done)
 }

@@ -29,14 +29,16 @@ impl FromRequest<AppState> for ScimBody {
                     .trim()
                     .to_ascii_lowercase()
             });
-        if let Some(ct) = &content_type {
-            if ct != "application/scim+json" && ct != "application/json" && !ct.is_empty() {
-                return Err(ScimError::new(
-                    415,
-                    None,
-                    format!("unsupported content type \"{ct}\": send application/scim+json"),
-                ));
-            }
+        if let Some(ct) = &content_type
+            && ct != "application/scim+json"
+            && ct != "application/json"
+            && !ct.is_empty()
+        {
+            return Err(ScimError::new(
+                415,
+                None,
+                format!("unsupported content type \"{ct}\": send application/scim+json"),
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {

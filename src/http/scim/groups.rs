@@ -80,10 +80,10 @@ pub async fn get(
 ) -> Result<Response, ScimError> {
     let id = parse_id(&id, "group")?;
     let group = groups::get(&ctx, &client, id, p.wants("members")).await?;
-    if let Some(tags) = &pre.if_none_match {
-        if etag::list_matches(group.row.version, tags) {
-            return Ok(not_modified(group.row.version));
-        }
+    if let Some(tags) = &pre.if_none_match
+        && etag::list_matches(group.row.version, tags)
+    {
+        return Ok(not_modified(group.row.version));
     }
     Ok(ScimResponse::resource(StatusCode::OK, render(&ctx, &group, &p)).into_response())
 }

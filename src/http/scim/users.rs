@@ -77,10 +77,10 @@ pub async fn get(
 ) -> Result<Response, ScimError> {
     let id = parse_id(&id, "user")?;
     let user = users::get(&ctx, &client, id, p.wants("groups")).await?;
-    if let Some(tags) = &pre.if_none_match {
-        if etag::list_matches(user.row.version, tags) {
-            return Ok(not_modified(user.row.version));
-        }
+    if let Some(tags) = &pre.if_none_match
+        && etag::list_matches(user.row.version, tags)
+    {
+        return Ok(not_modified(user.row.version));
     }
     Ok(ScimResponse::resource(StatusCode::OK, render(&ctx, &user, &p)).into_response())
 }

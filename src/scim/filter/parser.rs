@@ -185,13 +185,13 @@ fn parse_attr_word(word: &str, pos: usize) -> Result<AttrPath, FilterError> {
         ),
         None => (None, word, pos),
     };
-    if let Some(urn) = urn {
-        if !is_schema_urn(urn) {
-            return Err(FilterError::new(
-                "invalid schema URN in attribute path",
-                pos,
-            ));
-        }
+    if let Some(urn) = urn
+        && !is_schema_urn(urn)
+    {
+        return Err(FilterError::new(
+            "invalid schema URN in attribute path",
+            pos,
+        ));
     }
     let (name, sub) = match rest.split_once('.') {
         Some((name, sub)) => (name, Some(sub)),
@@ -200,13 +200,13 @@ fn parse_attr_word(word: &str, pos: usize) -> Result<AttrPath, FilterError> {
     if !is_attr_name(name) {
         return Err(FilterError::new("invalid attribute name", rest_pos));
     }
-    if let Some(sub) = sub {
-        if !is_attr_name(sub) {
-            return Err(FilterError::new(
-                "invalid sub-attribute name",
-                rest_pos + name.len() + 1,
-            ));
-        }
+    if let Some(sub) = sub
+        && !is_attr_name(sub)
+    {
+        return Err(FilterError::new(
+            "invalid sub-attribute name",
+            rest_pos + name.len() + 1,
+        ));
     }
     Ok(AttrPath {
         urn: urn.map(str::to_owned),

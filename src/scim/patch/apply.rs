@@ -131,10 +131,10 @@ fn resolve(path: &PatchPath, schema: &dyn PatchSchema) -> Result<Resolved, ScimE
         if let (Some(urn), None, None) = (&attr.urn, sub, &path.filter) {
             // `urn:…:enterprise:2.0:User` parses as urn `…:2.0`, name `User`.
             let joined = format!("{urn}:{}", attr.name);
-            if let Some(ext) = schema.canonical_name(&AttrPath::simple(joined)) {
-                if is_urn(&ext.name) {
-                    return Ok(Resolved::Extension(ext.name));
-                }
+            if let Some(ext) = schema.canonical_name(&AttrPath::simple(joined))
+                && is_urn(&ext.name)
+            {
+                return Ok(Resolved::Extension(ext.name));
             }
         }
         return Err(ScimError::invalid_path(format!(
@@ -553,12 +553,12 @@ fn remove(
                     set_sub(element, sub, &Value::Null);
                 }
                 store_array(container, name, items);
-            } else if let Some(key) = existing_key(container, name) {
-                if let Some(Value::Object(obj)) = container.get_mut(&key) {
-                    take(obj, sub);
-                    if obj.is_empty() {
-                        container.remove(&key);
-                    }
+            } else if let Some(key) = existing_key(container, name)
+                && let Some(Value::Object(obj)) = container.get_mut(&key)
+            {
+                take(obj, sub);
+                if obj.is_empty() {
+                    container.remove(&key);
                 }
             }
         }

@@ -125,10 +125,11 @@ pub(super) fn enforce_primary(items: &mut [Value], touched: &[usize]) {
         return;
     };
     for (i, element) in items.iter_mut().enumerate() {
-        if i != winner && is_primary(element) {
-            if let Value::Object(o) = element {
-                put(o, "primary", Value::Bool(false));
-            }
+        if i != winner
+            && is_primary(element)
+            && let Value::Object(o) = element
+        {
+            put(o, "primary", Value::Bool(false));
         }
     }
 }

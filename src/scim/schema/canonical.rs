@@ -390,13 +390,13 @@ fn canon_multi(def: &AttrDef, items: &[Value], label: &str) -> Result<Option<Val
     }
     let mut seen_primary = false;
     for item in &mut out {
-        if let Some(p) = item.as_object_mut().and_then(|m| m.get_mut("primary")) {
-            if *p == Value::Bool(true) {
-                if seen_primary {
-                    *p = Value::Bool(false);
-                }
-                seen_primary = true;
+        if let Some(p) = item.as_object_mut().and_then(|m| m.get_mut("primary"))
+            && *p == Value::Bool(true)
+        {
+            if seen_primary {
+                *p = Value::Bool(false);
             }
+            seen_primary = true;
         }
     }
     Ok(Some(Value::Array(out)))

@@ -484,10 +484,8 @@ pub async fn patch(
         }
         let unassigned = doc.get("active").is_none();
         let mut parts = split(doc, false)?;
-        if unassigned {
-            if let Value::Object(map) = &mut parts.attributes {
-                map.insert(ACTIVE_UNASSIGNED.into(), Value::Bool(true));
-            }
+        if unassigned && let Value::Object(map) = &mut parts.attributes {
+            map.insert(ACTIVE_UNASSIGNED.into(), Value::Bool(true));
         }
         Ok(Some(parts))
     })
@@ -516,12 +514,11 @@ async fn update(
     let password_hash = hash_password(parts.password.take()).await?;
     let now = ctx.now();
     let key = fold_case(&parts.user_name);
-    if Some(key.as_str()) != before.user_name.as_deref().map(fold_case).as_deref() {
-        if let Some(other) = scim_users::id_by_user_name(&mut tx, org_id, &key).await? {
-            if other != id {
-                return Err(uniqueness(&parts.user_name));
-            }
-        }
+    if Some(key.as_str()) != before.user_name.as_deref().map(fold_case).as_deref()
+        && let Some(other) = scim_users::id_by_user_name(&mut tx, org_id, &key).await?
+        && other != id
+    {
+        return Err(uniqueness(&parts.user_name));
     }
     let was_active = before.status == Status::Active;
     let (status, disconnected_at) = match (was_active, parts.active) {

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Turns the raw files of one perf/scim-bench.sh run (perf/out/run-<ts>/) into a Markdown table."""
+
+import json
+import os
+import sys
+
+run, users = sys.argv[1], int(sys.argv[2])
+
+
+def load(name, default=None):
+    p = os.path.join(run, name + ".json")
+    if not os.path.exists(p):
+        return default
+    with open(p) as f:
+        return json.load(f)
+
+
+env = load("env", {})
+seed_gh, seed_ref, seed_gh1k = load("seed_gh", {}), load("seed_ref", {}), load("seed_gh1k", {})
+get_gh, get_ref, get_gh1k = load("get_gh"), load("get_ref"), load("get_gh1k")
+post_gh, post_ref = load("post_gh"), load("post_ref")
+g_big, g_small = load("group_big", {}), load("group_small", {})
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def ms(us):
+    return f"{us / 1000:.2f} ms" if us is not None else "n/a"
+
+
+def rate(d):
+    return f"{d['rps']:,.0f} req/s" if d else "n/a"
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def ok(cond):
+    return "n/a" if cond is None else ("yes" if cond else "**NO**")
+
+
+def cpu_per_req(name, requests):
+    c = load(name + "_cpu")
+    if not c or not requests:
+        return "n/a"
+    return f"{c['server_cpu_ticks'] * TICK_MS / requests:.2f} ms"
+
+
+# RSS samples: epoch label phase rss_kb hwm_kb cpu_ticks
+rss = {}
+phases_busy = []
+try:
+    for line in open(os.path.join(run, "rss.tsv")):
+        t, label, phase, r, h, *_ = line.split()
+        cur = rss.setdefault(label, {"rss": 0, "hwm": 0, "n": 0, "by_phase": {}})
+        cur["rss"] = max(cur["rss"], int(r))
+        cur["hwm"] = max(cur["hwm"], int(h))
+        cur["n"] += 1
+        cur["by_phase"][phase] = max(cur["by_phase"].get(phase, 0), int(r))
+except FileNotFoundError:
+    pass
+try:
+    for line in open(os.path.join(run, "phases.txt")):
+        parts = line.split()
+        phases_busy.append((parts[0], " ".join(parts[3:])))
+except FileNotFoundError:
+    pass
+
+rows = []
+add = rows.append
+
+gh_secs = seed_gh.get("seconds")
+gh_done = seed_gh.get("created") == users
+add(("1. Initial sync: POST %s users, %s connections" % (f"{users:,}", env.get("seed_conc")),
+     f"{gh_secs:.1f} s ({seed_gh.get('rate', 0):,.0f}/s)" + ("" if gh_done else f", only {seed_gh.get('created'):,} created"),
+     f"{seed_ref.get('created', 0):,} users in {seed_ref.get('seconds', 0):.1f} s ({seed_ref.get('rate', 0):,.0f}/s); "
+     f"{users:,} projected {seed_ref.get('projected_100k_s_from_probe', 0)} s",
+     f"{ratio(seed_gh.get('rate'), seed_ref.get('rate')):.1f}×" if seed_ref.get("rate") else "n/a",
+     "< 60 s", ok(gh_done and gh_secs < 60)))
+
+r_get = ratio(get_gh and get_gh["rps"], get_ref and get_ref["rps"])
+add((f"2. GET userName eq filter, wrk -t2 -c2 ({seed_gh.get('created', 0):,} vs {seed_ref.get('stored', 0):,} stored)",
+     rate(get_gh), rate(get_ref), f"{r_get:.1f}×" if r_get else "n/a", "≥ 15×", ok(r_get and r_get >= 15)))
+add(("   GET p50 / p99 latency",
+     f"{ms(get_gh and get_gh['p50_us'])} / {ms(get_gh and get_gh['p99_us'])}",
+     f"{ms(get_ref and get_ref['p50_us'])} / {ms(get_ref and get_ref['p99_us'])}", "",
+     "Gatehouse p50 < 1 ms", ok(get_gh and get_gh["p50_us"] < 1000)))
+r_scale = ratio(get_gh and get_gh["rps"], get_gh1k and get_gh1k["rps"])
+add((f"3. GET filter, Gatehouse with {seed_gh1k.get('created', 0):,} vs {seed_gh.get('created', 0):,} users stored",
+     f"{seed_gh1k.get('created', 0):,}: {rate(get_gh1k)} (p50 {ms(get_gh1k and get_gh1k['p50_us'])}); "
+     f"{seed_gh.get('created', 0):,}: {rate(get_gh)} (p50 {ms(get_gh and get_gh['p50_us'])})",
+     "", f"large/small = {r_scale:.2f}" if r_scale else "n/a", "about equal (≥ 0.8)", ok(r_scale and r_scale >= 0.8)))
+r_post = ratio(post_gh and post_gh["rps"], post_ref and post_ref["rps"])
+add(("4. POST /Users (unique userNames), wrk -t2 -c2", rate(post_gh), rate(post_ref),
+     f"{r_post:.1f}×" if r_post else "n/a", "≥ 5×", ok(r_post and r_post >= 5)))
+add(("   POST p50 / p99 latency",
+     f"{ms(post_gh and post_gh['p50_us'])} / {ms(post_gh and post_gh['p99_us'])}",
+     f"{ms(post_ref and post_ref['p50_us'])} / {ms(post_ref and post_ref['p99_us'])}", "",
+     "Gatehouse p50 < 1 ms", ok(post_gh and post_gh["p50_us"] < 1000)))
+
+
+def grp(g, kind):
+    if not g:
+        return "n/a"
+    return f"{g[kind + '_p50_ms']:.2f} / {g[kind + '_p99_ms']:.2f} ms"
+
+
+for kind in ("add", "remove"):
+    worst = max(g_big.get(f"{kind}_p50_ms", 1e9), g_big.get(f"{kind}_p99_ms", 1e9))
+    same = None
+    if g_big and g_small:
+        same = g_big[f"{kind}_p50_ms"] <= 1.5 * g_small[f"{kind}_p50_ms"] + 0.2
+    add((f"5. Group PATCH {kind} one member, p50 / p99 ({g_big.get('reps', 0)} sequential)",
+         f"{g_big.get('members', 0):,} members: {grp(g_big, kind)}",
+         f"(Gatehouse) {g_small.get('members', 0):,} members: {grp(g_small, kind)}", "",
+         "< 5 ms; big ≈ small", ok(worst < 5 and bool(same))))
+gh = rss.get("gh100k", {})
+add(("6. Gatehouse max VmRSS / VmHWM (1 s samples, whole run)",
+     f"{gh.get('rss', 0) / 1024:.1f} / {gh.get('hwm', 0) / 1024:.1f} MB",
+     f"(reference, Python) {rss.get('ref', {}).get('rss', 0) / 1024:.0f} MB", "",
+     "< 100 MB", ok(gh and gh["hwm"] < 100 * 1024)))
+
+out = []
+out.append(f"# SCIM benchmark {env.get('start', '')}\n")
+out.append(f"Gatehouse {env.get('rev')} (release build, SQLite; {env.get('dirty_files', 0)} uncommitted source files; "
+           f"binary built {env.get('bin_age_s', 0) // 60} min before the run) vs scim2-server {env.get('scim2_server')} "
+           f"(in memory, wsgiref threads). {env.get('nproc')} cores ({env.get('cpu')}), shared; wrk runs {env.get('wrk_secs')} s.\n")
+out.append("| figure | Gatehouse | reference | ratio | goal | met |")
+out.append("|---|---|---|---|---|---|")
+for r in rows:
+    out.append("| " + " | ".join(str(c) for c in r) + " |")
+out.append("")
+out.append("Server CPU per request (Gatehouse, utime+stime / requests): "
+           f"seed {cpu_per_req('seed_gh', seed_gh.get('created'))}, "
+           f"GET@100k {cpu_per_req('get_gh', get_gh and get_gh['requests'])}, "
+           f"GET@1k {cpu_per_req('get_gh1k', get_gh1k and get_gh1k['requests'])}, "
+           f"POST {cpu_per_req('post_gh', post_gh and post_gh['requests'])}.")
+if gh:
+    out.append("Gatehouse max RSS by phase (MB): " + ", ".join(
+        f"{p} {v / 1024:.0f}" for p, v in gh["by_phase"].items()) + f" ({gh['n']} samples).")
+if g_big:
+    out.append(f"Filling the {g_big.get('members', 0):,}-member group (PATCH add, 500 a request): {g_big.get('fill_seconds')} s.")
+errs = []
+for name, d in (("get_gh", get_gh), ("get_ref", get_ref), ("get_gh1k", get_gh1k), ("post_gh", post_gh), ("post_ref", post_ref)):
+    if d and (d["non2xx"] or d["timeouts"] or d["read_errors"] or d["connect_errors"]):
+        errs.append(f"{name}: non-2xx {d['non2xx']}, timeouts {d['timeouts']}, read errors {d['read_errors']}, connect errors {d['connect_errors']}")
+if errs:
+    out.append("Errors: " + "; ".join(errs) + ".")
+out.append("Machine load when each phase started (rustc = other compile processes): " +
+           "; ".join(f"{p} {b}" for p, b in phases_busy) + ".")
+if seed_ref.get("created", users) < users:
+    out.append(f"\nThe reference server was seeded with {seed_ref.get('created', 0):,} users, not {users:,}: "
+               f"its 2,000-user probe projected {seed_ref.get('projected_100k_s_from_probe')} s for 100k, over the "
+               "seeding budget (REF_SEED_BUDGET). Its GET/POST figures are at that size.")
+out.append(f"\nRaw data: `{os.path.relpath(run, os.path.dirname(os.path.dirname(run)))}/`.")
+print("\n".join(out))

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# SCIM benchmark: Gatehouse (release build, SQLite) side by side with the reference
+# Python server (scim2-server, in memory), in one run on this machine. Read perf/README.md.
+#
+#   perf/scim-bench.sh              # everything; results in perf/out/results-<timestamp>.md
+#
+# Knobs (environment): USERS=100000 SMALL_USERS=1000 SEED_CONC=4 WRK_SECS=15 WARMUP_SECS=3
+#   GROUP_MEMBERS=10000 GROUP_REPS=500 GROUP_CHUNK=500 REF_USERS= (default: 100000, or
+#   REF_FALLBACK_USERS=10000 when the probe projects more than REF_SEED_BUDGET=300 s)
+#   GATEHOUSE_BIN=path | BUILD_REV=<commit> | default: target/release/gatehouse (built when
+#   missing; BUILD=1 rebuilds). KEEP_TMP=1 keeps the temporary databases for inspection.
+# It only talks to 127.0.0.1, stops everything it started (trap), and every phase is
+# bounded by `timeout`, so a run takes < ~15 minutes.
+set -euo pipefail
+
+PERF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$PERF_DIR")
+USERS=${USERS:-100000}
+SMALL_USERS=${SMALL_USERS:-1000}
+SEED_CONC=${SEED_CONC:-4}
+WRK_SECS=${WRK_SECS:-15}
+WARMUP_SECS=${WARMUP_SECS:-3}
+GROUP_MEMBERS=${GROUP_MEMBERS:-10000}
+GROUP_REPS=${GROUP_REPS:-500}
+GROUP_CHUNK=${GROUP_CHUNK:-500}
+REF_USERS=${REF_USERS:-}
+REF_FALLBACK_USERS=${REF_FALLBACK_USERS:-10000}
+REF_SEED_BUDGET=${REF_SEED_BUDGET:-300}
+REF_PROBE=${REF_PROBE:-2000}
+GH_SEED_BUDGET=${GH_SEED_BUDGET:-300}
+SCIM2_SERVER_VERSION=${SCIM2_SERVER_VERSION:-0.8.3}
+
+TS=$(date -u +%Y%m%dT%H%M%SZ)
+OUT="$PERF_DIR/out"
+RUN="$OUT/run-$TS"          # raw JSON, logs and RSS samples of this run
+RESULTS="$OUT/results-$TS.md"
+mkdir -p "$RUN"
+T_START=$(date +%s)
+log() { printf '[%4ss] %s\n' "$(( $(date +%s) - T_START ))" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+# ---------------------------------------------------------------- cleanup (trap)
+PIDS=()
+TMP=$(mktemp -d /tmp/scim-bench.XXXXXX)
+cleanup() {
+  local code=$?
+  trap - EXIT INT TERM
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.3; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  cp "$TMP"/*.log "$RUN"/ 2>/dev/null || true
+  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $TMP (databases)"; else rm -rf "$TMP"; fi
+  [ $code -ne 0 ] && log "stopped with exit code $code; partial data in $RUN"
+  exit $code
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- what it needs
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk >/dev/null; }
+fi
+if ! command -v curl >/dev/null; then apt-get install -y curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y curl >/dev/null; }; fi
+VENV="$PERF_DIR/.venv"
+if [ ! -x "$VENV/bin/scim2-server" ]; then
+  log "creating $VENV with scim2-server $SCIM2_SERVER_VERSION"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "scim2-server==$SCIM2_SERVER_VERSION"
+fi
+PY="$VENV/bin/python"
+LOAD=("$PY" "$PERF_DIR/scim_load.py")
+
+# Which Gatehouse: GATEHOUSE_BIN=path; or BUILD_REV=<commit> (built from `git archive` in
+# $BENCH_BUILD_DIR/<rev>, for when the working tree is mid-edit); or the working tree's
+# target/release/gatehouse (built when missing, or always with BUILD=1).
+GIT_DIRTY=0
+if [ -n "${GATEHOUSE_BIN:-}" ]; then
+  BIN_SRC=$GATEHOUSE_BIN; GIT_REV="given binary $GATEHOUSE_BIN"
+elif [ -n "${BUILD_REV:-}" ]; then
+  GIT_REV=$(git -C "$ROOT" rev-parse --short "$BUILD_REV")
+  BDIR=${BENCH_BUILD_DIR:-/tmp/gatehouse-bench}/$GIT_REV
+  BIN_SRC=$BDIR/target/release/gatehouse
+  if [ ! -x "$BIN_SRC" ]; then
+    log "building gatehouse $GIT_REV from git archive in $BDIR (cargo build --release; several minutes)"
+    rm -rf "$BDIR/src"; mkdir -p "$BDIR/src"
+    git -C "$ROOT" archive "$GIT_REV" | tar -x -C "$BDIR/src"
+    (cd "$BDIR/src" && CARGO_TARGET_DIR="$BDIR/target" timeout 2400 cargo build --release --quiet) \
+      || die "cargo build --release of $GIT_REV"
+  fi
+  GIT_REV="commit $GIT_REV"
+else
+  BIN_SRC=$ROOT/target/release/gatehouse
+  if [ "${BUILD:-0}" = 1 ] || [ ! -x "$BIN_SRC" ]; then
+    log "building gatehouse (cargo build --release; several minutes)"
+    (cd "$ROOT" && timeout 2400 cargo build --release --quiet) \
+      || die "cargo build --release failed (working tree mid-edit? try BUILD_REV=HEAD)"
+  fi
+  GIT_REV="working tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  GIT_DIRTY=$(git -C "$ROOT" status --porcelain -- src migrations Cargo.toml Cargo.lock 2>/dev/null | wc -l)
+fi
+[ -x "$BIN_SRC" ] || die "no gatehouse binary at $BIN_SRC"
+# A private copy: another engineer rebuilding target/ mid-run must not change what we measure.
+BIN="$TMP/gatehouse"; cp "$BIN_SRC" "$BIN"
+BIN_AGE=$(( $(date +%s) - $(stat -c %Y "$BIN_SRC") ))
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Other CPU users on this shared 2-core machine (e.g. a colleague's cargo build).
+busy() { echo "load=$(cut -d' ' -f1 /proc/loadavg) rustc=$(pgrep -c -x rustc || true)"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+PHASE_FILE="$TMP/phase"; echo setup > "$PHASE_FILE"
+phase() { echo "$1" > "$PHASE_FILE"; log "== $1 ($(busy))"; echo "$1 start $(date +%s.%N) $(busy)" >> "$RUN/phases.txt"; }
+
+# RSS sampler: VmRSS / VmHWM (kB) of a process every second, tagged with the phase.
+sample_rss() {
+  local pid=$1 label=$2
+  while kill -0 "$pid" 2>/dev/null; do
+    local rss hwm
+    rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status" 2>/dev/null) || true
+    hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$pid/status" 2>/dev/null) || true
+    [ -n "$rss" ] && echo "$(date +%s) $label $(cat "$PHASE_FILE") $rss $hwm $(cpu_ticks "$pid")" >> "$RUN/rss.tsv"
+    sleep 1
+  done
+}
+
+wait_http() { # url [header]
+  for _ in $(seq 1 150); do
+    curl -fsS -o /dev/null ${2:+-H "$2"} "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# Starts a Gatehouse on a fresh SQLite database; sets GH_PID, GH_BASE, GH_TOKEN.
+start_gatehouse() { # label
+  local label=$1 dir="$TMP/$1" port
+  mkdir -p "$dir"; port=$(free_port)
+  export GATEHOUSE_DATABASE__URL="sqlite://$dir/g.db" GATEHOUSE_LOG__FILTER=warn \
+         GATEHOUSE_SERVER__BIND="127.0.0.1:$port" GATEHOUSE_LOG__FORMAT=json
+  "$BIN" migrate > "$TMP/$label-cli.log" 2>&1 || die "gatehouse migrate ($label)"
+  "$BIN" admin bootstrap --org Bench --email admin@bench.test >> "$TMP/$label-cli.log" 2>&1 \
+    || die "gatehouse admin bootstrap ($label)"
+  GH_TOKEN=$("$BIN" scim-token create --org Bench --name bench 2>>"$TMP/$label-cli.log" | grep -m1 '^ghs_' || true)
+  [ -n "$GH_TOKEN" ] || die "no ghs_ token from gatehouse scim-token create ($label)"
+  "$BIN" serve > "$TMP/$label-server.log" 2>&1 &
+  GH_PID=$!; PIDS+=("$GH_PID")
+  unset GATEHOUSE_DATABASE__URL GATEHOUSE_LOG__FILTER GATEHOUSE_SERVER__BIND GATEHOUSE_LOG__FORMAT
+  wait_http "http://127.0.0.1:$port/healthz" || die "gatehouse ($label) did not start: $(tail -3 "$TMP/$label-server.log")"
+  GH_BASE="http://127.0.0.1:$port/scim/v2"
+  sample_rss "$GH_PID" "$label" & PIDS+=("$!")
+  log "gatehouse $label: pid $GH_PID on $port"
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 20); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.25; done; kill -9 "$1" 2>/dev/null || true; }
+
+total_users() { # base token -> totalResults
+  curl -fsS -H "Authorization: Bearer $2" "$1/Users?count=0" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["totalResults"])'
+}
+
+# wrk run -> BENCH JSON line in $RUN/<name>.json, full output in <name>.txt
+run_wrk() { # name secs url script [env...]
+  local name=$1 secs=$2 url=$3 script=$4; shift 4
+  env BENCH_LUA_DIR="$PERF_DIR/lua" "$@" timeout $((secs + 30)) \
+    wrk -t2 -c2 -d"${secs}s" --latency -s "$PERF_DIR/lua/$script" "$url" > "$RUN/$name.txt" 2>&1 || true
+  grep '^BENCH ' "$RUN/$name.txt" | sed 's/^BENCH //' > "$RUN/$name.json" || true
+  [ -s "$RUN/$name.json" ] || die "wrk $name: $(tail -5 "$RUN/$name.txt")"
+  log "$name: $(cat "$RUN/$name.json")"
+}
+
+names_file() { # prefix count file: 10,000 random existing userNames
+  "$PY" - "$1" "$2" "$3" <<'EOF'
+import random, sys
+prefix, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+random.seed(42)
+idx = random.sample(range(n), min(n, 10000))
+with open(path, "w") as f:
+    f.writelines(f"{prefix}{i:06d}@bench.test\n" for i in idx)
+EOF
+}
+
+echo "{\"rev\":\"$GIT_REV\",\"dirty_files\":$GIT_DIRTY,\"bin_age_s\":$BIN_AGE,\"nproc\":$(nproc),\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//;s/"//g')\",\"wrk_secs\":$WRK_SECS,\"seed_conc\":$SEED_CONC,\"scim2_server\":\"$SCIM2_SERVER_VERSION\",\"start\":\"$TS\"}" > "$RUN/env.json"
+
+# ---------------------------------------------------------------- 1. servers
+phase start
+start_gatehouse gh100k
+GH_MAIN_PID=$GH_PID; GH_MAIN_BASE=$GH_BASE; GH_MAIN_TOKEN=$GH_TOKEN
+REF_PORT=$(free_port); REF_TOKEN="ref-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+"$VENV/bin/scim2-server" --hostname 127.0.0.1 --port "$REF_PORT" --bearer-token "$REF_TOKEN" > "$TMP/ref-server.log" 2>&1 &
+REF_PID=$!; PIDS+=("$REF_PID")
+REF_BASE="http://127.0.0.1:$REF_PORT/v2"
+wait_http "$REF_BASE/ServiceProviderConfig" "Authorization: Bearer $REF_TOKEN" || die "scim2-server did not start"
+sample_rss "$REF_PID" ref & PIDS+=("$!")
+log "reference scim2-server: pid $REF_PID on $REF_PORT"
+
+# ---------------------------------------------------------------- 2. initial sync
+phase seed-gatehouse
+c0=$(cpu_ticks "$GH_MAIN_PID")
+timeout $((GH_SEED_BUDGET + 60)) "${LOAD[@]}" seed --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" \
+  --prefix u --count "$USERS" --concurrency "$SEED_CONC" --budget "$GH_SEED_BUDGET" > "$RUN/seed_gh.json" || true
+[ -s "$RUN/seed_gh.json" ] || die "seeding gatehouse"
+echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_MAIN_PID") - c0 ))}" > "$RUN/seed_gh_cpu.json"
+log "gatehouse seed: $(cat "$RUN/seed_gh.json")"
+GH_N=$(total_users "$GH_MAIN_BASE" "$GH_MAIN_TOKEN")
+log "gatehouse stores $GH_N users"
+
+phase seed-reference
+timeout $((REF_SEED_BUDGET + 60)) "${LOAD[@]}" seed --base "$REF_BASE" --token "$REF_TOKEN" --prefix u \
+  --count "$REF_PROBE" --concurrency "$SEED_CONC" > "$RUN/seed_ref_probe.json" || die "reference probe seed"
+REF_PROJ=$("$PY" -c "import json; d=json.load(open('$RUN/seed_ref_probe.json')); print(round($USERS/d['rate']))")
+if [ -z "$REF_USERS" ]; then
+  if [ "$REF_PROJ" -gt "$REF_SEED_BUDGET" ]; then REF_USERS=$REF_FALLBACK_USERS; else REF_USERS=$USERS; fi
+fi
+log "reference probe: $(cat "$RUN/seed_ref_probe.json"); 100k projected ${REF_PROJ}s -> seeding $REF_USERS"
+timeout $((REF_SEED_BUDGET + 120)) "${LOAD[@]}" seed --base "$REF_BASE" --token "$REF_TOKEN" --prefix u \
+  --start "$REF_PROBE" --count $((REF_USERS - REF_PROBE)) --concurrency "$SEED_CONC" \
+  --budget $((REF_SEED_BUDGET + 60)) > "$RUN/seed_ref_rest.json" || true
+REF_N=$(total_users "$REF_BASE" "$REF_TOKEN")
+"$PY" - "$RUN" "$REF_PROJ" "$REF_N" <<'EOF'
+import json, sys
+run, proj, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+a = json.load(open(f"{run}/seed_ref_probe.json")); b = json.load(open(f"{run}/seed_ref_rest.json"))
+secs = a["seconds"] + b["seconds"]; created = a["created"] + b["created"]
+json.dump({"created": created, "stored": n, "seconds": round(secs, 3), "rate": round(created / secs, 1),
+           "projected_100k_s_from_probe": proj, "statuses": [a["statuses"], b["statuses"]]},
+          open(f"{run}/seed_ref.json", "w"))
+EOF
+log "reference seed: $(cat "$RUN/seed_ref.json")"
+
+# ---------------------------------------------------------------- 3. GET filter
+phase get
+names_file u "$GH_N" "$TMP/names_gh.txt"
+names_file u "$REF_N" "$TMP/names_ref.txt"
+"${LOAD[@]}" check-get --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" --user-name "$(head -1 "$TMP/names_gh.txt")" >/dev/null \
+  || die "gatehouse filter check"
+"${LOAD[@]}" check-get --base "$REF_BASE" --token "$REF_TOKEN" --user-name "$(head -1 "$TMP/names_ref.txt")" >/dev/null \
+  || die "reference filter check"
+GH_URL=${GH_MAIN_BASE%/scim/v2}; REF_URL=${REF_BASE%/v2}
+run_wrk warm_get_gh "$WARMUP_SECS" "$GH_URL" get_filter.lua BENCH_TOKEN="$GH_MAIN_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+c0=$(cpu_ticks "$GH_MAIN_PID")
+run_wrk get_gh "$WRK_SECS" "$GH_URL" get_filter.lua BENCH_TOKEN="$GH_MAIN_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_MAIN_PID") - c0 ))}" > "$RUN/get_gh_cpu.json"
+run_wrk warm_get_ref "$WARMUP_SECS" "$REF_URL" get_filter.lua BENCH_TOKEN="$REF_TOKEN" BENCH_PATH=/v2 BENCH_NAMES="$TMP/names_ref.txt"
+run_wrk get_ref "$WRK_SECS" "$REF_URL" get_filter.lua BENCH_TOKEN="$REF_TOKEN" BENCH_PATH=/v2 BENCH_NAMES="$TMP/names_ref.txt"
+
+# ---------------------------------------------------------------- 4. GET with 1k users stored
+phase get-1k
+start_gatehouse gh1k
+GH_SMALL_PID=$GH_PID
+"${LOAD[@]}" seed --base "$GH_BASE" --token "$GH_TOKEN" --prefix u --count "$SMALL_USERS" \
+  --concurrency "$SEED_CONC" > "$RUN/seed_gh1k.json" || die "seeding the 1k gatehouse"
+names_file u "$SMALL_USERS" "$TMP/names_gh1k.txt"
+run_wrk warm_get_gh1k "$WARMUP_SECS" "${GH_BASE%/scim/v2}" get_filter.lua BENCH_TOKEN="$GH_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh1k.txt"
+c0=$(cpu_ticks "$GH_SMALL_PID")
+run_wrk get_gh1k "$WRK_SECS" "${GH_BASE%/scim/v2}" get_filter.lua BENCH_TOKEN="$GH_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh1k.txt"
+echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_SMALL_PID") - c0 ))}" > "$RUN/get_gh1k_cpu.json"
+stop_pid "$GH_SMALL_PID"
+
+# ---------------------------------------------------------------- 5. POST
+phase post
+c0=$(cpu_ticks "$GH_MAIN_PID")
+run_wrk post_gh "$WRK_SECS" "$GH_URL" post_users.lua BENCH_TOKEN="$GH_MAIN_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
+echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_MAIN_PID") - c0 ))}" > "$RUN/post_gh_cpu.json"
+run_wrk post_ref "$WRK_SECS" "$REF_URL" post_users.lua BENCH_TOKEN="$REF_TOKEN" BENCH_PATH=/v2 BENCH_PREFIX="post-$TS-"
+
+# ---------------------------------------------------------------- 6. groups
+phase groups
+timeout 300 "${LOAD[@]}" group-bench --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" --prefix u \
+  --name "Bench 10k" --members "$GROUP_MEMBERS" --reps "$GROUP_REPS" --chunk "$GROUP_CHUNK" > "$RUN/group_big.json" \
+  || die "group bench (10k)"
+log "group 10k: $(cat "$RUN/group_big.json")"
+timeout 120 "${LOAD[@]}" group-bench --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" --prefix u \
+  --name "Bench 10" --members 10 --reps "$GROUP_REPS" --chunk "$GROUP_CHUNK" > "$RUN/group_small.json" \
+  || die "group bench (10)"
+log "group 10: $(cat "$RUN/group_small.json")"
+
+# ---------------------------------------------------------------- 7. report
+phase done
+sleep 1.2   # one more RSS sample
+cp "$TMP"/*.log "$RUN"/ 2>/dev/null || true
+"$PY" "$PERF_DIR/report.py" "$RUN" "$USERS" > "$RESULTS"
+log "total $(( $(date +%s) - T_START )) s; results: $RESULTS"
+cat "$RESULTS"

@@ -1,0 +1,10 @@
+//! The JSON API.
+
+mod me;
+
+use super::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(me::router())
+}

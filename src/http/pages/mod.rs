@@ -1,0 +1,87 @@
+//! Server-rendered pages (askama). A page struct per view; forms carry the CSRF
+//! token and are re-shown with the message and what was typed when they fail.
+
+pub mod auth;
+pub mod home;
+
+use super::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(home::router())
+        .route("/static/app.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/app.css"),
+    )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub title: String,
+    pub message: String,
+    /// `error` or `notice`.
+    pub kind: &'static str,
+    pub link: Option<(String, String)>,
+    pub request_id: Option<String>,
+}
+
+impl MessagePage {
+    pub fn error(status: StatusCode, title: &str, message: impl Into<String>) -> Response {
+        (
+            status,
+            MessagePage {
+                title: title.into(),
+                message: message.into(),
+                kind: "error",
+                link: Some(("/auth/signin".into(), "Back to sign in".into())),
+                request_id: None,
+            },
+        )
+            .into_response()
+    }
+
+    pub fn notice(title: &str, message: impl Into<String>, link: Option<(&str, &str)>) -> Response {
+        MessagePage {
+            title: title.into(),
+            message: message.into(),
+            kind: "notice",
+            link: link.map(|(h, l)| (h.to_string(), l.to_string())),
+            request_id: None,
+        }
+        .into_response()
+    }
+}
+
+/// A failed form submission that was not ours (missing or wrong CSRF token).
+pub fn csrf_failed() -> Response {
+    MessagePage::error(
+        StatusCode::FORBIDDEN,
+        "Please try again",
+        "This form had expired or did not come from this site. Go back, reload the page and submit it again.",
+    )
+}
+
+/// Logs an internal error and shows a page without its detail.
+pub fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    MessagePage::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Something went wrong on our side. It has been logged; please try again.",
+    )
+}

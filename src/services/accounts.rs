@@ -1,0 +1,371 @@
+//! Password accounts: sign-up, sign-in with throttling, reset by emailed link,
+//! password change.
+
+use super::audit::{self, Actor, Change};
+use super::throttle::{self, RetryAfter};
+use super::{Ctx, Error, Result, orgs};
+use crate::mail::{Mail, html_escape};
+use crate::store::links::{self, OneTimeLink, Purpose};
+use crate::store::users::{self, User};
+use crate::store::{StoreError, Timestamp, sessions};
+use crate::{password, token};
+use serde_json::json;
+use std::sync::OnceLock;
+use time::Duration;
+use uuid::Uuid;
+
+/// The one message for every failed sign-in: it never tells whether the email exists.
+pub const SIGN_IN_FAILED: &str = "That email and password do not match an account.";
+
+#[derive(Debug)]
+pub enum SignInError {
+    Failed,
+    Throttled(RetryAfter),
+    Internal(Error),
+}
+
+impl From<Error> for SignInError {
+    fn from(e: Error) -> Self {
+        SignInError::Internal(e)
+    }
+}
+
+fn account_key(email: &str) -> String {
+    format!("signin:account:{}", users::email_key(email))
+}
+
+fn address_key(addr: Option<&str>) -> String {
+    format!("signin:address:{}", addr.unwrap_or("unknown"))
+}
+
+/// A hash to verify against when the account does not exist, so both cases take
+/// the same time.
+fn dummy_hash() -> String {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY
+        .get_or_init(|| password_auth::generate_hash("gatehouse timing equalizer"))
+        .clone()
+}
+
+pub async fn sign_in(
+    ctx: &Ctx,
+    email: &str,
+    password: &str,
+    client_addr: Option<&str>,
+) -> std::result::Result<User, SignInError> {
+    let cfg = &ctx.config.auth.throttle;
+    let (acct, addr) = (account_key(email), address_key(client_addr));
+    for key in [&acct, &addr] {
+        if let Some(retry) = throttle::check(ctx, key).await? {
+            record(ctx, None, "signin.throttled", email, client_addr).await;
+            return Err(SignInError::Throttled(retry));
+        }
+    }
+    let user = {
+        let mut db = ctx.store.read().await.map_err(Error::from)?;
+        match users::find_by_email(&mut db, email).await {
+            Ok(u) => Some(u),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(Error::from(e).into()),
+        }
+    };
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify(
+        password.to_string(),
+        hash.clone().unwrap_or_else(dummy_hash),
+    )
+    .await
+        && hash.is_some();
+    match (ok, user) {
+        (true, Some(user)) => {
+            throttle::success(ctx, &acct).await?;
+            record(ctx, Some(user.id), "signin.succeeded", email, client_addr).await;
+            Ok(user)
+        }
+        _ => {
+            throttle::failure(ctx, &acct, cfg.account_failures).await?;
+            throttle::failure(ctx, &addr, cfg.address_failures).await?;
+            record(ctx, None, "signin.failed", email, client_addr).await;
+            Err(SignInError::Failed)
+        }
+    }
+}
+
+/// Sign-in security events are not tied to one organization.
+async fn record(
+    ctx: &Ctx,
+    user_id: Option<Uuid>,
+    action: &str,
+    email: &str,
+    client_addr: Option<&str>,
+) {
+    let actor = Actor {
+        kind: "user",
+        id: user_id.map(|u| u.to_string()),
+        name: users::email_key(email),
+        client_addr: client_addr.map(str::to_string),
+    };
+    let result = async {
+        let mut tx = ctx.store.begin().await?;
+        audit::record(
+            ctx,
+            &mut tx,
+            &actor,
+            Change {
+                org_id: None,
+                action,
+                target_kind: "user",
+                target_id: user_id.map(|u| u.to_string()).unwrap_or_default(),
+                details: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, action, "could not record a sign-in event");
+    }
+}
+
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub org_name: String,
+}
+
+/// Creates a password account and a new organization with the person as its admin.
+pub async fn sign_up(ctx: &Ctx, req: SignUp, client_addr: Option<&str>) -> Result<User> {
+    if !ctx.config.auth.allow_signup {
+        return Err(Error::Forbidden(
+            "Sign-up is by invitation only here. Ask an admin of your organization to invite you."
+                .into(),
+        ));
+    }
+    let email = crate::email::parse(&req.email).map_err(Error::Invalid)?;
+    {
+        let mut db = ctx.store.read().await?;
+        match users::find_by_email(&mut db, &email).await {
+            Ok(_) => {
+                return Err(Error::Conflict(
+                    "An account with this email already exists. Sign in, or reset your password."
+                        .into(),
+                ));
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let actor = Actor {
+        kind: "user",
+        id: None,
+        name: users::email_key(&email),
+        client_addr: client_addr.map(str::to_string),
+    };
+    let done = orgs::bootstrap(
+        ctx,
+        &actor,
+        orgs::BootstrapRequest {
+            org_name: req.org_name,
+            email: email.clone(),
+            password: Some(req.password),
+            display_name: Some(req.display_name),
+        },
+    )
+    .await?;
+    let mut db = ctx.store.read().await?;
+    Ok(users::get(&mut db, done.user_id).await?)
+}
+
+/// What a reset request led to (the page words it; see `request_reset`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResetRequested {
+    /// A link was mailed (or the address is unknown: the page says the same).
+    Sent,
+    /// The person signs in through an identity provider: no mail, use the provider.
+    UseProvider,
+}
+
+/// Mails a reset link to a password account. A person without a password is told to
+/// use their identity provider and gets no mail; an unknown address gets the same
+/// answer as a known one.
+pub async fn request_reset(
+    ctx: &Ctx,
+    email: &str,
+    client_addr: Option<&str>,
+) -> Result<ResetRequested> {
+    let key = format!("reset:address:{}", client_addr.unwrap_or("unknown"));
+    if throttle::check(ctx, &key).await?.is_some() {
+        return Err(Error::Forbidden(
+            "Too many reset requests. Please wait a few minutes and try again.".into(),
+        ));
+    }
+    throttle::failure(ctx, &key, ctx.config.auth.throttle.address_failures).await?;
+    let user = {
+        let mut db = ctx.store.read().await?;
+        match users::find_by_email(&mut db, email).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => return Ok(ResetRequested::Sent),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if user.password_hash.is_none() {
+        return Ok(ResetRequested::UseProvider);
+    }
+    let now = ctx.now();
+    let ttl = Duration::minutes(i64::from(ctx.config.auth.reset_link_minutes));
+    let t = token::generate("ghl");
+    let mut tx = ctx.store.begin().await?;
+    links::expire_unused_for_user(&mut tx, user.id, now).await?;
+    links::insert(
+        &mut tx,
+        &OneTimeLink {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            purpose: Purpose::ResetPassword,
+            created_at: now,
+            expires_at: Timestamp(now.0 + ttl),
+            used_at: None,
+        },
+        &t.hash,
+    )
+    .await?;
+    tx.commit().await?;
+    let link = format!(
+        "{}/auth/reset/{}",
+        ctx.config.server.public_url(),
+        t.plaintext
+    );
+    let minutes = ctx.config.auth.reset_link_minutes;
+    ctx.mailer
+        .send(Mail {
+            to: user.email.clone(),
+            subject: "Reset your Gatehouse password".into(),
+            text: format!(
+                "Someone asked to reset the password of your Gatehouse account.\n\n\
+                 Set a new password here (the link works once, for {minutes} minutes):\n{link}\n\n\
+                 If it was not you, ignore this message: your password stays as it is.\n"
+            ),
+            html: format!(
+                "<p>Someone asked to reset the password of your Gatehouse account.</p>\
+                 <p><a href=\"{l}\">Set a new password</a> (the link works once, for {minutes} minutes).</p>\
+                 <p>If it was not you, ignore this message: your password stays as it is.</p>",
+                l = html_escape(&link)
+            ),
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(ResetRequested::Sent)
+}
+
+/// Why a link does not work, in words for the page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkProblem {
+    Unknown,
+    Used,
+    Expired,
+}
+
+impl LinkProblem {
+    pub fn message(&self) -> &'static str {
+        match self {
+            LinkProblem::Unknown => {
+                "This link is not valid. Check that you copied all of it, or ask for a new one."
+            }
+            LinkProblem::Used => {
+                "This link has already been used. Ask for a new one if you need it."
+            }
+            LinkProblem::Expired => "This link has expired. Ask for a new one.",
+        }
+    }
+}
+
+/// The valid link behind `token`, or why not.
+pub async fn check_link(
+    ctx: &Ctx,
+    token_value: &str,
+) -> Result<std::result::Result<OneTimeLink, LinkProblem>> {
+    let mut db = ctx.store.read().await?;
+    let link = match links::find(&mut db, &token::hash(token_value)).await {
+        Ok(l) => l,
+        Err(StoreError::NotFound) => return Ok(Err(LinkProblem::Unknown)),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(if link.used_at.is_some() {
+        Err(LinkProblem::Used)
+    } else if link.expires_at <= ctx.now() {
+        Err(LinkProblem::Expired)
+    } else {
+        Ok(link)
+    })
+}
+
+/// Sets a new password through a link (reset, or the first admin's set-up link),
+/// once; every session of the person is revoked.
+pub async fn reset_password(
+    ctx: &Ctx,
+    token_value: &str,
+    new_password: String,
+    client_addr: Option<&str>,
+) -> Result<std::result::Result<User, LinkProblem>> {
+    let link = match check_link(ctx, token_value).await? {
+        Ok(l) => l,
+        Err(p) => return Ok(Err(p)),
+    };
+    let hash = password::hash(new_password).await.map_err(Error::Invalid)?;
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    if !links::mark_used(&mut tx, link.id, now).await? {
+        return Ok(Err(LinkProblem::Used));
+    }
+    users::set_password_hash(&mut tx, link.user_id, &hash, now).await?;
+    sessions::revoke_all_for_user(&mut tx, link.user_id, now).await?;
+    let user = users::get(&mut tx, link.user_id).await?;
+    let actor = Actor {
+        kind: "user",
+        id: Some(user.id.to_string()),
+        name: users::email_key(&user.email),
+        client_addr: client_addr.map(str::to_string),
+    };
+    audit::record(
+        ctx,
+        &mut tx,
+        &actor,
+        Change {
+            org_id: None,
+            action: "password.reset",
+            target_kind: "user",
+            target_id: user.id.to_string(),
+            details: json!({ "purpose": link.purpose }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(user))
+}
+
+/// Changes the password of a signed-in person; their other sessions end.
+pub async fn change_password(
+    ctx: &Ctx,
+    user: &User,
+    current_session: &str,
+    current: String,
+    new: String,
+) -> Result<()> {
+    let Some(hash) = user.password_hash.clone() else {
+        return Err(Error::Invalid(
+            "Your account signs in through an identity provider and has no password here.".into(),
+        ));
+    };
+    if !password::verify(current, hash).await {
+        return Err(Error::Invalid("The current password is not right.".into()));
+    }
+    let new_hash = password::hash(new).await.map_err(Error::Invalid)?;
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    users::set_password_hash(&mut tx, user.id, &new_hash, now).await?;
+    sessions::revoke_others(&mut tx, user.id, current_session, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Sign-in sessions: server-side, revocable, with idle and absolute timeouts. The
+//! cookie carries a random id; the database keeps only its hash.
+
+use super::{Ctx, Result};
+use crate::store::sessions::{self, Session};
+use crate::store::users::{self, User};
+use crate::store::{StoreError, Timestamp};
+use crate::token;
+use time::Duration;
+
+/// A session just created: `cookie_value` goes into the cookie, once.
+pub struct NewSession {
+    pub cookie_value: String,
+    pub session: Session,
+}
+
+/// Who is calling, from a valid session.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user: User,
+    pub session: Session,
+}
+
+/// How often `last_seen_at` is written (the idle timeout has minute precision).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// Starts a session for `user_id`: always a new id (no fixation).
+pub async fn create(
+    ctx: &Ctx,
+    user_id: uuid::Uuid,
+    client_addr: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<NewSession> {
+    let now = ctx.now();
+    let id = token::generate("ghsess");
+    let csrf = token::generate("ghcsrf");
+    let absolute = Duration::hours(i64::from(ctx.config.auth.session_absolute_hours));
+    let session = Session {
+        id_hash: id.hash,
+        user_id,
+        csrf_secret: csrf.plaintext,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: Timestamp(now.0 + absolute),
+        revoked_at: None,
+    };
+    let mut tx = ctx.store.begin().await?;
+    sessions::insert(&mut tx, &session, client_addr, user_agent).await?;
+    tx.commit().await?;
+    Ok(NewSession {
+        cookie_value: id.plaintext,
+        session,
+    })
+}
+
+/// The session behind a cookie value, if it is live: not revoked, not past its
+/// absolute end, not idle too long.
+pub async fn authenticate(ctx: &Ctx, cookie_value: &str) -> Result<Option<SessionUser>> {
+    let now = ctx.now();
+    let hash = token::hash(cookie_value);
+    let mut db = ctx.store.read().await?;
+    let session = match sessions::find(&mut db, &hash).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let idle = Duration::minutes(i64::from(ctx.config.auth.session_idle_minutes));
+    if session.revoked_at.is_some()
+        || session.expires_at <= now
+        || session.last_seen_at.0 + idle <= now.0
+    {
+        return Ok(None);
+    }
+    let user = users::get(&mut db, session.user_id).await?;
+    drop(db);
+    if now.0 - session.last_seen_at.0 >= TOUCH_EVERY {
+        let mut tx = ctx.store.begin().await?;
+        sessions::touch(&mut tx, &hash, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Some(SessionUser { user, session }))
+}
+
+pub async fn sign_out(ctx: &Ctx, session: &Session) -> Result<()> {
+    let mut tx = ctx.store.begin().await?;
+    sessions::revoke(&mut tx, &session.id_hash, ctx.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}

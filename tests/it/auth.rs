@@ -1,0 +1,382 @@
+//! Password sign-in, sign-up, reset, sessions and `/api/me`, through the real pages.
+
+use crate::backend_tests;
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+backend_tests!(
+    sign_up_sign_out_sign_in_and_reset_by_mailed_link,
+    failed_sign_in_is_generic_and_throttled,
+    forms_without_the_csrf_token_are_refused,
+    sessions_end_when_idle_absolute_or_revoked,
+    api_me_is_401_json_when_signed_out,
+    identity_provider_accounts_get_no_reset_mail,
+    next_never_redirects_off_site,
+    pages_carry_security_headers
+);
+
+/// The CSRF token embedded in a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a csrf field") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+pub async fn form_token(app: &TestApp, path: &str) -> String {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    csrf_of(&r.text().await.unwrap())
+}
+
+pub async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    let csrf = form_token(app, "/auth/signin").await;
+    post_form(
+        app,
+        "/auth/signin",
+        &[("csrf", &csrf), ("email", email), ("password", password)],
+    )
+    .await
+}
+
+async fn me(app: &TestApp) -> (StatusCode, Value) {
+    let r = app.get("/api/me").await;
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The newest message in the outbox, as raw text.
+pub fn last_mail(app: &TestApp) -> String {
+    let dir = &app.ctx.config.mail.outbox_dir;
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).collect())
+        .unwrap_or_default();
+    files.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+    let f = files.last().expect("a mail in the outbox");
+    let raw = std::fs::read_to_string(f.path()).unwrap();
+    // Undo quoted-printable soft line breaks so links read whole.
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+pub fn mail_count(app: &TestApp) -> usize {
+    std::fs::read_dir(&app.ctx.config.mail.outbox_dir)
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn link_in(mail: &str, prefix: &str) -> String {
+    let start = mail.find(prefix).expect("link in mail");
+    mail[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn sign_up_sign_out_sign_in_and_reset_by_mailed_link(app: TestApp) {
+    let csrf = form_token(&app, "/auth/signup").await;
+    let r = post_form(
+        &app,
+        "/auth/signup",
+        &[
+            ("csrf", &csrf),
+            ("display_name", "Nina New"),
+            ("email", "nina@new.test"),
+            ("password", "first password"),
+            ("org_name", "Nina Co"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("gh_session=ghsess_")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let (s, v) = me(&app).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["email"], "nina@new.test");
+    assert_eq!(v["organizations"][0]["name"], "Nina Co");
+    assert_eq!(v["organizations"][0]["role"], "admin");
+
+    // Sign out (a form with CSRF), and the session is gone.
+    let home = app.get("/").await.text().await.unwrap();
+    let r = post_form(&app, "/auth/signout", &[("csrf", &csrf_of(&home))]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app).await.0, StatusCode::UNAUTHORIZED);
+
+    // Sign in with the password.
+    let r = sign_in(&app, "NINA@new.test", "first password").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app).await.0, StatusCode::OK);
+
+    // Forgot → mail → link → new password; the old sessions end.
+    let before = mail_count(&app);
+    let csrf = form_token(&app, "/auth/forgot").await;
+    let r = post_form(
+        &app,
+        "/auth/forgot",
+        &[("csrf", &csrf), ("email", "nina@new.test")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(mail_count(&app), before + 1);
+    let mail = last_mail(&app);
+    assert!(mail.contains("To: nina@new.test"), "{mail}");
+    let link = link_in(&mail, &format!("{}/auth/reset/", app.base));
+    let path = link.trim_start_matches(&app.base).to_string();
+    let page = app.get(&path).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = post_form(
+        &app,
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("password", "second password"),
+            ("password_again", "second password"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The link works once.
+    let again = app.get(&path).await;
+    assert_eq!(again.status(), StatusCode::GONE);
+    assert!(again.text().await.unwrap().contains("already been used"));
+    // Setting the password signed Nina in; sign out, then only the new password works.
+    assert_eq!(me(&app).await.0, StatusCode::OK);
+    let home = app.get("/").await.text().await.unwrap();
+    post_form(&app, "/auth/signout", &[("csrf", &csrf_of(&home))]).await;
+    assert_eq!(
+        sign_in(&app, "nina@new.test", "first password")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&app, "nina@new.test", "second password")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn failed_sign_in_is_generic_and_throttled(app: TestApp) {
+    let wrong = sign_in(&app, ADMIN_EMAIL, "not the password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong_body = wrong.text().await.unwrap();
+    let unknown = sign_in(&app, "nobody@nowhere.test", "whatever pw").await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let unknown_body = unknown.text().await.unwrap();
+    let msg = "That email and password do not match an account.";
+    assert!(wrong_body.contains(msg) && unknown_body.contains(msg));
+    // The form is shown again with the email kept.
+    assert!(wrong_body.contains(&format!("value=\"{ADMIN_EMAIL}\"")));
+
+    // 5 failures are free; then 429 with Retry-After, even for the right password.
+    for _ in 0..4 {
+        sign_in(&app, ADMIN_EMAIL, "not the password").await;
+    }
+    let blocked = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    // A block is short: after it passes, the real person gets in.
+    app.clock.advance(time::Duration::seconds(retry as i64 + 1));
+    assert_eq!(
+        sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Failures are in the audit log.
+    let mut db = app.ctx.store.read().await.unwrap();
+    let n: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'signin.failed'"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(n, 6);
+}
+
+async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
+    form_token(&app, "/auth/signin").await;
+    let r = post_form(
+        &app,
+        "/auth/signin",
+        &[
+            ("csrf", "forged"),
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A fresh client (no csrf cookie) posting a token it made up is refused too.
+    let other = reqwest::Client::new();
+    let r = other
+        .post(app.url("/auth/signin"))
+        .form(&[
+            ("csrf", "x"),
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn sessions_end_when_idle_absolute_or_revoked(app: TestApp) {
+    assert_eq!(
+        sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(me(&app).await.0, StatusCode::OK);
+    // Active use keeps it alive past the idle limit...
+    for _ in 0..3 {
+        app.clock.advance(time::Duration::hours(6));
+        assert_eq!(me(&app).await.0, StatusCode::OK);
+    }
+    // ...but 12 h of silence ends it.
+    app.clock.advance(time::Duration::hours(12));
+    assert_eq!(me(&app).await.0, StatusCode::UNAUTHORIZED);
+
+    // The absolute limit (14 days) ends even a busy session.
+    assert_eq!(
+        sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for _ in 0..32 {
+        app.clock.advance(time::Duration::hours(11));
+        me(&app).await;
+    }
+    assert_eq!(me(&app).await.0, StatusCode::UNAUTHORIZED);
+
+    // Revocation takes effect on the next request.
+    assert_eq!(
+        sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(me(&app).await.0, StatusCode::OK);
+    let mut tx = app.ctx.store.begin().await.unwrap();
+    gatehouse::store::sessions::revoke_all_for_user(&mut tx, app.admin_id, app.ctx.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(me(&app).await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn api_me_is_401_json_when_signed_out(app: TestApp) {
+    let (s, v) = me(&app).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["error"]["code"], "unauthorized");
+    // A page redirects to sign-in instead, remembering where to come back.
+    let r = app.get("/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/auth/signin?next=/");
+}
+
+async fn identity_provider_accounts_get_no_reset_mail(app: TestApp) {
+    // A person without a password (they sign in through a provider).
+    let mut tx = app.ctx.store.begin().await.unwrap();
+    let now = app.ctx.now();
+    gatehouse::store::users::insert(
+        &mut tx,
+        &gatehouse::store::users::User {
+            id: uuid::Uuid::now_v7(),
+            email: "sso@acme.test".into(),
+            display_name: "Sam".into(),
+            password_hash: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let before = mail_count(&app);
+    let csrf = form_token(&app, "/auth/forgot").await;
+    let r = post_form(
+        &app,
+        "/auth/forgot",
+        &[("csrf", &csrf), ("email", "sso@acme.test")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("identity provider"), "{body}");
+    assert_eq!(mail_count(&app), before, "no mail for provider accounts");
+    // Unknown addresses get the same words as known ones, and no mail.
+    let r = post_form(
+        &app,
+        "/auth/forgot",
+        &[("csrf", &csrf), ("email", "ghost@acme.test")],
+    )
+    .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("If that address has a password here")
+    );
+    assert_eq!(mail_count(&app), before);
+}
+
+async fn next_never_redirects_off_site(app: TestApp) {
+    let csrf = form_token(&app, "/auth/signin").await;
+    for (next, want) in [
+        ("/api/me", "/api/me"),
+        ("https://evil.test/", "/"),
+        ("//evil.test", "/"),
+        ("/\\evil.test", "/"),
+    ] {
+        let r = post_form(
+            &app,
+            "/auth/signin",
+            &[
+                ("csrf", &csrf),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("next", next),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], want, "{next}");
+    }
+}
+
+async fn pages_carry_security_headers(app: TestApp) {
+    let r = app.get("/auth/signin").await;
+    let h = r.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-frame-options"], "DENY");
+}
