@@ -60,11 +60,32 @@ try:
         cur["by_phase"][phase] = max(cur["by_phase"].get(phase, 0), int(r))
 except FileNotFoundError:
     pass
+phase_cpu = {}
 try:
-    for line in open(os.path.join(run, "phases.txt")):
-        parts = line.split()
-        phases_busy.append((parts[0], " ".join(parts[3:])))
-except FileNotFoundError:
+    marks = [l.split() for l in open(os.path.join(run, "phases.txt")) if l.strip()]
+    ncpu = os.cpu_count() or 1
+    for i, parts in enumerate(marks):
+        name, info = parts[0], " ".join(parts[5:])
+        if i + 1 < len(marks):
+            b0, t0 = int(parts[3]), int(parts[4])
+            b1, t1 = int(marks[i + 1][3]), int(marks[i + 1][4])
+            secs = float(marks[i + 1][2]) - float(parts[2])
+            phase_cpu[name] = (ncpu * (b1 - b0) / max(1, t1 - t0), secs)
+        phases_busy.append((name, info))
+except (FileNotFoundError, IndexError, ValueError):
+    pass
+# Gatehouse (100k) CPU use per phase, from the 1 s samples' cpu ticks.
+gh_cpu = {}
+try:
+    per = {}
+    for line in open(os.path.join(run, "rss.tsv")):
+        t, label, phase, r, h, ticks = line.split()
+        if label == "gh100k":
+            per.setdefault(phase, []).append((int(t), int(ticks)))
+    for phase, v in per.items():
+        if len(v) > 1 and v[-1][0] > v[0][0]:
+            gh_cpu[phase] = (v[-1][1] - v[0][1]) * TICK_MS / 1000 / (v[-1][0] - v[0][0])
+except (FileNotFoundError, ValueError):
     pass
 
 rows = []
@@ -147,8 +168,12 @@ for name, d in (("get_gh", get_gh), ("get_ref", get_ref), ("get_gh1k", get_gh1k)
         errs.append(f"{name}: non-2xx {d['non2xx']}, timeouts {d['timeouts']}, read errors {d['read_errors']}, connect errors {d['connect_errors']}")
 if errs:
     out.append("Errors: " + "; ".join(errs) + ".")
-out.append("Machine load when each phase started (rustc = other compile processes): " +
+out.append("Machine load when each phase started (rustc = other engineers' rustc/clippy processes): " +
            "; ".join(f"{p} {b}" for p, b in phases_busy) + ".")
+if phase_cpu:
+    out.append(f"CPU in use during each phase, in cores of {os.cpu_count()} (whole machine / the 100k Gatehouse; "
+               "the rest is the load client, the reference server and other users of the machine): " +
+               "; ".join(f"{p} {c:.2f} / {gh_cpu.get(p, 0):.2f} ({secs:.0f} s)" for p, (c, secs) in phase_cpu.items()) + ".")
 if seed_ref.get("created", users) < users:
     out.append(f"\nThe reference server was seeded with {seed_ref.get('created', 0):,} users, not {users:,}: "
                f"its 2,000-user probe projected {seed_ref.get('projected_100k_s_from_probe')} s for 100k, over the "

@@ -28,6 +28,7 @@ REF_FALLBACK_USERS=${REF_FALLBACK_USERS:-10000}
 REF_SEED_BUDGET=${REF_SEED_BUDGET:-300}
 REF_PROBE=${REF_PROBE:-2000}
 GH_SEED_BUDGET=${GH_SEED_BUDGET:-300}
+QUIET_WAIT=${QUIET_WAIT:-40}
 SCIM2_SERVER_VERSION=${SCIM2_SERVER_VERSION:-0.8.3}
 
 TS=$(date -u +%Y%m%dT%H%M%SZ)
@@ -108,10 +109,30 @@ BIN_AGE=$(( $(date +%s) - $(stat -c %Y "$BIN_SRC") ))
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # Other CPU users on this shared 2-core machine (e.g. a colleague's cargo build).
-busy() { echo "load=$(cut -d' ' -f1 /proc/loadavg) rustc=$(pgrep -c -x rustc || true)"; }
+busy() { echo "load=$(cut -d' ' -f1 /proc/loadavg) rustc=$(( $(pgrep -c -x rustc || true) + $(pgrep -c -x clippy-driver || true) ))"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Machine-wide CPU jiffies: "busy total" (from /proc/stat).
+cpu_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+# Waits (at most QUIET_WAIT s) until the machine is nearly idle (< 25% busy over 1 s), so a
+# measured phase does not start in the middle of someone else's compile.
+quiet_wait() {
+  local waited=0 b1 t1 b2 t2 pct
+  while :; do
+    read -r b1 t1 < <(cpu_jiffies); sleep 1; read -r b2 t2 < <(cpu_jiffies)
+    pct=$(( 100 * (b2 - b1) / (t2 - t1 + 1) ))
+    [ "$pct" -lt 25 ] && { [ $waited -gt 0 ] && log "machine idle after ${waited}s"; return 0; }
+    waited=$((waited + 1))
+    if [ $waited -ge "$QUIET_WAIT" ]; then log "machine still ${pct}% busy after ${QUIET_WAIT}s ($(busy)); going on"; return 0; fi
+  done
+}
 PHASE_FILE="$TMP/phase"; echo setup > "$PHASE_FILE"
-phase() { echo "$1" > "$PHASE_FILE"; log "== $1 ($(busy))"; echo "$1 start $(date +%s.%N) $(busy)" >> "$RUN/phases.txt"; }
+# phases.txt: name start epoch busy-jiffies total-jiffies load rustc (report.py derives each
+# phase's machine CPU use from consecutive lines).
+phase() {
+  [ "${2:-}" = quiet ] && quiet_wait
+  echo "$1" > "$PHASE_FILE"; log "== $1 ($(busy))"
+  echo "$1 start $(date +%s.%N) $(cpu_jiffies) $(busy)" >> "$RUN/phases.txt"
+}
 
 # RSS sampler: VmRSS / VmHWM (kB) of a process every second, tagged with the phase.
 sample_rss() {
@@ -195,7 +216,7 @@ sample_rss "$REF_PID" ref & PIDS+=("$!")
 log "reference scim2-server: pid $REF_PID on $REF_PORT"
 
 # ---------------------------------------------------------------- 2. initial sync
-phase seed-gatehouse
+phase seed-gatehouse quiet
 c0=$(cpu_ticks "$GH_MAIN_PID")
 timeout $((GH_SEED_BUDGET + 60)) "${LOAD[@]}" seed --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" \
   --prefix u --count "$USERS" --concurrency "$SEED_CONC" --budget "$GH_SEED_BUDGET" > "$RUN/seed_gh.json" || true
@@ -205,7 +226,7 @@ log "gatehouse seed: $(cat "$RUN/seed_gh.json")"
 GH_N=$(total_users "$GH_MAIN_BASE" "$GH_MAIN_TOKEN")
 log "gatehouse stores $GH_N users"
 
-phase seed-reference
+phase seed-reference quiet
 timeout $((REF_SEED_BUDGET + 60)) "${LOAD[@]}" seed --base "$REF_BASE" --token "$REF_TOKEN" --prefix u \
   --count "$REF_PROBE" --concurrency "$SEED_CONC" > "$RUN/seed_ref_probe.json" || die "reference probe seed"
 REF_PROJ=$("$PY" -c "import json; d=json.load(open('$RUN/seed_ref_probe.json')); print(round($USERS/d['rate']))")
@@ -229,7 +250,7 @@ EOF
 log "reference seed: $(cat "$RUN/seed_ref.json")"
 
 # ---------------------------------------------------------------- 3. GET filter
-phase get
+phase get quiet
 names_file u "$GH_N" "$TMP/names_gh.txt"
 names_file u "$REF_N" "$TMP/names_ref.txt"
 "${LOAD[@]}" check-get --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" --user-name "$(head -1 "$TMP/names_gh.txt")" >/dev/null \
@@ -245,7 +266,7 @@ run_wrk warm_get_ref "$WARMUP_SECS" "$REF_URL" get_filter.lua BENCH_TOKEN="$REF_
 run_wrk get_ref "$WRK_SECS" "$REF_URL" get_filter.lua BENCH_TOKEN="$REF_TOKEN" BENCH_PATH=/v2 BENCH_NAMES="$TMP/names_ref.txt"
 
 # ---------------------------------------------------------------- 4. GET with 1k users stored
-phase get-1k
+phase get-1k quiet
 start_gatehouse gh1k
 GH_SMALL_PID=$GH_PID
 "${LOAD[@]}" seed --base "$GH_BASE" --token "$GH_TOKEN" --prefix u --count "$SMALL_USERS" \
@@ -258,14 +279,14 @@ echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_SMALL_PID") - c0 ))}" > "$RUN/g
 stop_pid "$GH_SMALL_PID"
 
 # ---------------------------------------------------------------- 5. POST
-phase post
+phase post quiet
 c0=$(cpu_ticks "$GH_MAIN_PID")
 run_wrk post_gh "$WRK_SECS" "$GH_URL" post_users.lua BENCH_TOKEN="$GH_MAIN_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
 echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_MAIN_PID") - c0 ))}" > "$RUN/post_gh_cpu.json"
 run_wrk post_ref "$WRK_SECS" "$REF_URL" post_users.lua BENCH_TOKEN="$REF_TOKEN" BENCH_PATH=/v2 BENCH_PREFIX="post-$TS-"
 
 # ---------------------------------------------------------------- 6. groups
-phase groups
+phase groups quiet
 timeout 300 "${LOAD[@]}" group-bench --base "$GH_MAIN_BASE" --token "$GH_MAIN_TOKEN" --prefix u \
   --name "Bench 10k" --members "$GROUP_MEMBERS" --reps "$GROUP_REPS" --chunk "$GROUP_CHUNK" > "$RUN/group_big.json" \
   || die "group bench (10k)"

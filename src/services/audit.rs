@@ -66,3 +66,14 @@ pub async fn record(ctx: &Ctx, db: &mut dyn Db, actor: &Actor, change: Change<'_
     };
     audit::insert(db, &event).await
 }
+
+/// The organization's audit log, newest first (admins only).
+pub async fn list(
+    ctx: &Ctx,
+    actor: &super::members::OrgActor,
+    limit: i64,
+) -> super::Result<Vec<AuditEvent>> {
+    actor.require_admin("read the audit log")?;
+    let mut db = ctx.store.read().await?;
+    Ok(audit::list(&mut db, actor.org_id, limit.clamp(1, 1000)).await?)
+}

@@ -3,13 +3,16 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod invitations;
 pub mod me;
+pub mod members;
 pub mod orgs;
 pub mod scim;
 pub mod scim_tokens;
 pub mod sessions;
 pub mod sso;
 pub mod throttle;
+pub mod workspaces;
 
 use crate::clock::SharedClock;
 use crate::config::Config;

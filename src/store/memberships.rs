@@ -113,3 +113,86 @@ pub async fn active_for_user(db: &mut dyn Db, user_id: Uuid) -> Result<Vec<OrgOf
         .fetch_all(c)
         .await)?)
 }
+
+/// A member as the admin pages and the API list them.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct MemberView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: Status,
+    pub source: Source,
+    pub has_password: bool,
+    pub created_at: Timestamp,
+    pub disconnected_at: Option<Timestamp>,
+}
+
+const VIEW_COLUMNS: &str = "m.id, m.user_id, u.email, u.display_name, m.role, m.status, m.source, \
+    (u.password_hash IS NOT NULL) AS has_password, m.created_at, m.disconnected_at";
+
+/// Members in `status` (and `role`, when given), by name.
+pub async fn list_view(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    status: Status,
+    role: Option<Role>,
+) -> Result<Vec<MemberView>> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.org_id = $1 AND m.status = $2 AND ($3 IS NULL OR m.role = $3) \
+         ORDER BY lower(u.display_name), u.email_key"
+    );
+    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(status)
+        .bind(role)
+        .fetch_all(c)
+        .await)?)
+}
+
+pub async fn get_view(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<MemberView> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2"
+    );
+    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// Active admins of the organization (the last one may not be removed or demoted).
+pub async fn count_active_admins(db: &mut dyn Db, org_id: Uuid) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND status = 'active' AND role = 'admin'";
+    Ok(crate::on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// Disconnects (date kept) or reconnects a membership.
+pub async fn set_status(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    id: Uuid,
+    status: Status,
+    now: Timestamp,
+) -> Result<()> {
+    let sql = "UPDATE memberships SET status = $3, \
+               disconnected_at = CASE WHEN $3 = 'disconnected' THEN $4 ELSE NULL END, \
+               updated_at = $4, version = version + 1 WHERE org_id = $1 AND id = $2";
+    let n = crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(org_id)
+            .bind(id)
+            .bind(status)
+            .bind(now)
+    )?;
+    if n == 0 {
+        return Err(super::StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod dialect;
 pub mod group_mappings;
 pub mod identities;
+pub mod invitations;
 pub mod links;
 pub mod memberships;
 pub mod oidc_states;

@@ -70,3 +70,19 @@ pub async fn lock(db: &mut dyn Db, id: Uuid) -> Result<Org> {
         .fetch_one(c)
         .await)?)
 }
+
+pub async fn set_seat_limit(
+    db: &mut dyn Db,
+    id: Uuid,
+    limit: Option<i64>,
+    now: super::Timestamp,
+) -> Result<()> {
+    crate::execute!(
+        db,
+        sqlx::query("UPDATE organizations SET seat_limit = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(limit)
+            .bind(now)
+    )?;
+    Ok(())
+}

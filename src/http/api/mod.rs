@@ -1,10 +1,11 @@
 //! The JSON API.
 
 mod me;
+mod orgs;
 
 use super::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(me::router())
+    Router::new().merge(me::router()).merge(orgs::router())
 }

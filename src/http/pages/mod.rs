@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod home;
+pub mod invite;
 
 use super::AppState;
 use askama::Template;
@@ -16,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(home::router())
+        .merge(invite::router())
         .route("/static/app.css", get(stylesheet))
 }
 

@@ -1,0 +1,287 @@
+//! People of an organization: who may do what (the seeds' roles), role changes,
+//! removal (disconnection, records kept), reactivation, seats.
+
+use super::audit::{self, Actor, Change};
+use super::{Ctx, Error, Result, not_found};
+use crate::store::memberships::{self, MemberView, Role, Status};
+use crate::store::users::User;
+use crate::store::{Db, orgs, sessions};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A signed-in person acting in one organization.
+#[derive(Debug, Clone)]
+pub struct OrgActor {
+    pub org_id: Uuid,
+    pub membership_id: Uuid,
+    pub role: Role,
+    pub user: User,
+    pub client_addr: Option<String>,
+}
+
+impl OrgActor {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn audit_actor(&self) -> Actor {
+        Actor {
+            kind: "user",
+            id: Some(self.user.id.to_string()),
+            name: self.user.email.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
+
+    /// Refuses with the seeds' words unless the actor is an admin.
+    pub fn require_admin(&self, what: &str) -> Result<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "Only organization admins can {what}."
+            )))
+        }
+    }
+}
+
+/// The person's active membership in `org_id`; anything else looks like a missing
+/// organization (404), so ids of other organizations reveal nothing.
+pub async fn actor(
+    ctx: &Ctx,
+    user: &User,
+    org_id: Uuid,
+    client_addr: Option<String>,
+) -> Result<OrgActor> {
+    let mut db = ctx.store.read().await?;
+    let m = memberships::find(&mut db, org_id, user.id)
+        .await
+        .map_err(not_found("organization"))?;
+    if m.status != Status::Active {
+        return Err(Error::NotFound("organization"));
+    }
+    Ok(OrgActor {
+        org_id,
+        membership_id: m.id,
+        role: m.role,
+        user: user.clone(),
+        client_addr,
+    })
+}
+
+/// The views of the Members page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Licensed,
+    Admins,
+    Disconnected,
+}
+
+pub async fn list(ctx: &Ctx, actor: &OrgActor, view: View) -> Result<Vec<MemberView>> {
+    if view != View::Licensed {
+        actor.require_admin("see admins and disconnected users")?;
+    }
+    let mut db = ctx.store.read().await?;
+    Ok(match view {
+        View::Licensed => {
+            memberships::list_view(&mut db, actor.org_id, Status::Active, None).await?
+        }
+        View::Admins => {
+            memberships::list_view(&mut db, actor.org_id, Status::Active, Some(Role::Admin)).await?
+        }
+        View::Disconnected => {
+            memberships::list_view(&mut db, actor.org_id, Status::Disconnected, None).await?
+        }
+    })
+}
+
+pub async fn get(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberView> {
+    let mut db = ctx.store.read().await?;
+    memberships::get_view(&mut db, actor.org_id, id)
+        .await
+        .map_err(not_found("member"))
+}
+
+const LAST_ADMIN: &str =
+    "An organization must keep at least one admin. Make someone else an admin first.";
+
+/// Admins change roles. Revoking admin leaves workspace access as it was.
+pub async fn change_role(ctx: &Ctx, actor: &OrgActor, id: Uuid, role: Role) -> Result<MemberView> {
+    actor.require_admin("change roles")?;
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    orgs::lock(&mut tx, actor.org_id).await?;
+    let before = memberships::get_view(&mut tx, actor.org_id, id)
+        .await
+        .map_err(not_found("member"))?;
+    if before.role == Role::Admin
+        && role == Role::Member
+        && before.status == Status::Active
+        && memberships::count_active_admins(&mut tx, actor.org_id).await? <= 1
+    {
+        return Err(Error::Conflict(LAST_ADMIN.into()));
+    }
+    if memberships::set_role(&mut tx, actor.org_id, id, role, now).await? {
+        audit::record(
+            ctx,
+            &mut tx,
+            &actor.audit_actor(),
+            Change {
+                org_id: Some(actor.org_id),
+                action: "member.role_changed",
+                target_kind: "membership",
+                target_id: id.to_string(),
+                details: json!({ "email": before.email, "before": before.role, "after": role }),
+            },
+        )
+        .await?;
+    }
+    let after = memberships::get_view(&mut tx, actor.org_id, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Removing a person disconnects them: date kept, records kept for reports,
+/// sessions revoked, seat freed. Coming back needs a new invitation or an admin's
+/// reactivation.
+pub async fn remove(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberView> {
+    actor.require_admin("remove people")?;
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    orgs::lock(&mut tx, actor.org_id).await?;
+    let before = memberships::get_view(&mut tx, actor.org_id, id)
+        .await
+        .map_err(not_found("member"))?;
+    if before.status == Status::Disconnected {
+        return Ok(before);
+    }
+    if before.role == Role::Admin
+        && memberships::count_active_admins(&mut tx, actor.org_id).await? <= 1
+    {
+        return Err(Error::Conflict(LAST_ADMIN.into()));
+    }
+    memberships::set_status(&mut tx, actor.org_id, id, Status::Disconnected, now).await?;
+    sessions::revoke_all_for_user(&mut tx, before.user_id, now).await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &actor.audit_actor(),
+        Change {
+            org_id: Some(actor.org_id),
+            action: "member.removed",
+            target_kind: "membership",
+            target_id: id.to_string(),
+            details: json!({ "email": before.email, "role": before.role }),
+        },
+    )
+    .await?;
+    let after = memberships::get_view(&mut tx, actor.org_id, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// An admin reconnects a disconnected person; it needs a free seat.
+pub async fn reactivate(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberView> {
+    actor.require_admin("reactivate people")?;
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    let before = memberships::get_view(&mut tx, actor.org_id, id)
+        .await
+        .map_err(not_found("member"))?;
+    if before.status == Status::Active {
+        return Ok(before);
+    }
+    ensure_seat(&mut tx, actor.org_id).await?;
+    memberships::set_status(&mut tx, actor.org_id, id, Status::Active, now).await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &actor.audit_actor(),
+        Change {
+            org_id: Some(actor.org_id),
+            action: "member.reactivated",
+            target_kind: "membership",
+            target_id: id.to_string(),
+            details: json!({ "email": before.email }),
+        },
+    )
+    .await?;
+    let after = memberships::get_view(&mut tx, actor.org_id, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Seat use of an organization (the usage meter).
+#[derive(Debug, Clone, Serialize)]
+pub struct Seats {
+    pub used: i64,
+    pub limit: Option<i64>,
+}
+
+impl Seats {
+    pub fn free(&self) -> bool {
+        self.limit.is_none_or(|l| self.used < l)
+    }
+}
+
+pub async fn seats(ctx: &Ctx, org_id: Uuid) -> Result<Seats> {
+    let mut db = ctx.store.read().await?;
+    seats_in(&mut db, org_id).await
+}
+
+async fn seats_in(db: &mut dyn Db, org_id: Uuid) -> Result<Seats> {
+    let org = orgs::get(db, org_id).await?;
+    Ok(Seats {
+        used: memberships::count_active(db, org_id).await?,
+        limit: org.seat_limit,
+    })
+}
+
+/// The message an admin can act on when no seat is free.
+pub fn no_seat_message(org_name: &str, seats: &Seats) -> String {
+    format!(
+        "No free seat: {org_name} uses {} of {} seats. An organization admin can add seats on the Billing page or remove someone.",
+        seats.used,
+        seats.limit.unwrap_or(0)
+    )
+}
+
+/// Locks the organization and checks one more active member fits.
+pub async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<()> {
+    let org = orgs::lock(db, org_id).await?;
+    let seats = seats_in(db, org_id).await?;
+    if seats.free() {
+        Ok(())
+    } else {
+        Err(Error::Conflict(no_seat_message(&org.name, &seats)))
+    }
+}
+
+/// Admins set the organization's seat limit (`None`: unlimited).
+pub async fn set_seat_limit(ctx: &Ctx, actor: &OrgActor, limit: Option<i64>) -> Result<Seats> {
+    actor.require_admin("change the number of seats")?;
+    if limit.is_some_and(|l| !(0..=1_000_000).contains(&l)) {
+        return Err(Error::Invalid(
+            "the seat limit must be between 0 and 1,000,000".into(),
+        ));
+    }
+    let mut tx = ctx.store.begin().await?;
+    orgs::set_seat_limit(&mut tx, actor.org_id, limit, ctx.now()).await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &actor.audit_actor(),
+        Change {
+            org_id: Some(actor.org_id),
+            action: "organization.seats_changed",
+            target_kind: "organization",
+            target_id: actor.org_id.to_string(),
+            details: json!({ "limit": limit }),
+        },
+    )
+    .await?;
+    let seats = seats_in(&mut tx, actor.org_id).await?;
+    tx.commit().await?;
+    Ok(seats)
+}

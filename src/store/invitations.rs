@@ -1,0 +1,213 @@
+//! Invitations to an organization (and its workspaces); only the link token's hash
+//! is stored.
+
+use super::memberships::Role;
+use super::{Db, Result, StoreError, Timestamp};
+use crate::on_conn;
+use uuid::Uuid;
+
+crate::text_enum!(
+    /// `organization`: join the organization; `user`: join it with access to several
+    /// workspaces (org admins only); `member`: access to one workspace.
+    pub enum Kind { Organization => "organization", User => "user", Member => "member" }
+);
+
+crate::text_enum!(
+    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Revoked => "revoked", Expired => "expired" }
+);
+
+crate::text_enum!(
+    pub enum WorkspaceRole { Member => "member", Manager => "manager" }
+);
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub kind: Kind,
+    pub inviter_id: Option<Uuid>,
+    pub status: InvitationStatus,
+    pub sent_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+impl Invitation {
+    /// Past its 5 days, whether or not the expiry job has marked it yet.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.status == InvitationStatus::Expired
+            || (self.status == InvitationStatus::Pending && self.expires_at <= now)
+    }
+}
+
+const COLUMNS: &str = "id, org_id, email, role, kind, inviter_id, status, sent_at, expires_at, accepted_at, revoked_at, created_at";
+
+pub async fn insert(db: &mut dyn Db, i: &Invitation, token_hash: &str) -> Result<()> {
+    let sql = "INSERT INTO invitations (id, org_id, email, email_key, role, kind, inviter_id, token_hash, status, sent_at, expires_at, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(i.id)
+            .bind(i.org_id)
+            .bind(&i.email)
+            .bind(super::users::email_key(&i.email))
+            .bind(i.role)
+            .bind(i.kind)
+            .bind(i.inviter_id)
+            .bind(token_hash)
+            .bind(i.status)
+            .bind(i.sent_at)
+            .bind(i.expires_at)
+            .bind(i.created_at)
+    )?;
+    Ok(())
+}
+
+pub async fn add_workspace(
+    db: &mut dyn Db,
+    invitation_id: Uuid,
+    workspace_id: Uuid,
+    role: WorkspaceRole,
+) -> Result<()> {
+    crate::execute!(
+        db,
+        sqlx::query("INSERT INTO invitation_workspaces (invitation_id, workspace_id, role) VALUES ($1, $2, $3)")
+            .bind(invitation_id)
+            .bind(workspace_id)
+            .bind(role)
+    )?;
+    Ok(())
+}
+
+/// (workspace id, role) granted by the invitation.
+pub async fn workspaces(
+    db: &mut dyn Db,
+    invitation_id: Uuid,
+) -> Result<Vec<(Uuid, WorkspaceRole)>> {
+    let sql = "SELECT workspace_id, role FROM invitation_workspaces WHERE invitation_id = $1";
+    Ok(on_conn!(db, |c| sqlx::query_as(sql)
+        .bind(invitation_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<Invitation> {
+    let sql = format!("SELECT {COLUMNS} FROM invitations WHERE org_id = $1 AND id = $2");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
+pub async fn find_by_token(db: &mut dyn Db, token_hash: &str) -> Result<Invitation> {
+    let sql = format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(token_hash)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// A pending invitation to this address, if any.
+pub async fn pending_for_email(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    email: &str,
+) -> Result<Option<Invitation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM invitations WHERE org_id = $1 AND email_key = $2 AND status = 'pending' \
+         ORDER BY sent_at DESC LIMIT 1"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(super::users::email_key(email))
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// Pending invitations, newest first; with `include_expired`, expired ones too.
+pub async fn list_open(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    include_expired: bool,
+    now: Timestamp,
+) -> Result<Vec<Invitation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM invitations WHERE org_id = $1 \
+         AND ((status = 'pending' AND expires_at > $2) OR ($3 AND status IN ('pending', 'expired'))) \
+         ORDER BY sent_at DESC, id"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(now)
+        .bind(include_expired)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Pending invitations that still hold a seat claim.
+pub async fn count_pending(db: &mut dyn Db, org_id: Uuid, now: Timestamp) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND status = 'pending' AND expires_at > $2";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(now)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// New link and a new validity period (resend, reinvite).
+pub async fn renew(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    id: Uuid,
+    token_hash: &str,
+    sent_at: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
+    let sql = "UPDATE invitations SET token_hash = $3, sent_at = $4, expires_at = $5, status = 'pending' \
+               WHERE org_id = $1 AND id = $2 AND status IN ('pending', 'expired')";
+    let n = crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(org_id)
+            .bind(id)
+            .bind(token_hash)
+            .bind(sent_at)
+            .bind(expires_at)
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Moves a pending invitation to `to` (accepted or revoked); false if it was not pending.
+pub async fn close(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    id: Uuid,
+    to: InvitationStatus,
+    now: Timestamp,
+) -> Result<bool> {
+    let sql = "UPDATE invitations SET status = $3, \
+               accepted_at = CASE WHEN $3 = 'accepted' THEN $4 ELSE accepted_at END, \
+               revoked_at = CASE WHEN $3 = 'revoked' THEN $4 ELSE revoked_at END \
+               WHERE org_id = $1 AND id = $2 AND status = 'pending'";
+    let n = crate::execute!(
+        db,
+        sqlx::query(sql).bind(org_id).bind(id).bind(to).bind(now)
+    )?;
+    Ok(n > 0)
+}
+
+/// Marks up to `batch` pending invitations past their expiry as expired; returns how many.
+pub async fn expire_batch(db: &mut dyn Db, now: Timestamp, batch: i64) -> Result<u64> {
+    let sql = "UPDATE invitations SET status = 'expired' WHERE id IN \
+               (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= $1 LIMIT $2)";
+    Ok(crate::execute!(db, sqlx::query(sql).bind(now).bind(batch))?)
+}
