@@ -3,6 +3,7 @@
 mod cli;
 mod foundation;
 mod harness;
+mod jwt;
 mod scim;
 mod scim_fixtures;
 mod store_contract;
