@@ -139,29 +139,27 @@ pub async fn invite(
         if !seen.insert(users::email_key(&email)) {
             continue;
         }
-        if let Ok(user) = users::find_by_email(&mut tx, &email).await {
-            if let Ok(m) = memberships::find(&mut tx, actor.org_id, user.id).await {
-                if m.status == Status::Active {
-                    for (ws, role) in &req.workspaces {
-                        workspaces::grant(&mut tx, actor.org_id, *ws, m.id, role.as_str(), now)
-                            .await?;
-                    }
-                    outcomes.push(InviteOutcome::AlreadyMember {
-                        email,
-                        access_granted: !req.workspaces.is_empty(),
-                    });
-                    continue;
-                }
+        if let Ok(user) = users::find_by_email(&mut tx, &email).await
+            && let Ok(m) = memberships::find(&mut tx, actor.org_id, user.id).await
+            && m.status == Status::Active
+        {
+            for (ws, role) in &req.workspaces {
+                workspaces::grant(&mut tx, actor.org_id, *ws, m.id, role.as_str(), now).await?;
             }
+            outcomes.push(InviteOutcome::AlreadyMember {
+                email,
+                access_granted: !req.workspaces.is_empty(),
+            });
+            continue;
         }
-        if let Some(p) = invitations::pending_for_email(&mut tx, actor.org_id, &email).await? {
-            if !p.is_expired(now) {
-                outcomes.push(InviteOutcome::AlreadyInvited {
-                    email,
-                    invitation_id: p.id,
-                });
-                continue;
-            }
+        if let Some(p) = invitations::pending_for_email(&mut tx, actor.org_id, &email).await?
+            && !p.is_expired(now)
+        {
+            outcomes.push(InviteOutcome::AlreadyInvited {
+                email,
+                invitation_id: p.id,
+            });
+            continue;
         }
         let seats = members::seats(ctx, actor.org_id).await?;
         if !seats.free() {

@@ -19,6 +19,7 @@ pub mod scim_groups;
 pub mod scim_tokens;
 pub mod scim_users;
 pub mod sessions;
+pub mod signing_keys;
 pub mod sql_values;
 pub mod text_enum;
 pub mod throttles;

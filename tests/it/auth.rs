@@ -13,8 +13,67 @@ backend_tests!(
     api_me_is_401_json_when_signed_out,
     identity_provider_accounts_get_no_reset_mail,
     next_never_redirects_off_site,
-    pages_carry_security_headers
+    pages_carry_security_headers,
+    api_token_is_a_jwt_that_verifies_against_the_published_jwks
 );
+
+async fn api_token_is_a_jwt_that_verifies_against_the_published_jwks(app: TestApp) {
+    let r = app
+        .client
+        .post(app.url("/api/token"))
+        .json(&serde_json::json!({"org_id": app.org_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a session is needed");
+    assert_eq!(
+        sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let r = app
+        .client
+        .post(app.url("/api/token"))
+        .json(&serde_json::json!({"org_id": app.org_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_u64().unwrap() <= 900);
+    let token = body["access_token"].as_str().unwrap();
+    // What a suite app does: fetch the JWKS and verify with a stock library.
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .expect("kid published");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_audience(&["gatehouse-apps"]);
+    validation.set_issuer(&[app.base.as_str()]);
+    // The test clock may differ from the wall clock the library uses.
+    validation.validate_exp = false;
+    let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
+    assert_eq!(data.claims["sub"], app.admin_id.to_string());
+    assert_eq!(data.claims["org"], app.org_id.to_string());
+    assert_eq!(data.claims["role"], "admin");
+    assert!(data.claims["exp"].as_i64().unwrap() - data.claims["iat"].as_i64().unwrap() <= 900);
+    // Another organization's id gets 404.
+    let r = app
+        .client
+        .post(app.url("/api/token"))
+        .json(&serde_json::json!({"org_id": uuid::Uuid::now_v7()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
 
 /// The CSRF token embedded in a page.
 pub fn csrf_of(html: &str) -> String {

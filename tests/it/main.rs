@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod foundation;
 mod harness;
+mod jwt;
 mod orgs;
 mod scim;
 mod scim_fixtures;

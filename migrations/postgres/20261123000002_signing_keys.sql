@@ -1,0 +1,16 @@
+-- Keys that sign access tokens (JWTs). Keep in step with migrations/sqlite/.
+-- Every replica signs with the active key from here; retired keys stay published in
+-- the JWKS until every token they signed has expired, then they are only history.
+CREATE TABLE signing_keys (
+    kid           TEXT PRIMARY KEY,                 -- RFC 7638 JWK thumbprint
+    algorithm     TEXT NOT NULL CHECK (algorithm IN ('EdDSA')),
+    private_key   TEXT NOT NULL,                    -- PKCS#8 DER, base64; never logged
+    public_jwk    JSONB NOT NULL,                   -- the JWK as published
+    created_at    TIMESTAMPTZ NOT NULL,
+    activated_at  TIMESTAMPTZ NOT NULL,
+    retired_at    TIMESTAMPTZ                       -- NULL: the active key
+);
+-- At most one active key: replicas racing to create the first key (INSERT ... ON
+-- CONFLICT DO NOTHING) or to rotate cannot end up with two.
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
+CREATE INDEX signing_keys_retired ON signing_keys (retired_at);
