@@ -6,6 +6,7 @@
 //! The library exposes [`connect`] and [`serve`] so tests run the real server on
 //! `127.0.0.1:0` with a database of their own.
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod email;

@@ -3,6 +3,8 @@
 mod cli;
 mod foundation;
 mod harness;
+mod oidc;
+mod oidc_peer;
 mod scim;
 mod scim_fixtures;
 mod store_contract;
