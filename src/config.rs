@@ -38,6 +38,9 @@ pub struct AuthConfig {
     pub session_absolute_hours: u32,
     pub reset_link_minutes: u32,
     pub throttle: ThrottleConfig,
+    /// Identity providers, `[auth.oidc.<name>]`.
+    #[serde(default)]
+    pub oidc: std::collections::BTreeMap<String, crate::auth::oidc::OidcProviderConfig>,
 }
 
 impl AuthConfig {
@@ -132,6 +135,8 @@ pub enum ConfigError {
     UnknownKey(String),
     #[error("config key `{key}`: {message}")]
     Invalid { key: String, message: String },
+    #[error("{0}")]
+    Provider(String),
 }
 
 impl Config {
@@ -205,6 +210,10 @@ impl Config {
                 "can be false only when server.public_url is http://localhost or http://127.0.0.1"
                     .into(),
             ));
+        }
+        for (name, provider) in &self.auth.oidc {
+            // The message already names the key (`auth.oidc.<name>.<key>`).
+            crate::auth::oidc::validate(name, provider).map_err(ConfigError::Provider)?;
         }
         if self.auth.session_idle_minutes == 0 || self.auth.session_absolute_hours == 0 {
             return Err(invalid(

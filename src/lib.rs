@@ -41,11 +41,15 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error("mail: {0}")]
     Mail(#[from] mail::MailError),
+    #[error("{0}")]
+    Oidc(String),
 }
 
 /// Connects to the configured database, applies pending migrations and sets up mail.
 pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartError> {
     let mailer = mail::Mailer::from_config(&config.mail)?;
+    let oidc = auth::oidc::OidcProviders::new(&config.auth.oidc, &config.server.public_url())
+        .map_err(StartError::Oidc)?;
     let store = store::Store::connect(&config.database).await?;
     store.migrate().await?;
     Ok(Ctx {
@@ -53,6 +57,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         clock,
         config: Arc::new(config),
         mailer,
+        oidc: Arc::new(oidc),
     })
 }
 

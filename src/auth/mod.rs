@@ -1,3 +1,5 @@
-//! Authentication of people and apps: tokens Gatehouse signs for the suite.
+//! Authentication of people and apps: identity providers people sign in with, and
+//! tokens Gatehouse signs for the suite.
 
 pub mod jwt;
+pub mod oidc;

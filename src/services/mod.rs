@@ -26,6 +26,7 @@ pub struct Ctx {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub mailer: crate::mail::Mailer,
+    pub oidc: Arc<crate::auth::oidc::OidcProviders>,
 }
 
 impl Ctx {

@@ -99,6 +99,15 @@ pub fn test_config(database_url: &str) -> Config {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_, _| {}).await.0
+    }
+
+    /// Like `spawn`, with a last word on the configuration once the address is known
+    /// (e.g. to start a peer that must know our URL); returns what `configure` made.
+    pub async fn spawn_with<R>(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config, std::net::SocketAddr) -> R,
+    ) -> (TestApp, R) {
         gatehouse::install_tls_provider();
         let (database_url, dir) = fresh_database(backend).await;
         let clock = Arc::new(ManualClock::starting_now());
@@ -109,6 +118,7 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         config.server.bind = addr;
+        let made = configure(&mut config, addr);
         let ctx = gatehouse::connect(config, shared).await.expect("connect");
 
         let boot = orgs::bootstrap(
@@ -136,19 +146,22 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp {
-            base: format!("http://{addr}"),
-            ctx,
-            clock,
-            client,
-            org_id: boot.org.id,
-            admin_id: boot.user_id,
-            scim_token: token.plaintext,
-            database_url,
-            _dir: dir,
-            stop: Some(stop_tx),
-            server: Some(server),
-        }
+        (
+            TestApp {
+                base: format!("http://{addr}"),
+                ctx,
+                clock,
+                client,
+                org_id: boot.org.id,
+                admin_id: boot.user_id,
+                scim_token: token.plaintext,
+                database_url,
+                _dir: dir,
+                stop: Some(stop_tx),
+                server: Some(server),
+            },
+            made,
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

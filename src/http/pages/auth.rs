@@ -47,7 +47,7 @@ impl SignInPage {
             email: String::new(),
             error: None,
             notice: None,
-            providers: Vec::new(), // MERGE: ctx.oidc.providers()
+            providers: ctx.oidc.providers(),
             allow_signup: ctx.config.auth.allow_signup,
         }
     }
@@ -116,6 +116,7 @@ async fn signin(
     State(ctx): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
     client: ClientInfo,
+    headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
     if !csrf::verify(&csrf, &form.csrf) {
@@ -132,7 +133,26 @@ async fn signin(
     )
     .await
     {
-        Ok(user) => start_session(&ctx, user.id, &client, &next).await,
+        Ok(user) => {
+            // A provider sign-in waiting for this password account to prove itself.
+            let link = cookies::get(&headers, super::oidc::LINK_COOKIE);
+            if let Some(link) = &link
+                && let Err(e) =
+                    crate::services::sso::complete_link(&ctx, link, &user, client.addr.as_deref())
+                        .await
+            {
+                return internal(e);
+            }
+            let mut r = start_session(&ctx, user.id, &client, &next).await;
+            if link.is_some() {
+                let clear =
+                    cookies::clear(super::oidc::LINK_COOKIE, ctx.config.auth.cookie_secure());
+                if let Ok(v) = HeaderValue::from_str(&clear) {
+                    r.headers_mut().append(SET_COOKIE, v);
+                }
+            }
+            r
+        }
         Err(SignInError::Failed) => {
             page.error = Some(accounts::SIGN_IN_FAILED.into());
             (StatusCode::UNAUTHORIZED, page).into_response()

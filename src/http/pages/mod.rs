@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod home;
 pub mod invite;
+pub mod oidc;
 
 use super::AppState;
 use askama::Template;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(home::router())
         .merge(invite::router())
+        .merge(oidc::router())
         .route("/static/app.css", get(stylesheet))
 }
 
