@@ -17,8 +17,93 @@ backend_tests!(
     removal_disconnects_and_needs_a_new_invitation,
     the_last_admin_stays,
     workspace_invitations_and_access_rules,
-    other_organizations_are_invisible
+    other_organizations_are_invisible,
+    members_page_lists_views_expired_invitations_and_confirms_removal
 );
+
+async fn page(p: &Person, path: &str) -> (StatusCode, String) {
+    let r = p
+        .client
+        .get(format!("{}{path}", p.base))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn members_page_lists_views_expired_invitations_and_confirms_removal(app: TestApp) {
+    let admin = admin(&app).await;
+    let (id, _) = add_member(&app, &admin, "page@acme.test").await;
+    let base = format!("/orgs/{}", app.org_id);
+    let (s, html) = page(&admin, &format!("{base}/members")).await;
+    assert_eq!(s, StatusCode::OK);
+    for text in [
+        "Licensed Users",
+        "Admins",
+        "Disconnected",
+        "Pending Invitations",
+        "page@acme.test",
+        "(Admin)",
+        "Edit User",
+        "Remove User",
+        "2 / unlimited seats",
+    ] {
+        assert!(html.contains(text), "members page shows {text:?}");
+    }
+    // Invite through the form; then let it expire: Sent On turns red with (Expired).
+    let csrf = crate::auth::csrf_of(&html);
+    let r = admin
+        .client
+        .post(format!("{}{base}/invitations", app.base))
+        .form(&[("csrf", csrf.as_str()), ("emails", "old@acme.test, bad@@x")])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("old@acme.test</strong>: invited")
+            && html.contains("bad@@x</strong>: invalid"),
+        "{html}"
+    );
+    app.clock.advance(time::Duration::days(6));
+    let admin = Person::sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = page(&admin, &format!("{base}/members?view=pending")).await;
+    assert!(
+        !html.contains("old@acme.test"),
+        "expired hidden unless asked"
+    );
+    let (_, html) = page(
+        &admin,
+        &format!("{base}/members?view=pending&include_expired=1"),
+    )
+    .await;
+    assert!(
+        html.contains("class=\"expired\"")
+            && html.contains("(Expired)")
+            && html.contains("Reinvite"),
+        "{html}"
+    );
+    // Remove asks for confirmation first.
+    let (s, confirm) = page(&admin, &format!("{base}/members/{id}/remove")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        confirm.contains("Remove page@acme.test?") || confirm.contains("Remove Member?"),
+        "{confirm}"
+    );
+    let r = admin
+        .client
+        .post(format!("{}{base}/members/{id}/remove", app.base))
+        .form(&[("csrf", crate::auth::csrf_of(&confirm).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&admin, &format!("{base}/members?view=disconnected")).await;
+    assert!(html.contains("page@acme.test"));
+    // A member sees no admin views, and the profile page refuses them nothing but edits.
+    let (s, _) = page(&Person::new(&app), &format!("{base}/members")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "signed-out people go to sign in");
+}
 
 /// A person's own browser: a cookie jar of their own.
 pub struct Person {

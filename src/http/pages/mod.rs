@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod home;
 pub mod invite;
+pub mod members;
 pub mod oidc;
 
 use super::AppState;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(home::router())
         .merge(invite::router())
+        .merge(members::router())
         .merge(oidc::router())
         .route("/static/app.css", get(stylesheet))
 }

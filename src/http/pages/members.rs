@@ -1,0 +1,596 @@
+//! The Members page (Licensed Users, Admins, Disconnected, Pending Invitations),
+//! invitations, the user profile with the org-admin checkbox, and removal with a
+//! confirmation step. The rules live in `services::members`/`services::invitations`.
+
+use super::super::AppState;
+use super::super::csrf::{self, CsrfToken};
+use super::super::session::{ClientInfo, SignedIn};
+use super::{csrf_failed, internal};
+use crate::services::invitations::{self, InviteOutcome, InviteRequest};
+use crate::services::members::{self, OrgActor, View};
+use crate::services::{Error, sessions::SessionUser};
+use crate::store::memberships::{MemberView, Role, Source, Status};
+use crate::store::{Timestamp, orgs};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orgs/{org_id}/members", get(members_page))
+        .route("/orgs/{org_id}/invitations", post(invite))
+        .route("/orgs/{org_id}/invitations/{id}/resend", post(resend))
+        .route("/orgs/{org_id}/invitations/{id}/revoke", post(revoke))
+        .route("/orgs/{org_id}/members/{id}", get(profile))
+        .route("/orgs/{org_id}/members/{id}/role", post(set_role))
+        .route(
+            "/orgs/{org_id}/members/{id}/remove",
+            get(confirm_remove).post(remove),
+        )
+        .route("/orgs/{org_id}/members/{id}/reactivate", post(reactivate))
+}
+
+fn date(t: &Timestamp) -> String {
+    t.0.date().to_string()
+}
+
+/// The acting member, or a page saying why not.
+async fn org_actor(
+    ctx: &AppState,
+    who: &SessionUser,
+    org_id: &str,
+    client: &ClientInfo,
+) -> Result<OrgActor, Response> {
+    let Ok(org_id) = Uuid::parse_str(org_id) else {
+        return Err(error_page(Error::NotFound("organization")));
+    };
+    members::actor(ctx, &who.user, org_id, client.addr.clone())
+        .await
+        .map_err(error_page)
+}
+
+fn error_page(e: Error) -> Response {
+    match e {
+        Error::NotFound(what) => super::MessagePage::error(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("That {what} does not exist, or you are not part of it."),
+        ),
+        Error::Forbidden(m) => super::MessagePage::error(StatusCode::FORBIDDEN, "Not allowed", m),
+        other => internal(other),
+    }
+}
+
+struct MemberRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    date: String,
+    admin: bool,
+}
+
+struct InvitationRow {
+    id: Uuid,
+    email: String,
+    role: Role,
+    sent_on: String,
+    expired: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "members.html")]
+struct MembersPage {
+    csrf: String,
+    email: String,
+    org_id: Uuid,
+    org_name: String,
+    is_admin: bool,
+    view: &'static str,
+    include_expired: bool,
+    members: Vec<MemberRow>,
+    invitations: Vec<InvitationRow>,
+    seats_used: i64,
+    seats_limit: Option<i64>,
+    error: Option<String>,
+    notice: Option<String>,
+    results: Vec<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct MembersQuery {
+    view: Option<String>,
+    include_expired: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn render(
+    ctx: &AppState,
+    actor: &OrgActor,
+    csrf: &CsrfToken,
+    q: &MembersQuery,
+    error: Option<String>,
+    results: Vec<(String, String)>,
+) -> Response {
+    let view = match q.view.as_deref() {
+        Some("admins") => "admins",
+        Some("disconnected") => "disconnected",
+        Some("pending") => "pending",
+        _ => "licensed",
+    };
+    let include_expired = q.include_expired.is_some();
+    let data = async {
+        let org = {
+            let mut db = ctx.store.read().await?;
+            orgs::get(&mut db, actor.org_id).await?
+        };
+        let seats = members::seats(ctx, actor.org_id).await?;
+        let (members, invitations) = if view == "pending" {
+            (
+                Vec::new(),
+                invitations::list(ctx, actor, include_expired).await?,
+            )
+        } else {
+            let v = match view {
+                "admins" => View::Admins,
+                "disconnected" => View::Disconnected,
+                _ => View::Licensed,
+            };
+            (members::list(ctx, actor, v).await?, Vec::new())
+        };
+        Ok::<_, Error>((org, seats, members, invitations))
+    }
+    .await;
+    let (org, seats, list, invs) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(e),
+    };
+    let member_row = |m: MemberView| MemberRow {
+        id: m.id,
+        name: if m.display_name.is_empty() {
+            m.email.clone()
+        } else {
+            m.display_name.clone()
+        },
+        date: if view == "disconnected" {
+            m.disconnected_at.as_ref().map(date).unwrap_or_default()
+        } else {
+            date(&m.created_at)
+        },
+        admin: m.role == Role::Admin,
+        email: m.email,
+    };
+    MembersPage {
+        csrf: csrf.0.clone(),
+        email: actor.user.email.clone(),
+        org_id: actor.org_id,
+        org_name: org.name,
+        is_admin: actor.is_admin(),
+        view,
+        include_expired,
+        members: list.into_iter().map(member_row).collect(),
+        invitations: invs
+            .into_iter()
+            .map(|i| InvitationRow {
+                id: i.id,
+                email: i.email,
+                role: i.role,
+                sent_on: date(&i.sent_at),
+                expired: i.expired,
+            })
+            .collect(),
+        seats_used: seats.used,
+        seats_limit: seats.limit,
+        error,
+        notice: q.notice.clone(),
+        results,
+    }
+    .into_response()
+}
+
+async fn members_page(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(org_id): Path<String>,
+    Query(q): Query<MembersQuery>,
+) -> Response {
+    match org_actor(&ctx, &who, &org_id, &client).await {
+        Ok(actor) => render(&ctx, &actor, &csrf, &q, q.error.clone(), Vec::new()).await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    csrf: String,
+    emails: String,
+    role: Option<String>,
+}
+
+fn describe(o: &InviteOutcome) -> (String, String) {
+    match o {
+        InviteOutcome::Invited { email, .. } => (email.clone(), "invited".into()),
+        InviteOutcome::AlreadyMember {
+            email,
+            access_granted: true,
+        } => (email.clone(), "already a member; access granted".into()),
+        InviteOutcome::AlreadyMember { email, .. } => (email.clone(), "already a member".into()),
+        InviteOutcome::AlreadyInvited { email, .. } => {
+            (email.clone(), "already invited (pending)".into())
+        }
+        InviteOutcome::Invalid { input, reason } => (input.clone(), format!("invalid: {reason}")),
+        InviteOutcome::NoSeat { email, reason } => (email.clone(), reason.clone()),
+    }
+}
+
+async fn invite(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(org_id): Path<String>,
+    Form(form): Form<InviteForm>,
+) -> Response {
+    if !csrf::verify(&csrf, &form.csrf) {
+        return csrf_failed();
+    }
+    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let role = if form.role.as_deref() == Some("admin") {
+        Role::Admin
+    } else {
+        Role::Member
+    };
+    let emails = invitations::split_addresses(&form.emails);
+    let q = MembersQuery::default();
+    match invitations::invite(
+        &ctx,
+        &actor,
+        &emails,
+        &InviteRequest {
+            role,
+            workspaces: Vec::new(),
+        },
+    )
+    .await
+    {
+        Ok(outcomes) => {
+            render(
+                &ctx,
+                &actor,
+                &csrf,
+                &q,
+                None,
+                outcomes.iter().map(describe).collect(),
+            )
+            .await
+        }
+        Err(Error::Invalid(m)) | Err(Error::Forbidden(m)) => {
+            let mut r = render(&ctx, &actor, &csrf, &q, Some(m), Vec::new()).await;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            r
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// Runs an action on one item and goes back to `back` with a notice.
+async fn act<F, Fut>(
+    ctx: &AppState,
+    who: &SessionUser,
+    client: &ClientInfo,
+    (csrf, form_csrf): (&CsrfToken, &str),
+    (org_id, id): (String, String),
+    back: &str,
+    action: F,
+) -> Response
+where
+    F: FnOnce(OrgActor, Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<String, Error>>,
+{
+    if !csrf::verify(csrf, form_csrf) {
+        return csrf_failed();
+    }
+    let actor = match org_actor(ctx, who, &org_id, client).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Error::NotFound("item"));
+    };
+    let org = actor.org_id;
+    match action(actor, id).await {
+        Ok(notice) => Redirect::to(&format!(
+            "/orgs/{org}/{back}notice={}",
+            super::super::redirects::encode(&notice)
+        ))
+        .into_response(),
+        Err(Error::Conflict(m)) | Err(Error::Invalid(m)) => Redirect::to(&format!(
+            "/orgs/{org}/{back}error={}",
+            super::super::redirects::encode(&m)
+        ))
+        .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn resend(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        "members?view=pending&include_expired=1&",
+        move |a, id| async move {
+            invitations::resend(&c, &a, id)
+                .await
+                .map(|()| "Invitation sent again, valid for 5 days.".to_string())
+        },
+    )
+    .await
+}
+
+async fn revoke(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        "members?view=pending&",
+        move |a, id| async move {
+            invitations::revoke(&c, &a, id)
+                .await
+                .map(|()| "Invitation revoked; its link no longer works.".to_string())
+        },
+    )
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "member.html")]
+struct ProfilePage {
+    csrf: String,
+    org_id: Uuid,
+    org_name: String,
+    id: Uuid,
+    name: String,
+    email: String,
+    since: String,
+    status: String,
+    disconnected: Option<String>,
+    from_directory: bool,
+    admin: bool,
+    is_admin: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ProfileQuery {
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn profile(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path((org_id, id)): Path<(String, String)>,
+    Query(q): Query<ProfileQuery>,
+) -> Response {
+    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Error::NotFound("member"));
+    };
+    let data = async {
+        let m = members::get(&ctx, &actor, id).await?;
+        let mut db = ctx.store.read().await?;
+        let org = orgs::get(&mut db, actor.org_id).await?;
+        Ok::<_, Error>((m, org))
+    }
+    .await;
+    match data {
+        Ok((m, org)) => ProfilePage {
+            csrf: csrf.0,
+            org_id: actor.org_id,
+            org_name: org.name,
+            id: m.id,
+            name: if m.display_name.is_empty() {
+                m.email.clone()
+            } else {
+                m.display_name.clone()
+            },
+            email: m.email,
+            since: date(&m.created_at),
+            status: m.status.to_string(),
+            disconnected: m.disconnected_at.as_ref().map(date),
+            from_directory: m.source == Source::Scim,
+            admin: m.role == Role::Admin && m.status == Status::Active,
+            is_admin: actor.is_admin(),
+            error: q.error,
+            notice: q.notice,
+        }
+        .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    csrf: String,
+    admin: Option<String>,
+}
+
+async fn set_role(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let role = if form.admin.is_some() {
+        Role::Admin
+    } else {
+        Role::Member
+    };
+    let back = format!("members/{}?", ids.1);
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        &back,
+        move |a, id| async move {
+            members::change_role(&c, &a, id, role)
+                .await
+                .map(|m| format!("Saved: {} is now {}.", m.email, m.role))
+        },
+    )
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "remove_member.html")]
+struct RemovePage {
+    csrf: String,
+    org_id: Uuid,
+    org_name: String,
+    id: Uuid,
+    name: String,
+    email: String,
+}
+
+async fn confirm_remove(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path((org_id, id)): Path<(String, String)>,
+) -> Response {
+    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if let Err(e) = actor.require_admin("remove people") {
+        return error_page(e);
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Error::NotFound("member"));
+    };
+    let data = async {
+        let m = members::get(&ctx, &actor, id).await?;
+        let mut db = ctx.store.read().await?;
+        Ok::<_, Error>((m, orgs::get(&mut db, actor.org_id).await?))
+    }
+    .await;
+    match data {
+        Ok((m, org)) => RemovePage {
+            csrf: csrf.0,
+            org_id: actor.org_id,
+            org_name: org.name,
+            id: m.id,
+            name: if m.display_name.is_empty() {
+                m.email.clone()
+            } else {
+                m.display_name.clone()
+            },
+            email: m.email,
+        }
+        .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn remove(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        "members?",
+        move |a, id| async move {
+            members::remove(&c, &a, id).await.map(|m| {
+                format!(
+                    "{} was removed. They need a new invitation to come back.",
+                    m.email
+                )
+            })
+        },
+    )
+    .await
+}
+
+async fn reactivate(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let back = format!("members/{}?", ids.1);
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        &back,
+        move |a, id| async move {
+            members::reactivate(&c, &a, id)
+                .await
+                .map(|m| format!("{} is active again.", m.email))
+        },
+    )
+    .await
+}
