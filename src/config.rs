@@ -26,6 +26,15 @@ pub struct Config {
     pub scim: ScimConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
+    pub jobs: JobsConfig,
+}
+
+/// Cron schedules of the jobs (empty: not scheduled).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobsConfig {
+    pub expire_invitations: String,
+    pub sync_disconnected_users: String,
+    pub lease_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,6 +224,17 @@ impl Config {
             // The message already names the key (`auth.oidc.<name>.<key>`).
             crate::auth::oidc::validate(name, provider).map_err(ConfigError::Provider)?;
         }
+        for (key, schedule) in [
+            ("jobs.expire_invitations", &self.jobs.expire_invitations),
+            (
+                "jobs.sync_disconnected_users",
+                &self.jobs.sync_disconnected_users,
+            ),
+        ] {
+            if !schedule.trim().is_empty() {
+                croner_check(schedule).map_err(|m| invalid(key, m))?;
+            }
+        }
         if self.auth.session_idle_minutes == 0 || self.auth.session_absolute_hours == 0 {
             return Err(invalid(
                 "auth.session_idle_minutes",
@@ -238,6 +258,17 @@ impl Config {
             .map_err(|e| invalid("log.filter", e.to_string()))?;
         Ok(())
     }
+}
+
+/// A cron expression with seconds: six fields.
+fn croner_check(schedule: &str) -> Result<(), String> {
+    let fields = schedule.split_whitespace().count();
+    if fields != 6 {
+        return Err(format!(
+            "\"{schedule}\" is not a cron schedule with seconds (6 fields, e.g. \"0 */5 * * * *\")"
+        ));
+    }
+    Ok(())
 }
 
 fn parse_toml(text: &str, origin: &str) -> Result<Table, ConfigError> {

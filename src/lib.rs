@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod email;
 pub mod http;
+pub mod jobs;
 pub mod mail;
 pub mod password;
 pub mod scim;

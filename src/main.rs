@@ -45,9 +45,24 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Scheduled jobs: see their schedules and last runs, or run one now.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Manage the bearer tokens a directory (Entra ID, Okta, ...) uses for SCIM.
     #[command(subcommand, name = "scim-token")]
     ScimToken(ScimTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Each job's schedule, last run, outcome and duration.
+    List,
+    /// Run a job now (expire_invitations, sync_disconnected_users); it takes the same
+    /// lease as scheduled runs, so it never overlaps one.
+    Run {
+        /// The job's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +203,34 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::ScimToken(cmd) => scim_token(connect(config).await?, cmd).await,
+        Command::Jobs(JobsCommand::List) => {
+            let ctx = connect(config).await?;
+            for job in gatehouse::jobs::list(&ctx).await? {
+                let schedule = if job.schedule.is_empty() {
+                    "(not scheduled)".to_string()
+                } else {
+                    job.schedule.clone()
+                };
+                match job.last_run {
+                    Some(r) => println!(
+                        "{:<26} {:<18} last run {} {} {}",
+                        job.name,
+                        schedule,
+                        r.started_at.rfc3339(),
+                        r.status,
+                        r.outcome.map(|o| o.0.to_string()).unwrap_or_default()
+                    ),
+                    None => println!("{:<26} {:<18} never run", job.name, schedule),
+                }
+            }
+            Ok(())
+        }
+        Command::Jobs(JobsCommand::Run { name }) => {
+            let ctx = connect(config).await?;
+            let result = gatehouse::jobs::run(&ctx, &name, &gatehouse::jobs::holder_id()).await?;
+            println!("{}", serde_json::to_string(&result)?);
+            Ok(())
+        }
     }
 }
 
@@ -218,7 +261,11 @@ async fn serve(config: Config) -> Result<()> {
             "no organization yet: create the first with `gatehouse admin bootstrap --org NAME --email EMAIL`"
         );
     }
+    let mut scheduler = gatehouse::jobs::start(ctx.clone(), gatehouse::jobs::holder_id())
+        .await
+        .map_err(anyhow::Error::msg)?;
     gatehouse::serve(ctx.clone(), listener, gatehouse::shutdown_signal()).await?;
+    let _ = scheduler.shutdown().await;
     ctx.store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -11,6 +11,7 @@ pub mod dialect;
 pub mod group_mappings;
 pub mod identities;
 pub mod invitations;
+pub mod jobs;
 pub mod links;
 pub mod memberships;
 pub mod oidc_states;

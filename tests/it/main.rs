@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod foundation;
 mod harness;
+mod jobs;
 mod jwt;
 mod oidc;
 mod oidc_peer;

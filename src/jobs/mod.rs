@@ -1,0 +1,217 @@
+//! Scheduled jobs. Each job is a plain async function returning what it did; `run`
+//! wraps one in a database lease (so it happens once across replicas) and records
+//! the run; the scheduler only decides when.
+
+mod scheduler;
+
+pub use scheduler::start;
+
+use crate::services::audit::{self, Actor, Change};
+use crate::services::{Ctx, Error, Result};
+use crate::store::jobs::{self as store, JobRun};
+use crate::store::{Timestamp, invitations, oidc_states, sessions};
+use serde::Serialize;
+use serde_json::{Value, json};
+use time::Duration;
+use uuid::Uuid;
+
+pub const EXPIRE_INVITATIONS: &str = "expire_invitations";
+pub const SYNC_DISCONNECTED_USERS: &str = "sync_disconnected_users";
+pub const ALL: [&str; 2] = [EXPIRE_INVITATIONS, SYNC_DISCONNECTED_USERS];
+
+/// Rows per transaction: a million expired invitations never hold one long transaction.
+pub const BATCH: i64 = 5_000;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExpireOutcome {
+    pub expired: u64,
+    pub batches: u64,
+}
+
+/// Marks pending invitations past their 5 days as expired. Idempotent.
+pub async fn expire_invitations(ctx: &Ctx) -> Result<ExpireOutcome> {
+    let now = ctx.now();
+    let mut outcome = ExpireOutcome {
+        expired: 0,
+        batches: 0,
+    };
+    loop {
+        let mut tx = ctx.store.begin().await?;
+        let n = invitations::expire_batch(&mut tx, now, BATCH).await?;
+        tx.commit().await?;
+        if n == 0 {
+            return Ok(outcome);
+        }
+        outcome.expired += n;
+        outcome.batches += 1;
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// Active memberships the directory had deleted, now disconnected.
+    pub disconnected: u64,
+    /// Live sessions of people left without any active membership, now revoked.
+    pub sessions_revoked: u64,
+    pub sessions_purged: u64,
+    pub links_purged: u64,
+    pub sign_ins_purged: u64,
+}
+
+/// Reconciles memberships with the directory's word and with access, and purges
+/// ended sessions, reset links and abandoned provider sign-ins (kept a day for audit).
+pub async fn sync_disconnected_users(ctx: &Ctx) -> Result<SyncOutcome> {
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    let disconnected = store::disconnect_scim_deleted(&mut tx, now).await?;
+    for (membership, org, user) in &disconnected {
+        sessions::revoke_all_for_user(&mut tx, *user, now).await?;
+        audit::record(
+            ctx,
+            &mut tx,
+            &Actor::system(SYNC_DISCONNECTED_USERS),
+            Change {
+                org_id: Some(*org),
+                action: "member.disconnected",
+                target_kind: "membership",
+                target_id: membership.to_string(),
+                details: json!({ "reason": "deleted by the directory" }),
+            },
+        )
+        .await?;
+    }
+    let sessions_revoked = store::revoke_sessions_without_access(&mut tx, now).await?;
+    let horizon = Timestamp(now.0 - Duration::days(1));
+    let sessions_purged = sessions::purge_ended(&mut tx, horizon).await?;
+    let links_purged = store::purge_links(&mut tx, horizon).await?;
+    let sign_ins_purged = oidc_states::purge_expired(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(SyncOutcome {
+        disconnected: disconnected.len() as u64,
+        sessions_revoked,
+        sessions_purged,
+        links_purged,
+        sign_ins_purged,
+    })
+}
+
+/// What `run` did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum RunResult {
+    Ran {
+        outcome: Value,
+        duration_ms: u128,
+    },
+    /// Another replica holds the lease right now.
+    Skipped,
+}
+
+/// Runs `name` once under a lease held by `holder`, and records it.
+pub async fn run(ctx: &Ctx, name: &str, holder: &str) -> Result<RunResult> {
+    if !ALL.contains(&name) {
+        return Err(Error::Invalid(format!(
+            "unknown job \"{name}\"; jobs: {}",
+            ALL.join(", ")
+        )));
+    }
+    let now = ctx.now();
+    let lease =
+        Duration::seconds(i64::try_from(ctx.config.jobs.lease_seconds.max(1)).unwrap_or(300));
+    let mut tx = ctx.store.begin().await?;
+    if !store::take_lease(&mut tx, name, holder, now, Timestamp(now.0 + lease)).await? {
+        return Ok(RunResult::Skipped);
+    }
+    let run = JobRun {
+        id: Uuid::now_v7(),
+        job_name: name.to_string(),
+        holder: holder.to_string(),
+        started_at: now,
+        finished_at: None,
+        status: "running".into(),
+        outcome: None,
+    };
+    store::start_run(&mut tx, &run).await?;
+    tx.commit().await?;
+
+    let started = std::time::Instant::now();
+    let result = match name {
+        EXPIRE_INVITATIONS => expire_invitations(ctx).await.map(|o| json!(o)),
+        _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
+    };
+    let duration_ms = started.elapsed().as_millis();
+    let (status, outcome) = match &result {
+        Ok(o) => (
+            "succeeded",
+            json!({ "outcome": o, "duration_ms": duration_ms }),
+        ),
+        Err(e) => (
+            "failed",
+            json!({ "error": e.to_string(), "duration_ms": duration_ms }),
+        ),
+    };
+    let mut tx = ctx.store.begin().await?;
+    store::finish_run(&mut tx, run.id, status, &outcome, ctx.now()).await?;
+    store::release_lease(&mut tx, name, holder).await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &Actor::system(name),
+        Change {
+            org_id: None,
+            action: if status == "succeeded" {
+                "job.succeeded"
+            } else {
+                "job.failed"
+            },
+            target_kind: "job",
+            target_id: name.to_string(),
+            details: outcome.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(job = name, status, duration_ms, "job run");
+    result.map(|outcome| RunResult::Ran {
+        outcome,
+        duration_ms,
+    })
+}
+
+/// A job's schedule and last run, for `gatehouse jobs list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobStatus {
+    pub name: &'static str,
+    pub schedule: String,
+    pub last_run: Option<JobRun>,
+}
+
+pub fn schedule_of<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
+    match name {
+        EXPIRE_INVITATIONS => &ctx.config.jobs.expire_invitations,
+        _ => &ctx.config.jobs.sync_disconnected_users,
+    }
+}
+
+pub async fn list(ctx: &Ctx) -> Result<Vec<JobStatus>> {
+    let mut db = ctx.store.read().await?;
+    let mut out = Vec::new();
+    for name in ALL {
+        out.push(JobStatus {
+            name,
+            schedule: schedule_of(ctx, name).to_string(),
+            last_run: store::last_run(&mut db, name).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// This process's name in leases and run records.
+pub fn holder_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        &Uuid::new_v4().simple().to_string()[..8]
+    )
+}
