@@ -70,8 +70,10 @@ try:
             b0, t0 = int(parts[3]), int(parts[4])
             b1, t1 = int(marks[i + 1][3]), int(marks[i + 1][4])
             secs = float(marks[i + 1][2]) - float(parts[2])
-            phase_cpu[name] = (ncpu * (b1 - b0) / max(1, t1 - t0), secs)
-        phases_busy.append((name, info))
+            if name != "wait":
+                phase_cpu[name] = (ncpu * (b1 - b0) / max(1, t1 - t0), secs)
+        if name != "wait":
+            phases_busy.append((name, info))
 except (FileNotFoundError, IndexError, ValueError):
     pass
 # Gatehouse (100k) CPU use per phase, from the 1 s samples' cpu ticks.
@@ -172,7 +174,7 @@ out.append("Machine load when each phase started (rustc = other engineers' rustc
            "; ".join(f"{p} {b}" for p, b in phases_busy) + ".")
 if phase_cpu:
     out.append(f"CPU in use during each phase, in cores of {os.cpu_count()} (whole machine / the 100k Gatehouse; "
-               "the rest is the load client, the reference server and other users of the machine): " +
+               "the rest is the load client, the reference server and other users of the machine; waits for an idle machine excluded): " +
                "; ".join(f"{p} {c:.2f} / {gh_cpu.get(p, 0):.2f} ({secs:.0f} s)" for p, (c, secs) in phase_cpu.items()) + ".")
 if seed_ref.get("created", users) < users:
     out.append(f"\nThe reference server was seeded with {seed_ref.get('created', 0):,} users, not {users:,}: "

@@ -6,7 +6,8 @@
 #
 # Knobs (environment): USERS=100000 SMALL_USERS=1000 SEED_CONC=4 WRK_SECS=15 WARMUP_SECS=3
 #   GROUP_MEMBERS=10000 GROUP_REPS=500 GROUP_CHUNK=500 REF_USERS= (default: 100000, or
-#   REF_FALLBACK_USERS=10000 when the probe projects more than REF_SEED_BUDGET=300 s)
+#   REF_FALLBACK_USERS=10000 when the probe projects more than REF_SEED_BUDGET=420 s)
+#   QUIET_WAIT=20: before each measured phase, wait up to this many seconds for an idle machine
 #   GATEHOUSE_BIN=path | BUILD_REV=<commit> | default: target/release/gatehouse (built when
 #   missing; BUILD=1 rebuilds). KEEP_TMP=1 keeps the temporary databases for inspection.
 # It only talks to 127.0.0.1, stops everything it started (trap), and every phase is
@@ -25,10 +26,10 @@ GROUP_REPS=${GROUP_REPS:-500}
 GROUP_CHUNK=${GROUP_CHUNK:-500}
 REF_USERS=${REF_USERS:-}
 REF_FALLBACK_USERS=${REF_FALLBACK_USERS:-10000}
-REF_SEED_BUDGET=${REF_SEED_BUDGET:-300}
+REF_SEED_BUDGET=${REF_SEED_BUDGET:-420}
 REF_PROBE=${REF_PROBE:-2000}
 GH_SEED_BUDGET=${GH_SEED_BUDGET:-300}
-QUIET_WAIT=${QUIET_WAIT:-40}
+QUIET_WAIT=${QUIET_WAIT:-20}
 SCIM2_SERVER_VERSION=${SCIM2_SERVER_VERSION:-0.8.3}
 
 TS=$(date -u +%Y%m%dT%H%M%SZ)
@@ -129,7 +130,10 @@ PHASE_FILE="$TMP/phase"; echo setup > "$PHASE_FILE"
 # phases.txt: name start epoch busy-jiffies total-jiffies load rustc (report.py derives each
 # phase's machine CPU use from consecutive lines).
 phase() {
-  [ "${2:-}" = quiet ] && quiet_wait
+  if [ "${2:-}" = quiet ]; then
+    echo "wait $(date +%s.%N) $(date +%s.%N) $(cpu_jiffies) $(busy)" >> "$RUN/phases.txt"
+    quiet_wait
+  fi
   echo "$1" > "$PHASE_FILE"; log "== $1 ($(busy))"
   echo "$1 start $(date +%s.%N) $(cpu_jiffies) $(busy)" >> "$RUN/phases.txt"
 }

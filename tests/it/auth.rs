@@ -133,7 +133,7 @@ pub fn mail_count(app: &TestApp) -> usize {
         .unwrap_or(0)
 }
 
-fn link_in(mail: &str, prefix: &str) -> String {
+pub fn link_in(mail: &str, prefix: &str) -> String {
     let start = mail.find(prefix).expect("link in mail");
     mail[start..]
         .split(|c: char| c.is_whitespace() || c == '"' || c == '<')

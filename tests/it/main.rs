@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link step instead of one per file).
 
 mod auth;
+mod browser;
 mod cli;
 mod foundation;
 mod harness;
