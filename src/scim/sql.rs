@@ -4,7 +4,7 @@
 //!
 //! Semantics follow `filter::eval` (the in-memory oracle the property tests
 //! compare with): `ne` is `not eq`, so an absent attribute matches `ne`; every
-//! comparison is wrapped so that NULL becomes false before `not` applies.
+//! comparison that can be NULL is made false before `not` applies.
 
 use super::error::ScimError;
 use super::filter::{AttrPath, CompValue, CompareOp, Filter, fold_case};
@@ -30,7 +30,8 @@ impl Target {
     }
 }
 
-/// Translates `filter` into a WHERE fragment whose placeholders start at `$first`.
+/// Translates `filter` into a WHERE fragment whose placeholders start at `$first`;
+/// `$1` is the organization's id (indexed sub-queries use it).
 pub fn translate(
     backend: Backend,
     target: Target,
@@ -127,7 +128,8 @@ impl Translator {
             Filter::Or(a, b) => {
                 format!("({} OR {})", self.filter(a, scope)?, self.filter(b, scope)?)
             }
-            Filter::Not(a) => format!("(NOT {})", self.filter(a, scope)?),
+            // NULL (an absent attribute) counts as false before it is negated.
+            Filter::Not(a) => format!("(NOT COALESCE({}, FALSE))", self.filter(a, scope)?),
             Filter::Present(path) => self.attribute(path, None, scope)?,
             Filter::Compare(path, op, value) => self.attribute(path, Some((*op, value)), scope)?,
             Filter::ValuePath(path, inner) => self.value_path(path, inner, scope)?,
@@ -207,7 +209,7 @@ impl Translator {
                 let (expr, kind) = email_column(sub)?;
                 let inner = self.compare(expr, kind, cmp)?;
                 Ok(format!(
-                    "EXISTS (SELECT 1 FROM scim_emails e WHERE e.membership_id = m.id AND {inner})"
+                    "m.id IN (SELECT e.membership_id FROM scim_emails e WHERE e.org_id = $1 AND {inner})"
                 ))
             }
             (Target::Users, "groups", true) => {
@@ -326,7 +328,7 @@ impl Translator {
             (Target::Users, "emails", true) => {
                 let cond = self.filter(inner, &Scope::EmailRow)?;
                 Ok(format!(
-                    "EXISTS (SELECT 1 FROM scim_emails e WHERE e.membership_id = m.id AND {cond})"
+                    "m.id IN (SELECT e.membership_id FROM scim_emails e WHERE e.org_id = $1 AND {cond})"
                 ))
             }
             (Target::Groups, "members", true) => {
@@ -366,13 +368,13 @@ impl Translator {
     ) -> Result<String, ScimError> {
         let Some((op, value)) = cmp else {
             return Ok(match kind {
-                Kind::Text { .. } => format!("COALESCE({expr} <> '', FALSE)"),
+                Kind::Text { .. } => format!("({expr} <> '')"),
                 _ => format!("({expr} IS NOT NULL)"),
             });
         };
         if op == CompareOp::Ne {
             let eq = self.compare(expr, kind, Some((CompareOp::Eq, value)))?;
-            return Ok(format!("(NOT {eq})"));
+            return Ok(format!("(NOT COALESCE({eq}, FALSE))"));
         }
         if matches!(value, CompValue::Null) {
             // `eq null` means "not present" (RFC 7644 §3.4.2.2).
@@ -452,7 +454,9 @@ impl Translator {
                 }
             }
         };
-        Ok(format!("COALESCE({sql}, FALSE)"))
+        // Bare comparisons (NULL when the attribute is absent, which WHERE treats as
+        // false) keep indexed columns usable; `not`/`ne` add the COALESCE they need.
+        Ok(format!("({sql})"))
     }
 
     fn text_op(&mut self, lhs: &str, op: CompareOp, v: String) -> String {
@@ -739,7 +743,7 @@ mod tests {
             Target::Users,
             "userName eq \"Ann@Acme.COM\"",
         );
-        assert_eq!(f.sql, "COALESCE(m.user_name_key = $2, FALSE)");
+        assert_eq!(f.sql, "(m.user_name_key = $2)");
         assert_eq!(f.values, vec![SqlValue::Text("ann@acme.com".into())]);
     }
 
@@ -766,7 +770,9 @@ mod tests {
             "emails[type eq \"work\" and value co \"@acme.com\"]",
         );
         assert!(
-            f.sql.starts_with("EXISTS (SELECT 1 FROM scim_emails e"),
+            f.sql.starts_with(
+                "m.id IN (SELECT e.membership_id FROM scim_emails e WHERE e.org_id = $1"
+            ),
             "{}",
             f.sql
         );
