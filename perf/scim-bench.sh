@@ -69,7 +69,8 @@ if ! command -v curl >/dev/null; then apt-get install -y curl >/dev/null 2>&1 ||
 VENV="$PERF_DIR/.venv"
 if [ ! -x "$VENV/bin/scim2-server" ]; then
   log "creating $VENV with scim2-server $SCIM2_SERVER_VERSION"
-  python3 -m venv "$VENV"
+  python3 -m venv "$VENV" 2>/dev/null || { rm -rf "$VENV"; apt-get install -y python3-venv >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y python3-venv >/dev/null; }; python3 -m venv "$VENV"; }
   "$VENV/bin/pip" install -q "scim2-server==$SCIM2_SERVER_VERSION"
 fi
 PY="$VENV/bin/python"
