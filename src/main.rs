@@ -48,9 +48,19 @@ enum Command {
     /// Scheduled jobs: see their schedules and last runs, or run one now.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// The keys that sign access tokens for the suite's apps.
+    #[command(subcommand)]
+    Jwt(JwtCommand),
     /// Manage the bearer tokens a directory (Entra ID, Okta, ...) uses for SCIM.
     #[command(subcommand, name = "scim-token")]
     ScimToken(ScimTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum JwtCommand {
+    /// Start signing with a new key; the old one stays in the JWKS until the tokens it
+    /// signed have expired, so no valid token is invalidated.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +213,14 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::ScimToken(cmd) => scim_token(connect(config).await?, cmd).await,
+        Command::Jwt(JwtCommand::Rotate) => {
+            let ctx = connect(config).await?;
+            let kid = gatehouse::auth::jwt::rotate(&ctx).await?;
+            println!(
+                "now signing with key {kid}; the previous key stays published until its tokens expire"
+            );
+            Ok(())
+        }
         Command::Jobs(JobsCommand::List) => {
             let ctx = connect(config).await?;
             for job in gatehouse::jobs::list(&ctx).await? {

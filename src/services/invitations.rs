@@ -429,11 +429,29 @@ pub async fn inspect(ctx: &Ctx, token_value: &str) -> Result<LinkState> {
 /// seat (a clear refusal when none is free, and the admins are told), grants the
 /// workspaces, and reconnects a disconnected member.
 pub async fn accept(ctx: &Ctx, token_value: &str, user: &User) -> Result<Uuid> {
-    let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
     let inv = invitations::find_by_token(&mut tx, &token::hash(token_value))
         .await
         .map_err(not_found("invitation"))?;
+    accept_in(ctx, tx, inv, user).await
+}
+
+/// Accepts by id: a provider sign-in of the invited, verified address.
+pub async fn accept_by_id(ctx: &Ctx, id: Uuid, user: &User) -> Result<Uuid> {
+    let mut tx = ctx.store.begin().await?;
+    let inv = invitations::find_by_id(&mut tx, id)
+        .await
+        .map_err(not_found("invitation"))?;
+    accept_in(ctx, tx, inv, user).await
+}
+
+async fn accept_in(
+    ctx: &Ctx,
+    mut tx: crate::store::Tx,
+    inv: Invitation,
+    user: &User,
+) -> Result<Uuid> {
+    let now = ctx.now();
     match inv.status {
         InvitationStatus::Revoked => {
             return Err(Error::Forbidden(LinkState::Revoked.message().into()));

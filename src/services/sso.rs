@@ -106,7 +106,29 @@ pub async fn sign_in(
     };
     link(ctx, &mut tx, &user, who, client_addr).await?;
     tx.commit().await?;
+    accept_pending_invitations(ctx, &user).await;
     Ok(SsoOutcome::SignedIn(user))
+}
+
+/// The first provider sign-in of an invited address (verified by the provider)
+/// accepts its pending invitations. One that cannot be accepted (no seat) stays
+/// pending and the admins are told, as with a link.
+async fn accept_pending_invitations(ctx: &Ctx, user: &User) {
+    let pending = async {
+        let mut db = ctx.store.read().await?;
+        crate::store::invitations::pending_tokens_for_email(&mut db, &user.email, ctx.now()).await
+    }
+    .await;
+    match pending {
+        Ok(ids) => {
+            for id in ids {
+                if let Err(e) = super::invitations::accept_by_id(ctx, id, user).await {
+                    tracing::info!(error = %e, "a pending invitation was not accepted at provider sign-in");
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not look up invitations at provider sign-in"),
+    }
 }
 
 async fn link(

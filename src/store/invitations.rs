@@ -211,3 +211,25 @@ pub async fn expire_batch(db: &mut dyn Db, now: Timestamp, batch: i64) -> Result
                (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= $1 LIMIT $2)";
     Ok(crate::execute!(db, sqlx::query(sql).bind(now).bind(batch))?)
 }
+
+/// Ids of the pending, unexpired invitations to this address, in every organization.
+pub async fn pending_tokens_for_email(
+    db: &mut dyn Db,
+    email: &str,
+    now: Timestamp,
+) -> Result<Vec<Uuid>> {
+    let sql = "SELECT id FROM invitations WHERE email_key = $1 AND status = 'pending' AND expires_at > $2 ORDER BY sent_at";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(super::users::email_key(email))
+        .bind(now)
+        .fetch_all(c)
+        .await)?)
+}
+
+pub async fn find_by_id(db: &mut dyn Db, id: Uuid) -> Result<Invitation> {
+    let sql = format!("SELECT {COLUMNS} FROM invitations WHERE id = $1");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}

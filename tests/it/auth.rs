@@ -14,8 +14,40 @@ backend_tests!(
     identity_provider_accounts_get_no_reset_mail,
     next_never_redirects_off_site,
     pages_carry_security_headers,
-    api_token_is_a_jwt_that_verifies_against_the_published_jwks
+    api_token_is_a_jwt_that_verifies_against_the_published_jwks,
+    changing_the_password_ends_the_other_sessions
 );
+
+async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
+    let other = crate::orgs::Person::sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(
+        sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let change = |current: &str| serde_json::json!({"current_password": current, "new_password": "a brand new password"});
+    let r = app
+        .client
+        .post(app.url("/api/me/password"))
+        .json(&change("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .client
+        .post(app.url("/api/me/password"))
+        .json(&change(ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me(&app).await.0, StatusCode::OK, "this session stays");
+    assert_eq!(
+        other.call("GET", "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the other one ends"
+    );
+}
 
 async fn api_token_is_a_jwt_that_verifies_against_the_published_jwks(app: TestApp) {
     let r = app

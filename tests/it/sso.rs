@@ -162,3 +162,37 @@ async fn an_unverified_email_cannot_create_or_take_an_account() {
             .contains("did not confirm your email")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_provider_sign_in_of_an_invited_address_accepts_the_invitation() {
+    let (app, _op) = app_with_provider(
+        json!([{"sub": "inv-1", "email": "invited@sso.test", "email_verified": true}]),
+    )
+    .await;
+    let admin = crate::orgs::Person::sign_in(
+        &app,
+        crate::harness::ADMIN_EMAIL,
+        crate::harness::ADMIN_PASSWORD,
+    )
+    .await;
+    let (s, v) = admin
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/invitations", app.org_id),
+            Some(json!({"email": "invited@sso.test"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let callback = through_provider(&app, "inv-1").await;
+    assert_eq!(app.get(&callback).await.status(), StatusCode::SEE_OTHER);
+    let me: Value = app.get("/api/me").await.json().await.unwrap();
+    assert_eq!(me["organizations"][0]["name"], "Acme", "{me}");
+    let (_, pending) = admin
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{}/invitations", app.org_id),
+            None,
+        )
+        .await;
+    assert_eq!(pending, json!([]));
+}
