@@ -15,8 +15,26 @@ backend_tests!(
     next_never_redirects_off_site,
     pages_carry_security_headers,
     api_token_is_a_jwt_that_verifies_against_the_published_jwks,
-    changing_the_password_ends_the_other_sessions
+    changing_the_password_ends_the_other_sessions,
+    reset_links_expire
 );
+
+async fn reset_links_expire(app: TestApp) {
+    let csrf = form_token(&app, "/auth/forgot").await;
+    post_form(
+        &app,
+        "/auth/forgot",
+        &[("csrf", &csrf), ("email", ADMIN_EMAIL)],
+    )
+    .await;
+    let link = link_in(&last_mail(&app), &format!("{}/auth/reset/", app.base));
+    let path = link.trim_start_matches(&app.base).to_string();
+    assert_eq!(app.get(&path).await.status(), StatusCode::OK);
+    app.clock.advance(time::Duration::minutes(61));
+    let r = app.get(&path).await;
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("expired"));
+}
 
 async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
     let other = crate::orgs::Person::sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
