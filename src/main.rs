@@ -264,10 +264,11 @@ async fn connect(config: Config) -> Result<Ctx> {
 async fn serve(config: Config) -> Result<()> {
     let bind = config.server.bind;
     let ctx = connect(config).await?;
-    // The access-token signing key is made on first start (kept in the database).
-    gatehouse::auth::jwt::jwks(&ctx)
-        .await
-        .context("cannot prepare the access-token signing key")?;
+    // The access-token signing key is made on first start (kept in the database);
+    // should that fail, the first token request makes it.
+    if let Err(e) = gatehouse::auth::jwt::jwks(&ctx).await {
+        tracing::warn!(error = %e, "could not prepare the access-token signing key yet");
+    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind} (server.bind)"))?;
