@@ -105,27 +105,14 @@ async fn record(
         name: users::email_key(email),
         client_addr: client_addr.map(str::to_string),
     };
-    let result = async {
-        let mut tx = ctx.store.begin().await?;
-        audit::record(
-            ctx,
-            &mut tx,
-            &actor,
-            Change {
-                org_id: None,
-                action,
-                target_kind: "user",
-                target_id: user_id.map(|u| u.to_string()).unwrap_or_default(),
-                details: json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, action, "could not record a sign-in event");
-    }
+    let change = Change {
+        org_id: None,
+        action,
+        target_kind: "user",
+        target_id: user_id.map(|u| u.to_string()).unwrap_or_default(),
+        details: json!({}),
+    };
+    audit::record_alone(ctx, &actor, change).await;
 }
 
 pub struct SignUp {

@@ -67,6 +67,22 @@ pub async fn record(ctx: &Ctx, db: &mut dyn Db, actor: &Actor, change: Change<'_
     audit::insert(db, &event).await
 }
 
+/// Records an event in a transaction of its own, for events about something that did
+/// not happen (a refused sign-in or activation): the caller's transaction, if any, is
+/// rolled back. A failure to record is logged, never passed on.
+pub async fn record_alone(ctx: &Ctx, actor: &Actor, change: Change<'_>) {
+    let action = change.action.to_string();
+    let result = async {
+        let mut tx = ctx.store.begin().await?;
+        record(ctx, &mut tx, actor, change).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, action, "could not record an audit event");
+    }
+}
+
 /// The organization's audit log, newest first (admins only).
 pub async fn list(
     ctx: &Ctx,

@@ -533,59 +533,55 @@ async fn accept_in(
     Ok(inv.org_id)
 }
 
-/// Tells the admins that someone could not join for want of a seat.
+/// Tells the admins (audit log and mail) that someone could not join for want of a seat.
 async fn record_seat_refusal(ctx: &Ctx, inv: &Invitation, user: &User) {
-    let result = async {
-        let mut tx = ctx.store.begin().await?;
-        let actor = super::audit::Actor {
-            kind: "user",
-            id: Some(user.id.to_string()),
-            name: user.email.clone(),
-            client_addr: None,
-        };
-        audit::record(
-            ctx,
-            &mut tx,
-            &actor,
-            Change {
-                org_id: Some(inv.org_id),
-                action: "invitation.seat_refused",
-                target_kind: "invitation",
-                target_id: inv.id.to_string(),
-                details: json!({ "email": inv.email }),
-            },
-        )
-        .await?;
+    let actor = super::audit::Actor {
+        kind: "user",
+        id: Some(user.id.to_string()),
+        name: user.email.clone(),
+        client_addr: None,
+    };
+    let change = Change {
+        org_id: Some(inv.org_id),
+        action: "invitation.seat_refused",
+        target_kind: "invitation",
+        target_id: inv.id.to_string(),
+        details: json!({ "email": inv.email }),
+    };
+    audit::record_alone(ctx, &actor, change).await;
+    let admins = async {
+        let mut db = ctx.store.read().await?;
         let admins =
-            memberships::list_view(&mut tx, inv.org_id, Status::Active, Some(Role::Admin)).await?;
-        let org = orgs::get(&mut tx, inv.org_id).await?;
-        tx.commit().await?;
+            memberships::list_view(&mut db, inv.org_id, Status::Active, Some(Role::Admin)).await?;
+        let org = orgs::get(&mut db, inv.org_id).await?;
         Ok::<_, StoreError>((admins, org))
     }
     .await;
-    match result {
-        Ok((admins, org)) => {
-            for admin in admins {
-                let mail = Mail {
-                    to: admin.email.clone(),
-                    subject: format!("{} could not join {}: no free seat", inv.email, org.name),
-                    text: format!(
-                        "{} tried to accept their invitation to {}, but every seat is in use.\n\
-                         Add seats on the Billing page (or remove someone), then ask them to open the link again.\n",
-                        inv.email, org.name
-                    ),
-                    html: format!(
-                        "<p>{} tried to accept their invitation to <strong>{}</strong>, but every seat is in use.</p>\
-                         <p>Add seats on the Billing page (or remove someone), then ask them to open the link again.</p>",
-                        html_escape(&inv.email),
-                        html_escape(&org.name)
-                    ),
-                };
-                if let Err(e) = ctx.mailer.send(mail).await {
-                    tracing::error!(error = %e, "could not tell an admin about a refused invitation");
-                }
-            }
+    let (admins, org) = match admins {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "could not find the admins to tell about a refused invitation");
+            return;
         }
-        Err(e) => tracing::error!(error = %e, "could not record a refused invitation"),
+    };
+    for admin in admins {
+        let mail = Mail {
+            to: admin.email.clone(),
+            subject: format!("{} could not join {}: no free seat", inv.email, org.name),
+            text: format!(
+                "{} tried to accept their invitation to {}, but every seat is in use.\n\
+                 Add seats on the Billing page (or remove someone), then ask them to open the link again.\n",
+                inv.email, org.name
+            ),
+            html: format!(
+                "<p>{} tried to accept their invitation to <strong>{}</strong>, but every seat is in use.</p>\
+                 <p>Add seats on the Billing page (or remove someone), then ask them to open the link again.</p>",
+                html_escape(&inv.email),
+                html_escape(&org.name)
+            ),
+        };
+        if let Err(e) = ctx.mailer.send(mail).await {
+            tracing::error!(error = %e, "could not tell an admin about a refused invitation");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const READY_TIMEOUT: Duration = Duration::from_secs(40);
 
 pub struct OidcPeer {
     /// `http://127.0.0.1:<port>`: the OP's base URL (its issuer in generic/google mode).
@@ -24,7 +24,22 @@ fn peer_dir() -> PathBuf {
 
 impl OidcPeer {
     /// Starts `node tests/peers/oidc/server.mjs <config>` and waits for `OP_READY`.
+    /// A start that stalls (seen once on a loaded machine) is retried, twice at most.
     pub fn start(config: &serde_json::Value) -> OidcPeer {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Self::try_start(config) {
+                Ok(peer) => return peer,
+                Err(e) => failures.push(e),
+            }
+        }
+        panic!(
+            "test OP did not become ready:\n{}",
+            failures.join("\n---\n")
+        );
+    }
+
+    fn try_start(config: &serde_json::Value) -> Result<OidcPeer, String> {
         let dir = peer_dir();
         assert!(
             dir.join("node_modules").is_dir(),
@@ -73,12 +88,10 @@ impl OidcPeer {
         match rx.recv_timeout(READY_TIMEOUT) {
             Ok(line) if line.starts_with("OP_READY ") => {
                 peer.issuer = line["OP_READY ".len()..].trim().to_string();
-                peer
+                Ok(peer)
             }
-            other => panic!(
-                "test OP did not become ready ({other:?}); its log:\n{}",
-                peer.log()
-            ),
+            // Dropping `peer` kills the stalled process.
+            other => Err(format!("{other:?}; its log:\n{}", peer.log())),
         }
     }
 

@@ -205,27 +205,14 @@ async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
 
 /// Records a refused activation for the admins to see; the directory gets the error.
 async fn record_refusal(ctx: &Ctx, client: &ScimClient, user_name: &str, err: &ScimError) {
-    let result = async {
-        let mut tx = ctx.store.begin().await?;
-        audit::record(
-            ctx,
-            &mut tx,
-            &client.actor(),
-            Change {
-                org_id: Some(client.org_id()),
-                action: "scim.user.seat_refused",
-                target_kind: "scim_user",
-                target_id: user_name.to_string(),
-                details: json!({ "userName": user_name, "error": err.detail }),
-            },
-        )
-        .await?;
-        tx.commit().await
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not record a refused SCIM activation");
-    }
+    let change = Change {
+        org_id: Some(client.org_id()),
+        action: "scim.user.seat_refused",
+        target_kind: "scim_user",
+        target_id: user_name.to_string(),
+        details: json!({ "userName": user_name, "error": err.detail }),
+    };
+    audit::record_alone(ctx, &client.actor(), change).await;
 }
 
 pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimUser, ScimError> {
