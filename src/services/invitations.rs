@@ -122,6 +122,8 @@ pub async fn invite(
             .await
             .map_err(not_found("workspace"))?;
     }
+    // Invitations take no seat until accepted, so one reading serves every address.
+    let seats = members::seats(ctx, actor.org_id).await?;
     let mut outcomes = Vec::new();
     let mut outgoing = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -161,7 +163,6 @@ pub async fn invite(
             });
             continue;
         }
-        let seats = members::seats(ctx, actor.org_id).await?;
         if !seats.free() {
             outcomes.push(InviteOutcome::NoSeat {
                 reason: members::no_seat_message(&org.name, &seats),

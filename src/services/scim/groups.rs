@@ -254,38 +254,15 @@ pub async fn replace(
         updated_at: now,
         ..before.clone()
     };
-    let (old_key, new_key) = (
-        fold_case(&before.display_name),
-        fold_case(&row.display_name),
-    );
-    scim_groups::update(&mut tx, &row, &new_key).await?;
-    let affected = if old_key == new_key {
-        [added.clone(), removed.clone()].concat()
-    } else {
-        scim_groups::members(&mut tx, org_id, id)
-            .await?
-            .into_iter()
-            .map(|m| m.membership_id)
-            .chain(removed.iter().copied())
-            .collect()
-    };
-    mappings::sync_roles(ctx, &mut tx, client, (&old_key, &new_key), &affected).await?;
-    audit::record(
+    write_change(
         ctx,
         &mut tx,
-        &client.actor(),
-        Change {
-            org_id: Some(org_id),
-            action: "scim.group.replaced",
-            target_kind: "scim_group",
-            target_id: id.to_string(),
-            details: json!({
-                "before": { "displayName": before.display_name, "externalId": before.external_id },
-                "after": { "displayName": row.display_name, "externalId": row.external_id },
-                "added": ids_for_audit(&added),
-                "removed": ids_for_audit(&removed),
-            }),
-        },
+        client,
+        "scim.group.replaced",
+        &before,
+        &row,
+        &added,
+        &removed,
     )
     .await?;
     let members = scim_groups::members(&mut tx, org_id, id).await?;
@@ -357,38 +334,15 @@ pub async fn patch(
     }
     row.version = before.version + 1;
     row.updated_at = now;
-    let (old_key, new_key) = (
-        fold_case(&before.display_name),
-        fold_case(&row.display_name),
-    );
-    scim_groups::update(&mut tx, &row, &new_key).await?;
-    let affected: Vec<Uuid> = if old_key == new_key {
-        added.iter().chain(removed.iter()).copied().collect()
-    } else {
-        scim_groups::members(&mut tx, org_id, id)
-            .await?
-            .into_iter()
-            .map(|m| m.membership_id)
-            .chain(removed.iter().copied())
-            .collect()
-    };
-    mappings::sync_roles(ctx, &mut tx, client, (&old_key, &new_key), &affected).await?;
-    audit::record(
+    write_change(
         ctx,
         &mut tx,
-        &client.actor(),
-        Change {
-            org_id: Some(org_id),
-            action: "scim.group.updated",
-            target_kind: "scim_group",
-            target_id: id.to_string(),
-            details: json!({
-                "before": { "displayName": before.display_name, "externalId": before.external_id },
-                "after": { "displayName": row.display_name, "externalId": row.external_id },
-                "added": ids_for_audit(&added),
-                "removed": ids_for_audit(&removed),
-            }),
-        },
+        client,
+        "scim.group.updated",
+        &before,
+        &row,
+        &added,
+        &removed,
     )
     .await?;
     let members = if with_members {
@@ -398,6 +352,56 @@ pub async fn patch(
     };
     tx.commit().await?;
     Ok(ScimGroup { row, members })
+}
+
+/// Saves a changed group, re-derives the roles its change affects (every member when a
+/// rename may have moved it into or out of a mapping) and records the audit event.
+#[allow(clippy::too_many_arguments)]
+async fn write_change(
+    ctx: &Ctx,
+    tx: &mut dyn Db,
+    client: &ScimClient,
+    action: &str,
+    before: &GroupRow,
+    row: &GroupRow,
+    added: &[Uuid],
+    removed: &[Uuid],
+) -> Result<(), ScimError> {
+    let (old_key, new_key) = (
+        fold_case(&before.display_name),
+        fold_case(&row.display_name),
+    );
+    scim_groups::update(tx, row, &new_key).await?;
+    let affected: Vec<Uuid> = if old_key == new_key {
+        added.iter().chain(removed).copied().collect()
+    } else {
+        scim_groups::members(tx, row.org_id, row.id)
+            .await?
+            .into_iter()
+            .map(|m| m.membership_id)
+            .chain(removed.iter().copied())
+            .collect()
+    };
+    mappings::sync_roles(ctx, tx, client, (&old_key, &new_key), &affected).await?;
+    audit::record(
+        ctx,
+        tx,
+        &client.actor(),
+        Change {
+            org_id: Some(row.org_id),
+            action,
+            target_kind: "scim_group",
+            target_id: row.id.to_string(),
+            details: json!({
+                "before": { "displayName": before.display_name, "externalId": before.external_id },
+                "after": { "displayName": row.display_name, "externalId": row.external_id },
+                "added": ids_for_audit(added),
+                "removed": ids_for_audit(removed),
+            }),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn delete(
