@@ -64,6 +64,10 @@ pub struct ThrottleConfig {
     pub address_failures: u32,
     pub window_minutes: u32,
     pub max_block_minutes: u32,
+    /// Password reset requests per account (email) within `window_minutes`.
+    pub reset_account_requests: u32,
+    /// Invitation addresses one member may send per hour.
+    pub invitations_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +83,9 @@ pub struct ScimConfig {
     pub max_bulk_operations: u32,
     pub max_bulk_payload_bytes: usize,
     pub admin_groups: Vec<String>,
+    /// Requests per second per SCIM token (0: no limit), and the burst allowed.
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -59,6 +59,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         config: Arc::new(config),
         mailer,
         oidc: Arc::new(oidc),
+        scim_rate: Arc::default(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! a message for people, and no internal detail (those are logged with the request id).
 
 use crate::services::Error;
+use crate::store::StoreError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -21,6 +24,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -40,6 +44,24 @@ impl From<Error> for ApiError {
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             Error::Invalid(m) => Self::new(StatusCode::BAD_REQUEST, "invalid", m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::TooMany {
+                message,
+                retry_after,
+            } => ApiError {
+                retry_after: Some(retry_after),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
+            Error::Store(StoreError::Unavailable(e)) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError {
+                    retry_after: Some(5),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the service is temporarily unavailable; retry in a moment",
+                    )
+                }
+            }
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 Self::new(
@@ -55,7 +77,13 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

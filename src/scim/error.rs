@@ -40,6 +40,8 @@ pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<ScimType>,
     pub detail: String,
+    /// Seconds for a `Retry-After` header (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ScimError {
@@ -48,6 +50,7 @@ impl ScimError {
             status,
             scim_type,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -96,6 +99,28 @@ impl ScimError {
     }
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(413, None, detail)
+    }
+    /// 429: too many requests for this token; retry after `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        ScimError {
+            retry_after: Some(seconds),
+            ..Self::new(
+                429,
+                None,
+                format!("too many requests for this token; retry after {seconds} s"),
+            )
+        }
+    }
+    /// 503: the database is unreachable for now; the directory retries.
+    pub fn unavailable() -> Self {
+        ScimError {
+            retry_after: Some(5),
+            ..Self::new(
+                503,
+                None,
+                "the service is temporarily unavailable; retry later",
+            )
+        }
     }
     pub fn internal() -> Self {
         Self::new(500, None, "internal error; it has been logged")

@@ -211,13 +211,29 @@ pub async fn request_reset(
     email: &str,
     client_addr: Option<&str>,
 ) -> Result<ResetRequested> {
-    let key = format!("reset:address:{}", client_addr.unwrap_or("unknown"));
-    if throttle::check(ctx, &key).await?.is_some() {
-        return Err(Error::Forbidden(
-            "Too many reset requests. Please wait a few minutes and try again.".into(),
-        ));
+    // Per client address and per account (whether or not it exists, so the answer
+    // tells nothing about which addresses have accounts).
+    let cfg = &ctx.config.auth.throttle;
+    let keys = [
+        (
+            format!("reset:address:{}", client_addr.unwrap_or("unknown")),
+            cfg.address_failures,
+        ),
+        (
+            format!("reset:account:{}", users::email_key(email)),
+            cfg.reset_account_requests,
+        ),
+    ];
+    for (key, _) in &keys {
+        if throttle::check(ctx, key).await?.is_some() {
+            return Err(Error::Forbidden(
+                "Too many reset requests. Please wait a few minutes and try again.".into(),
+            ));
+        }
     }
-    throttle::failure(ctx, &key, ctx.config.auth.throttle.address_failures).await?;
+    for (key, limit) in &keys {
+        throttle::failure(ctx, key, *limit).await?;
+    }
     let user = {
         let mut db = ctx.store.read().await?;
         match users::find_by_email(&mut db, email).await {

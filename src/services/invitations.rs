@@ -114,6 +114,7 @@ pub async fn invite(
         return Err(Error::Invalid("enter at least one email address".into()));
     }
     let kind = authorize(ctx, actor, req).await?;
+    count_against_hourly_limit(ctx, actor, emails.len()).await?;
     let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
     let org = orgs::lock(&mut tx, actor.org_id).await?;
@@ -216,6 +217,24 @@ pub async fn invite(
         send_mail(ctx, &org.name, &actor.user, &o).await;
     }
     Ok(outcomes)
+}
+
+/// Each member may send `auth.throttle.invitations_per_hour` addresses an hour; a
+/// request that would go over sends nothing.
+async fn count_against_hourly_limit(ctx: &Ctx, actor: &OrgActor, addresses: usize) -> Result<()> {
+    let limit = ctx.config.auth.throttle.invitations_per_hour;
+    let amount = u32::try_from(addresses).unwrap_or(u32::MAX);
+    let key = format!("invite:member:{}", actor.membership_id);
+    match super::throttle::consume(ctx, &key, amount, limit, Duration::hours(1)).await? {
+        Ok(()) => Ok(()),
+        Err(super::throttle::RetryAfter(secs)) => Err(Error::TooMany {
+            message: format!(
+                "You can invite at most {limit} addresses an hour. Try again in {} minutes, or send fewer.",
+                secs.div_ceil(60)
+            ),
+            retry_after: secs,
+        }),
+    }
 }
 
 fn link(ctx: &Ctx, plaintext: &str) -> String {

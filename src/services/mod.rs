@@ -7,6 +7,7 @@ pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod orgs;
+pub mod rate_limit;
 pub mod scim;
 pub mod scim_tokens;
 pub mod sessions;
@@ -27,6 +28,8 @@ pub struct Ctx {
     pub config: Arc<Config>,
     pub mailer: crate::mail::Mailer,
     pub oidc: Arc<crate::auth::oidc::OidcProviders>,
+    /// SCIM requests per token (in memory, per process; see `rate_limit`).
+    pub scim_rate: Arc<rate_limit::TokenBuckets>,
 }
 
 impl Ctx {
@@ -46,6 +49,9 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Over a rate limit; may retry after `retry_after` seconds.
+    #[error("{message}")]
+    TooMany { message: String, retry_after: u64 },
     #[error(transparent)]
     Store(StoreError),
     #[error("internal error: {0}")]

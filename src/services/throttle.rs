@@ -54,6 +54,37 @@ pub async fn failure(ctx: &Ctx, key: &str, limit: u32) -> Result<()> {
     Ok(())
 }
 
+/// Counts `amount` uses of `key` against `limit` per `window` (a fixed window from
+/// the first use). When they would go over, nothing is counted and the answer says
+/// when the window ends. Concurrent requests of one key may overshoot slightly.
+pub async fn consume(
+    ctx: &Ctx,
+    key: &str,
+    amount: u32,
+    limit: u32,
+    window: Duration,
+) -> Result<Result<(), RetryAfter>> {
+    let now = ctx.now();
+    let mut tx = ctx.store.begin().await?;
+    let mut t = match throttles::get(&mut tx, key).await? {
+        Some(t) if t.window_start.0 + window > now.0 => t,
+        _ => Throttle {
+            key: key.to_string(),
+            failures: 0,
+            window_start: now,
+            blocked_until: None,
+        },
+    };
+    if t.failures + i64::from(amount) > i64::from(limit) {
+        let left = (t.window_start.0 + window - now.0).whole_seconds().max(1);
+        return Ok(Err(RetryAfter(left as u64)));
+    }
+    t.failures += i64::from(amount);
+    throttles::put(&mut tx, &t).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
 /// Forgets the failures of `key` (after a success).
 pub async fn success(ctx: &Ctx, key: &str) -> Result<()> {
     let mut tx = ctx.store.begin().await?;

@@ -66,6 +66,10 @@ pub enum StoreError {
     /// A unique constraint refused the write; the text names the constraint or columns.
     #[error("already exists ({0})")]
     Conflict(String),
+    /// The database cannot be reached right now (down, restarting, pool exhausted):
+    /// worth a retry, so callers answer 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -89,8 +93,25 @@ impl From<sqlx::Error> for StoreError {
                     .map(str::to_string)
                     .unwrap_or_else(|| db.message().to_string()),
             ),
+            other if is_unavailable(&other) => StoreError::Unavailable(other),
             other => StoreError::Database(other),
         }
+    }
+}
+
+/// Connection-level failures: the pool could not give a connection, the socket
+/// broke, or PostgreSQL is shutting down / starting up (SQLSTATE class 08, 57P0x).
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+        _ => false,
     }
 }
 

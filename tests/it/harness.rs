@@ -92,6 +92,12 @@ pub fn test_config(database_url: &str) -> Config {
                 "GATEHOUSE_DATABASE__MAX_CONNECTIONS".to_string(),
                 "5".to_string(),
             ),
+            // The manual clock never refills the per-token SCIM buckets; tests of the
+            // limit turn it on themselves.
+            (
+                "GATEHOUSE_SCIM__RATE_PER_SECOND".to_string(),
+                "0".to_string(),
+            ),
         ],
     )
     .expect("test config")

@@ -280,6 +280,11 @@ async fn invite(
             *r.status_mut() = StatusCode::BAD_REQUEST;
             r
         }
+        Err(Error::TooMany { message, .. }) => {
+            let mut r = render(&ctx, &actor, &csrf, &q, Some(message), Vec::new()).await;
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            r
+        }
         Err(e) => error_page(e),
     }
 }

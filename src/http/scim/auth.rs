@@ -3,7 +3,8 @@
 use crate::http::AppState;
 use crate::scim::error::ScimError;
 use crate::services::scim::ScimClient;
-use crate::services::scim_tokens;
+use crate::services::{Error, scim_tokens};
+use crate::store::StoreError;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -26,11 +27,21 @@ impl FromRequestParts<AppState> for ScimClient {
             .ok_or_else(ScimError::unauthorized)?;
         let token = scim_tokens::authenticate(ctx, bearer)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "SCIM token lookup failed");
-                ScimError::internal()
+            .map_err(|e| match e {
+                Error::Store(StoreError::Unavailable(e)) => {
+                    tracing::warn!(error = %e, "database unavailable for the SCIM token lookup");
+                    ScimError::unavailable()
+                }
+                e => {
+                    tracing::error!(error = %e, "SCIM token lookup failed");
+                    ScimError::internal()
+                }
             })?
             .ok_or_else(ScimError::unauthorized)?;
+        let scim = &ctx.config.scim;
+        ctx.scim_rate
+            .take(token.id, ctx.now().0, scim.rate_per_second, scim.rate_burst)
+            .map_err(ScimError::rate_limited)?;
         scim_tokens::note_use(ctx, &token).await;
         let user_agent = parts
             .headers

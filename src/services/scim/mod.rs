@@ -19,6 +19,10 @@ impl From<StoreError> for ScimError {
             StoreError::Conflict(what) => {
                 ScimError::uniqueness(format!("conflicts with an existing resource ({what})"))
             }
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable in SCIM");
+                ScimError::unavailable()
+            }
             other => {
                 tracing::error!(error = %other, "storage error in SCIM");
                 ScimError::internal()
