@@ -379,6 +379,11 @@ fn canon_attr(def: &AttrDef, raw: &Value, label: &str) -> Result<Option<Value>, 
 }
 
 fn canon_multi(def: &AttrDef, items: &[Value], label: &str) -> Result<Option<Value>, ScimError> {
+    if items.len() > MAX_VALUES && !def.name.eq_ignore_ascii_case("members") {
+        return Err(ScimError::invalid_value(format!(
+            "attribute \"{label}\" has more than {MAX_VALUES} values"
+        )));
+    }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         if let Some(v) = canon_single(def, item, label)? {
@@ -402,11 +407,37 @@ fn canon_multi(def: &AttrDef, items: &[Value], label: &str) -> Result<Option<Val
     Ok(Some(Value::Array(out)))
 }
 
+/// Longest string value accepted (characters); binary values (certificates) may be
+/// longer. Longer values are `invalidValue`, so nothing unbounded reaches storage.
+pub const MAX_STRING_CHARS: usize = 2048;
+pub const MAX_BINARY_CHARS: usize = 65536;
+/// Most values a multi-valued attribute may have (group `members` excepted: a
+/// directory may push thousands of them).
+pub const MAX_VALUES: usize = 100;
+
+fn check_length(def: &AttrDef, v: &Value, label: &str) -> Result<(), ScimError> {
+    let Value::String(s) = v else {
+        return Ok(());
+    };
+    let max = match def.ty {
+        AttrType::Binary => MAX_BINARY_CHARS,
+        _ => MAX_STRING_CHARS,
+    };
+    // Bytes bound characters from above, so most values skip the count.
+    if s.len() > max && s.chars().count() > max {
+        return Err(ScimError::invalid_value(format!(
+            "attribute \"{label}\" is longer than {max} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// One value (an element, for multi-valued attributes) of type `def.ty`.
 fn canon_single(def: &AttrDef, v: &Value, label: &str) -> Result<Option<Value>, ScimError> {
     if v.is_null() {
         return Ok(None);
     }
+    check_length(def, v, label)?;
     let ok = |v: Value| Ok(Some(v));
     match (def.ty, v) {
         (AttrType::String | AttrType::Reference, Value::String(_)) => ok(v.clone()),

@@ -482,3 +482,37 @@ fn hostile_inputs_never_panic() {
         }
     }
 }
+
+#[test]
+fn string_values_and_value_counts_are_bounded() {
+    let long = "x".repeat(MAX_STRING_CHARS + 1);
+    let e = user_err(json!({"userName": "a", "title": long}));
+    assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+    assert!(
+        e.detail.contains("\"title\" is longer than 2048"),
+        "{}",
+        e.detail
+    );
+    let e = user_err(json!({"userName": "a", "name": {"givenName": long}}));
+    assert!(e.detail.contains("\"name.givenName\""), "{}", e.detail);
+    let e = value_for("displayName", json!(long)).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+    // Characters, not bytes: 2048 two-byte letters are fine.
+    user(json!({"userName": "a", "title": "é".repeat(MAX_STRING_CHARS)}));
+
+    let many: Vec<Value> = (0..=MAX_VALUES)
+        .map(|i| json!({"value": format!("u{i}@example.com")}))
+        .collect();
+    let e = user_err(json!({"userName": "a", "emails": many}));
+    assert!(e.detail.contains("more than 100 values"), "{}", e.detail);
+    // Group members are not capped here.
+    let members: Vec<Value> = (0..1000)
+        .map(|i| json!({"value": format!("m{i}")}))
+        .collect();
+    canonicalize(
+        &GROUP_RESOURCE,
+        &json!({"displayName": "Big", "members": members}),
+        Mode::Full,
+    )
+    .unwrap();
+}
