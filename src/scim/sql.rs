@@ -131,6 +131,18 @@ impl Translator {
             // NULL (an absent attribute) counts as false before it is negated.
             Filter::Not(a) => format!("(NOT COALESCE({}, FALSE))", self.filter(a, scope)?),
             Filter::Present(path) => self.attribute(path, None, scope)?,
+            // `ne` is `not (eq)` and `eq null` is `not (pr)` for the whole attribute, so
+            // a multi-valued one matches only when NO element equals (or is present),
+            // as the evaluator says; inside the sub-query they would mean "some element
+            // differs".
+            Filter::Compare(path, CompareOp::Ne, value) => {
+                let eq = Filter::Compare(path.clone(), CompareOp::Eq, value.clone());
+                format!("(NOT COALESCE({}, FALSE))", self.filter(&eq, scope)?)
+            }
+            Filter::Compare(path, CompareOp::Eq, CompValue::Null) => format!(
+                "(NOT COALESCE({}, FALSE))",
+                self.attribute(path, None, scope)?
+            ),
             Filter::Compare(path, op, value) => self.attribute(path, Some((*op, value)), scope)?,
             Filter::ValuePath(path, inner) => self.value_path(path, inner, scope)?,
         })

@@ -66,3 +66,25 @@ fn prefix_bound() {
     assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
     assert_eq!(prefix_upper_bound(""), None);
 }
+
+/// Found by the property test (tests/it/scim_props.rs): on a multi-valued attribute
+/// `ne` and `eq null` apply to the whole attribute, not to one element.
+#[test]
+fn ne_and_eq_null_negate_the_whole_multi_valued_attribute() {
+    let f = sql(Backend::Sqlite, Target::Users, "emails.type eq null");
+    assert!(
+        f.sql
+            .starts_with("(NOT COALESCE(m.id IN (SELECT e.membership_id"),
+        "{}",
+        f.sql
+    );
+    let f = sql(Backend::Postgres, Target::Users, "emails ne \"a@b.c\"");
+    assert!(
+        f.sql
+            .starts_with("(NOT COALESCE(m.id IN (SELECT e.membership_id"),
+        "{}",
+        f.sql
+    );
+    let f = sql(Backend::Sqlite, Target::Users, "title eq null");
+    assert!(f.sql.starts_with("(NOT COALESCE("), "{}", f.sql);
+}

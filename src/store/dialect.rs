@@ -72,11 +72,13 @@ pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(acquire_timeout)
+                .after_connect(|conn, _| Box::pin(super::sqlite_lower::register(conn)))
                 .connect_with(options.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(config.max_connections)
                 .acquire_timeout(acquire_timeout)
+                .after_connect(|conn, _| Box::pin(super::sqlite_lower::register(conn)))
                 .connect_with(options)
                 .await?;
             Ok(Store::Sqlite { read, write })

@@ -22,6 +22,7 @@ pub mod scim_users;
 pub mod sessions;
 pub mod signing_keys;
 pub mod sql_values;
+mod sqlite_lower;
 pub mod text_enum;
 pub mod throttles;
 pub mod users;
