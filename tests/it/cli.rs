@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn gatehouse() -> Command {
+pub(crate) fn gatehouse() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     // The test environment must not leak into the child's configuration.
     for (k, _) in std::env::vars() {
@@ -77,7 +77,7 @@ fn help_explains_each_command() {
     }
 }
 
-fn run_ok(db_url: &str, args: &[&str], stdin: Option<&str>) -> String {
+pub(crate) fn run_ok(db_url: &str, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = gatehouse()
         .args(args)
         .env("GATEHOUSE_DATABASE__URL", db_url)
