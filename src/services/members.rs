@@ -4,6 +4,7 @@
 use super::audit::{self, Actor, Change};
 use super::{Ctx, Error, Result, not_found};
 use crate::store::memberships::{self, MemberView, Role, Status};
+use crate::store::orgs::Org;
 use crate::store::users::User;
 use crate::store::{Db, orgs, sessions};
 use serde::Serialize;
@@ -220,6 +221,13 @@ pub struct Seats {
 }
 
 impl Seats {
+    pub fn of(org: &Org) -> Seats {
+        Seats {
+            used: org.seats_used,
+            limit: org.seat_limit,
+        }
+    }
+
     pub fn free(&self) -> bool {
         self.limit.is_none_or(|l| self.used < l)
     }
@@ -231,11 +239,7 @@ pub async fn seats(ctx: &Ctx, org_id: Uuid) -> Result<Seats> {
 }
 
 async fn seats_in(db: &mut dyn Db, org_id: Uuid) -> Result<Seats> {
-    let org = orgs::get(db, org_id).await?;
-    Ok(Seats {
-        used: memberships::count_active(db, org_id).await?,
-        limit: org.seat_limit,
-    })
+    Ok(Seats::of(&orgs::get(db, org_id).await?))
 }
 
 /// The message an admin can act on when no seat is free.
@@ -250,7 +254,7 @@ pub fn no_seat_message(org_name: &str, seats: &Seats) -> String {
 /// Locks the organization and checks one more active member fits.
 pub async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<()> {
     let org = orgs::lock(db, org_id).await?;
-    let seats = seats_in(db, org_id).await?;
+    let seats = Seats::of(&org);
     if seats.free() {
         Ok(())
     } else {
