@@ -3,6 +3,7 @@
 mod auth;
 mod browser;
 mod cli;
+mod connections;
 mod foundation;
 mod harness;
 mod jobs;
@@ -14,3 +15,4 @@ mod scim;
 mod scim_fixtures;
 mod sso;
 mod store_contract;
+mod workspaces;
