@@ -2,6 +2,7 @@
 
 mod auth;
 mod browser;
+mod browser_org;
 mod cli;
 mod connections;
 mod foundation;
