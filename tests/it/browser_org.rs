@@ -120,18 +120,36 @@ mod flows {
                 .await
                 .contains("(Admin)")
         );
-        open_row_menu(browser, "bea@acme.test", ":not([href$='/remove'])").await;
+        // Her name opens the User Profile; the close icon leaves without saving.
+        browser
+            .click("tr[data-email='bea@acme.test'] td:first-child a")
+            .await;
         browser.wait_for("input[name=admin]").await;
         assert_eq!(browser.text("main h1").await, "Bea Berg");
         browser.click("input[name=admin]").await;
+        browser.click("a.close").await;
+        let row = browser.wait_for("tr[data-email='bea@acme.test']").await;
+        assert!(
+            !row.text().await.unwrap().contains("(Admin)"),
+            "nothing saved"
+        );
+        open_row_menu(browser, "bea@acme.test", ":not([href$='/remove'])").await;
+        browser.wait_for("input[name=admin]:not(:checked)").await;
+        browser.click("input[name=admin]").await;
         browser.screenshot("5-edit-user").await;
+        // "Save changes" saves and closes.
         browser
             .click("form[action$='/role'] button[type=submit]")
             .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert_eq!(notice, "Saved: bea@acme.test is now admin.");
-        browser.goto(&members_url(app, "?view=admins")).await;
-        let row = browser.wait_for("tr[data-email='bea@acme.test']").await;
+        assert!(browser.path().await.ends_with("/members"));
+        browser.click("nav.tabs a[href='?view=admins']").await;
+        let row = browser
+            .wait_for("nav.tabs a.current[href='?view=admins']")
+            .await;
+        drop(row);
+        let row = browser.find("tr[data-email='bea@acme.test']").await;
         assert!(row.text().await.unwrap().contains("(Admin)"));
         browser.screenshot("6-admins-view").await;
         open_row_menu(browser, "bea@acme.test", ":not([href$='/remove'])").await;

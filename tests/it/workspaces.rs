@@ -268,6 +268,8 @@ async fn user_invitations_are_for_org_admins_and_grant_several_workspaces(app: T
         .map(|i| i["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["user"]);
+    let (_, seats) = admin.call("GET", &org_path(&app, "/seats"), None).await;
+    assert_eq!(seats["used"], 2, "an invitation takes no seat yet");
     let ursula = Person::new(&app);
     assert_eq!(
         ursula
@@ -275,6 +277,9 @@ async fn user_invitations_are_for_org_admins_and_grant_several_workspaces(app: T
             .await,
         StatusCode::SEE_OTHER
     );
+    // Brand new to the organization: a license is activated for her.
+    let (_, seats) = admin.call("GET", &org_path(&app, "/seats"), None).await;
+    assert_eq!(seats["used"], 3);
     assert_eq!(my_workspaces(&ursula).await, ["Deploy", "Inventory"]);
     let roles: Vec<(String, String)> = {
         let (_, me) = ursula.call("GET", "/api/me", None).await;

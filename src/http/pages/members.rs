@@ -517,7 +517,7 @@ async fn set_role(
     } else {
         Role::Member
     };
-    let back = format!("members/{}?", ids.1);
+    // "Save changes" saves and closes: back to the Members page with the notice.
     let c = ctx.clone();
     act(
         &ctx,
@@ -525,7 +525,7 @@ async fn set_role(
         &client,
         (&csrf, &form.csrf),
         ids,
-        &back,
+        "members?",
         move |a, id| async move {
             members::change_role(&c, &a, id, role)
                 .await
