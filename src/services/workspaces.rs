@@ -7,8 +7,10 @@ use super::invitations::{self, InviteOutcome, InviteRequest};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
 use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::Role;
-use crate::store::workspaces::{self, Workspace, WorkspacePerson, WorkspaceSummary};
+use crate::store::memberships::{self, Role, Status};
+use crate::store::workspaces::{
+    self, Workspace, WorkspaceAccess, WorkspacePerson, WorkspaceSummary,
+};
 use crate::store::{Db, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -217,6 +219,71 @@ pub async fn remove_person(
     .await?;
     tx.commit().await?;
     Ok(person)
+}
+
+/// Connects an active member of the organization to the workspace at once (from their
+/// User Profile); a disconnected person is reactivated first.
+pub async fn connect(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    id: Uuid,
+    membership_id: Uuid,
+    role: WorkspaceRole,
+) -> Result<WorkspacePerson> {
+    let mut tx = ctx.store.begin().await?;
+    let w = reach_to_manage(&mut tx, actor, id).await?;
+    let member = memberships::get_view(&mut tx, actor.org_id, membership_id)
+        .await
+        .map_err(not_found("member"))?;
+    if member.status != Status::Active {
+        return Err(Error::Conflict(format!(
+            "{} is disconnected. Reactivate them first.",
+            member.email
+        )));
+    }
+    workspaces::grant(
+        &mut tx,
+        actor.org_id,
+        id,
+        membership_id,
+        role.as_str(),
+        ctx.now(),
+    )
+    .await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        &actor.audit_actor(),
+        Change {
+            org_id: Some(actor.org_id),
+            action: "workspace.access_granted",
+            target_kind: "workspace",
+            target_id: id.to_string(),
+            details: json!({ "workspace": w.name, "membership": membership_id, "email": member.email, "role": role }),
+        },
+    )
+    .await?;
+    let person = person_in(&mut tx, actor.org_id, id, membership_id).await?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+/// The workspaces a member reaches, as their profile lists them: every workspace for
+/// an org admin, else those they were given access to.
+pub async fn of_member(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    membership_id: Uuid,
+) -> Result<Vec<WorkspaceAccess>> {
+    let mut db = ctx.store.read().await?;
+    let member = memberships::get_view(&mut db, actor.org_id, membership_id)
+        .await
+        .map_err(not_found("member"))?;
+    if member.role == Role::Admin && member.status == Status::Active {
+        Ok(workspaces::all_as_manager(&mut db, actor.org_id).await?)
+    } else {
+        Ok(workspaces::for_membership(&mut db, actor.org_id, membership_id).await?)
+    }
 }
 
 /// A member invitation: one address, to this one workspace. Someone already in the

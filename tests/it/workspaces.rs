@@ -20,7 +20,8 @@ backend_tests!(
     making_someone_an_org_admin_gives_every_workspace,
     revoking_org_admin_keeps_workspace_access_until_disconnected,
     other_organizations_workspaces_are_not_found,
-    workspace_pages_show_people_roles_and_the_member_invitation_form
+    workspace_pages_show_people_roles_and_the_member_invitation_form,
+    disconnected_people_are_reactivated_and_connected_on_their_profile
 );
 
 async fn create_workspace(app: &TestApp, admin: &Person, name: &str) -> String {
@@ -750,4 +751,71 @@ async fn workspace_pages_show_people_roles_and_the_member_invitation_form(app: T
         "{html}"
     );
     let _ = wanda;
+}
+
+async fn disconnected_people_are_reactivated_and_connected_on_their_profile(app: TestApp) {
+    let admin = admin(&app).await;
+    let deploy = create_workspace(&app, &admin, "Deploy").await;
+    let (id, _) = add_member(&app, &admin, "mo@acme.test").await;
+    admin
+        .call("DELETE", &org_path(&app, &format!("/members/{id}")), None)
+        .await;
+    let profile = format!("/orgs/{}/members/{id}", app.org_id);
+    let (s, html) = page(&admin, &profile).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("Reactivate") && !html.contains("Connect to a workspace"),
+        "{html}"
+    );
+    // Reactivation needs a license: with none free it is refused with the reason.
+    admin
+        .call("PUT", &org_path(&app, "/seats"), Some(json!({"limit": 1})))
+        .await;
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let client = admin.client.clone();
+        let url = app.url(&path);
+        async move {
+            let r = client.post(url).form(&fields).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    let back = post(
+        format!("{profile}/reactivate"),
+        vec![("csrf", csrf_of(&html))],
+    )
+    .await;
+    let (_, html) = page(&admin, &back).await;
+    assert!(html.contains("No free seat"), "{html}");
+    admin
+        .call("PUT", &org_path(&app, "/seats"), Some(json!({"limit": 2})))
+        .await;
+    let back = post(
+        format!("{profile}/reactivate"),
+        vec![("csrf", csrf_of(&html))],
+    )
+    .await;
+    let (_, html) = page(&admin, &back).await;
+    assert!(html.contains("mo@acme.test is active again."), "{html}");
+    assert!(html.contains("Connect to a workspace") && html.contains("No workspace yet."));
+    let back = post(
+        format!("{profile}/workspaces"),
+        vec![
+            ("csrf", csrf_of(&html)),
+            ("workspace", deploy.clone()),
+            ("role", "manager".to_string()),
+        ],
+    )
+    .await;
+    let (_, html) = page(&admin, &back).await;
+    assert!(
+        html.contains("mo@acme.test is connected to the workspace as manager."),
+        "{html}"
+    );
+    assert!(
+        html.contains("Deploy <span class=\"badge\">manager</span>"),
+        "{html}"
+    );
+    let mo = Person::sign_in(&app, "mo@acme.test", "member password").await;
+    assert_eq!(my_workspaces(&mo).await, ["Deploy"]);
 }

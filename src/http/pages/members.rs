@@ -35,6 +35,10 @@ pub fn router() -> Router<AppState> {
             get(confirm_remove).post(remove),
         )
         .route("/orgs/{org_id}/members/{id}/reactivate", post(reactivate))
+        .route(
+            "/orgs/{org_id}/members/{id}/workspaces",
+            post(connect_workspace),
+        )
 }
 
 pub(super) fn date(t: &Timestamp) -> String {
@@ -442,6 +446,10 @@ struct ProfilePage {
     is_admin: bool,
     error: Option<String>,
     notice: Option<String>,
+    /// `(name, role)` of the workspaces they reach.
+    workspaces: Vec<(String, String)>,
+    /// For admins: the workspaces this person can be connected to.
+    connectable: Vec<(Uuid, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -467,13 +475,24 @@ async fn profile(
     };
     let data = async {
         let m = members::get(&ctx, &actor, id).await?;
+        let reached = crate::services::workspaces::of_member(&ctx, &actor, id).await?;
+        let connectable = if actor.is_admin() && m.role == Role::Member {
+            crate::services::workspaces::list(&ctx, &actor)
+                .await?
+                .into_iter()
+                .filter(|w| !reached.iter().any(|r| r.id == w.id))
+                .map(|w| (w.id, w.name))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut db = ctx.store.read().await?;
         let org = orgs::get(&mut db, actor.org_id).await?;
-        Ok::<_, Error>((m, org))
+        Ok::<_, Error>((m, org, reached, connectable))
     }
     .await;
     match data {
-        Ok((m, org)) => ProfilePage {
+        Ok((m, org, reached, connectable)) => ProfilePage {
             csrf: csrf.0,
             org_id: actor.org_id,
             org_name: org.name,
@@ -492,10 +511,54 @@ async fn profile(
             is_admin: actor.is_admin(),
             error: q.error,
             notice: q.notice,
+            workspaces: reached.into_iter().map(|w| (w.name, w.role)).collect(),
+            connectable,
         }
         .into_response(),
         Err(e) => error_page(e),
     }
+}
+
+#[derive(Deserialize)]
+struct ConnectForm {
+    csrf: String,
+    workspace: String,
+    role: Option<String>,
+}
+
+/// Connects the person to a workspace from their profile.
+async fn connect_workspace(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<ConnectForm>,
+) -> Response {
+    let Ok(ws) = Uuid::parse_str(&form.workspace) else {
+        return error_page(Error::NotFound("workspace"));
+    };
+    let role = if form.role.as_deref() == Some("manager") {
+        WorkspaceRole::Manager
+    } else {
+        WorkspaceRole::Member
+    };
+    let back = format!("members/{}?", ids.1);
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        &back,
+        move |a, id| async move {
+            crate::services::workspaces::connect(&c, &a, ws, id, role)
+                .await
+                .map(|p| format!("{} is connected to the workspace as {role}.", p.email))
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
