@@ -8,10 +8,11 @@ use super::scim::mappings;
 use super::scim_tokens::{self, CreatedToken};
 use super::{Ctx, Error, Result, not_found};
 use crate::scim::filter::fold_case;
+use crate::store::StoreError;
 use crate::store::group_mappings::{self, GroupMapping};
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::Role;
-use crate::store::scim_tokens::ScimToken;
+use crate::store::scim_tokens::{self as store_tokens, ScimToken};
 use crate::store::workspaces;
 use serde::Serialize;
 use serde_json::json;
@@ -77,23 +78,42 @@ pub async fn create_token(ctx: &Ctx, actor: &OrgActor, name: &str) -> Result<Cre
 /// Revokes one token of the organization; it stops working on its next request.
 pub async fn revoke_token(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ScimToken> {
     actor.require_admin("manage directory connections")?;
-    let known = scim_tokens::list(ctx, actor.org_id)
-        .await?
-        .into_iter()
-        .find(|t| t.id == id)
-        .ok_or(Error::NotFound("SCIM token"))?;
-    if known.revoked_at.is_some() {
-        return Err(Error::Conflict(format!(
-            "The token \"{}\" is already revoked.",
-            known.name
-        )));
-    }
-    let revoked =
-        scim_tokens::revoke(ctx, &actor.audit_actor(), actor.org_id, &id.to_string()).await?;
-    revoked
-        .into_iter()
-        .find(|t| t.id == id)
-        .ok_or(Error::NotFound("SCIM token"))
+    let mut tx = ctx.store.begin().await?;
+    let token = match store_tokens::revoke_by_id(&mut tx, actor.org_id, id, ctx.now()).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound) => {
+            drop(tx);
+            // Tell an already revoked token from one that is not the organization's.
+            return Err(
+                match scim_tokens::list(ctx, actor.org_id)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.id == id)
+                {
+                    Some(t) => {
+                        Error::Conflict(format!("The token \"{}\" is already revoked.", t.name))
+                    }
+                    None => Error::NotFound("SCIM token"),
+                },
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(
+        ctx,
+        &mut tx,
+        &actor.audit_actor(),
+        Change {
+            org_id: Some(actor.org_id),
+            action: "scim_token.revoked",
+            target_kind: "scim_token",
+            target_id: token.id.to_string(),
+            details: json!({ "name": token.name }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
 }
 
 pub async fn mappings(ctx: &Ctx, actor: &OrgActor) -> Result<Vec<MappingView>> {

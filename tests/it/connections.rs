@@ -78,6 +78,14 @@ async fn scim_tokens_are_created_once_listed_without_secret_and_revoked(app: Tes
         "{okta}"
     );
     let id = okta["id"].as_str().unwrap().to_string();
+    // A token whose name happens to be that id is a different token.
+    let (_, lookalike) = admin
+        .call(
+            "POST",
+            &org_path(&app, "/scim-tokens"),
+            Some(json!({ "name": id })),
+        )
+        .await;
     let (s, v) = admin
         .call(
             "DELETE",
@@ -89,6 +97,9 @@ async fn scim_tokens_are_created_once_listed_without_secret_and_revoked(app: Tes
     assert!(v["revoked_at"].is_string());
     let (s, _) = scim_with(&app, &bearer, "GET", "/Users", None, &[]).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "a revoked token stops working");
+    let other = lookalike["bearer_token"].as_str().unwrap();
+    let (s, _) = scim_with(&app, other, "GET", "/Users", None, &[]).await;
+    assert_eq!(s, StatusCode::OK, "only the token with that id is revoked");
     let (s, _) = admin
         .call(
             "DELETE",
