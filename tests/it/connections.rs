@@ -243,7 +243,15 @@ async fn admin_group_mapping_applies_to_current_members_and_comes_off(app: TestA
     let (s, _) = scim(&app, "PATCH", &format!("/Groups/{gid}"), Some(add)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(role_of(&app, &admin, "eli@acme.test").await, "admin");
-    // Removing the mapping takes the role away from the group's members.
+    // Removing the mapping takes the role away from the group's members; like an
+    // unchecked box, they keep the workspaces they reached as admins.
+    admin
+        .call(
+            "POST",
+            &org_path(&app, "/workspaces"),
+            Some(json!({"name": "Deploy"})),
+        )
+        .await;
     let mid = m["id"].as_str().unwrap();
     let (s, _) = admin
         .call(
@@ -255,6 +263,27 @@ async fn admin_group_mapping_applies_to_current_members_and_comes_off(app: TestA
     assert_eq!(s, StatusCode::OK);
     assert_eq!(role_of(&app, &admin, "dana@acme.test").await, "member");
     assert_eq!(role_of(&app, &admin, "eli@acme.test").await, "member");
+    let (_, workspaces) = admin
+        .call("GET", &org_path(&app, "/workspaces"), None)
+        .await;
+    let deploy = workspaces[0]["id"].as_str().unwrap();
+    let (_, people) = admin
+        .call(
+            "GET",
+            &org_path(&app, &format!("/workspaces/{deploy}/people")),
+            None,
+        )
+        .await;
+    for email in ["dana@acme.test", "eli@acme.test"] {
+        assert!(
+            people
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["email"] == email && p["workspace_role"] == "member"),
+            "{email} keeps Deploy: {people}"
+        );
+    }
     let (_, list) = admin
         .call("GET", &org_path(&app, "/group-mappings"), None)
         .await;
@@ -343,6 +372,27 @@ async fn workspace_group_mapping_grants_access_now_and_on_group_changes(app: Tes
         )
         .await;
     assert!(people_of(p).contains(&("eli@acme.test".to_string(), json!("manager"))));
+    // A group renamed into the mapped name brings its members in too.
+    let id3 = create_user(&app, "fay@acme.test").await;
+    let (_, temp) = scim(
+        &app,
+        "POST",
+        "/Groups",
+        Some(json!({"displayName": "Temp", "members": [{"value": id3}]})),
+    )
+    .await;
+    let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "OPS"}]});
+    let tid = temp["id"].as_str().unwrap();
+    let (s, _) = scim(&app, "PATCH", &format!("/Groups/{tid}"), Some(rename)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, p) = admin
+        .call(
+            "GET",
+            &org_path(&app, &format!("/workspaces/{ws}/people")),
+            None,
+        )
+        .await;
+    assert!(people_of(p).contains(&("fay@acme.test".to_string(), json!("manager"))));
     // Bad requests: neither or both targets, an unknown workspace.
     for body in [
         json!({"group": "Ops"}),
