@@ -2,7 +2,9 @@
 
 mod auth;
 mod browser;
+mod browser_org;
 mod cli;
+mod connections;
 mod foundation;
 mod harness;
 mod jobs;
@@ -14,3 +16,4 @@ mod scim;
 mod scim_fixtures;
 mod sso;
 mod store_contract;
+mod workspaces;
