@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod connections;
 pub mod invitations;
 pub mod me;
 pub mod members;

@@ -7,6 +7,7 @@
 //! connection ([`Store::read`]) or inside a transaction ([`Store::begin`]).
 
 pub mod audit;
+mod checkpoint;
 pub mod dialect;
 pub mod group_mappings;
 pub mod identities;

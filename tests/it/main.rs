@@ -2,10 +2,13 @@
 
 mod auth;
 mod browser;
+mod browser_org;
 mod cli;
+mod connections;
 mod crash;
 mod foundation;
 mod harness;
+mod isolation;
 mod jobs;
 mod jwt;
 mod limits;
@@ -19,3 +22,4 @@ mod scim_props;
 mod secrets;
 mod sso;
 mod store_contract;
+mod workspaces;

@@ -1,8 +1,10 @@
 //! The JSON API.
 
+mod connections;
 mod me;
 mod orgs;
 mod token;
+mod workspaces;
 
 use super::AppState;
 use axum::Router;
@@ -12,4 +14,6 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(orgs::router())
         .merge(token::router())
+        .merge(workspaces::router())
+        .merge(connections::router())
 }

@@ -1,16 +1,15 @@
-//! `/api/v1/orgs/{org_id}/...`: members, invitations, seats, workspaces, audit
-//! events. Handlers parse, authorize (through `OrgActor`), call one service, map.
+//! `/api/v1/orgs/{org_id}/...`: members, invitations, seats, audit events.
+//! Handlers parse, authorize (through `OrgActor`), call one service, map.
 
 use super::super::AppState;
 use super::super::error::ApiError;
 use super::super::session::{ApiUser, ClientInfo};
+use crate::services::Error;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
 use crate::services::members::{self, OrgActor, Seats, View};
-use crate::services::{Error, workspaces};
 use crate::store::audit::AuditEvent;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role};
-use crate::store::workspaces::Workspace;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -42,14 +41,10 @@ pub fn router() -> Router<AppState> {
             post(resend_invitation),
         )
         .route("/api/v1/orgs/{org_id}/seats", get(get_seats).put(set_seats))
-        .route(
-            "/api/v1/orgs/{org_id}/workspaces",
-            get(list_workspaces).post(create_workspace),
-        )
         .route("/api/v1/orgs/{org_id}/audit-events", get(audit_events))
 }
 
-async fn actor(
+pub(super) async fn actor(
     ctx: &AppState,
     who: &ApiUser,
     org_id: &str,
@@ -59,7 +54,7 @@ async fn actor(
     Ok(members::actor(ctx, &who.0.user, org_id, client.addr.clone()).await?)
 }
 
-fn parse_id(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_id(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| Error::NotFound(what).into())
 }
 
@@ -269,36 +264,6 @@ async fn set_seats(
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
         members::set_seat_limit(&ctx, &actor, body.limit).await?,
-    ))
-}
-
-async fn list_workspaces(
-    State(ctx): State<AppState>,
-    who: ApiUser,
-    client: ClientInfo,
-    Path(org_id): Path<String>,
-) -> Result<Json<Vec<Workspace>>, ApiError> {
-    let actor = actor(&ctx, &who, &org_id, &client).await?;
-    Ok(Json(workspaces::list(&ctx, &actor).await?))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewWorkspace {
-    name: String,
-}
-
-async fn create_workspace(
-    State(ctx): State<AppState>,
-    who: ApiUser,
-    client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewWorkspace>,
-) -> Result<(StatusCode, Json<Workspace>), ApiError> {
-    let actor = actor(&ctx, &who, &org_id, &client).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(workspaces::create(&ctx, &actor, &body.name).await?),
     ))
 }
 

@@ -2,10 +2,12 @@
 //! token and are re-shown with the message and what was typed when they fail.
 
 pub mod auth;
+pub mod connections;
 pub mod home;
 pub mod invite;
 pub mod members;
 pub mod oidc;
+pub mod workspaces;
 
 use super::AppState;
 use askama::Template;
@@ -18,10 +20,12 @@ use axum::routing::get;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(connections::router())
         .merge(home::router())
         .merge(invite::router())
         .merge(members::router())
         .merge(oidc::router())
+        .merge(workspaces::router())
         .route("/static/app.css", get(stylesheet))
 }
 

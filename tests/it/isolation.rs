@@ -1,0 +1,1406 @@
+//! Tenant isolation, generated from the route table: every `.route("...")` in
+//! `src/http` must have an entry in [`TABLE`] saying how organization A calls it on
+//! organization B's ids, so a new route cannot be forgotten. Each call runs as A
+//! (A's SCIM token, or A's admin session) and must never succeed on B's resources
+//! nor show any of B's data.
+
+use crate::backend_tests;
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+use crate::orgs::Person;
+use crate::scim::scim_with;
+use gatehouse::services::audit::Actor;
+use gatehouse::services::{orgs, scim_tokens};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+backend_tests!(organization_a_never_reaches_organization_b);
+
+/// How A calls a route.
+#[derive(Debug, Clone, Copy)]
+enum As {
+    /// With A's SCIM bearer token.
+    Scim,
+    /// With A's admin session (pages carry A's CSRF token).
+    Session,
+    /// Signed out.
+    Anonymous,
+}
+
+/// What the answer may be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// Aimed at B's resource: never a success, never B's data.
+    Refused,
+    /// A's own view (lists, discovery, public pages): any status, never B's data.
+    OwnOnly,
+}
+
+/// One call: method, path with placeholders (`{A}`, `{B}` organization ids; `{b_user}`,
+/// `{b_group}` B's SCIM ids; `{b_member}`, `{b_invitation}` B's API ids; `{a_group}`),
+/// and a body.
+type Call = (&'static str, &'static str, As, Expect, Option<&'static str>);
+
+const SCIM_PATCH: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Hijacked"}]}"#;
+const SCIM_USER_PUT: &str =
+    r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"hijacked@a.test"}"#;
+const SCIM_GROUP_PUT: &str =
+    r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Hijacked"}"#;
+const SEARCH_B: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName sw \"b-\" or displayName sw \"B \""}"#;
+const ADD_B_MEMBER: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"{b_user}"}]}]}"#;
+const BULK_ON_B: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+  {"method":"PATCH","path":"/Users/{b_user}","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"x"}]}},
+  {"method":"DELETE","path":"/Groups/{b_group}"}]}"#;
+
+/// Every route of `src/http`, as written there (SCIM's relative to `/scim/v2`), with
+/// the calls that prove isolation.
+const TABLE: &[(&str, &[Call])] = &[
+    // Public: no organization's data behind them.
+    ("/", &[("GET", "/", As::Session, Expect::OwnOnly, None)]),
+    (
+        "/healthz",
+        &[("GET", "/healthz", As::Anonymous, Expect::OwnOnly, None)],
+    ),
+    (
+        "/readyz",
+        &[("GET", "/readyz", As::Anonymous, Expect::OwnOnly, None)],
+    ),
+    (
+        "/static/app.css",
+        &[(
+            "GET",
+            "/static/app.css",
+            As::Anonymous,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/.well-known/jwks.json",
+        &[(
+            "GET",
+            "/.well-known/jwks.json",
+            As::Anonymous,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/auth/signin",
+        &[("GET", "/auth/signin", As::Anonymous, Expect::OwnOnly, None)],
+    ),
+    (
+        "/auth/signup",
+        &[("GET", "/auth/signup", As::Anonymous, Expect::OwnOnly, None)],
+    ),
+    (
+        "/auth/forgot",
+        &[("GET", "/auth/forgot", As::Anonymous, Expect::OwnOnly, None)],
+    ),
+    (
+        "/auth/signout",
+        &[(
+            "POST",
+            "/auth/signout",
+            As::Anonymous,
+            Expect::OwnOnly,
+            Some("form"),
+        )],
+    ),
+    // Links: the token in the path is the credential, not an organization id.
+    (
+        "/auth/reset/{token}",
+        &[(
+            "GET",
+            "/auth/reset/ghl_not_a_token",
+            As::Session,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    (
+        "/invite/{token}",
+        &[(
+            "GET",
+            "/invite/ghi_not_a_token",
+            As::Session,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    (
+        "/invite/{token}/accept",
+        &[(
+            "POST",
+            "/invite/ghi_not_a_token/accept",
+            As::Session,
+            Expect::Refused,
+            Some("form"),
+        )],
+    ),
+    (
+        "/invite/{token}/signup",
+        &[(
+            "POST",
+            "/invite/ghi_not_a_token/signup",
+            As::Session,
+            Expect::Refused,
+            Some("form"),
+        )],
+    ),
+    (
+        "/auth/oidc/{name}/start",
+        &[(
+            "GET",
+            "/auth/oidc/none/start",
+            As::Anonymous,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    (
+        "/auth/oidc/{name}/callback",
+        &[(
+            "GET",
+            "/auth/oidc/none/callback?state=x&code=y",
+            As::Anonymous,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    // The signed-in person's own data.
+    (
+        "/api/me",
+        &[("GET", "/api/me", As::Session, Expect::OwnOnly, None)],
+    ),
+    (
+        "/api/me/password",
+        &[(
+            "POST",
+            "/api/me/password",
+            As::Session,
+            Expect::Refused,
+            Some(r#"{"current_password":"wrong","new_password":"a new long password"}"#),
+        )],
+    ),
+    (
+        "/api/token",
+        &[(
+            "POST",
+            "/api/token",
+            As::Session,
+            Expect::Refused,
+            Some(r#"{"org_id":"{B}"}"#),
+        )],
+    ),
+    // The JSON API: on B's organization, and on A's with B's ids.
+    (
+        "/api/v1/orgs/{org_id}/members",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/members",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/members",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/members/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{A}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"role":"admin"}"#),
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/members/{id}/reactivate",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/members/{b_member}/reactivate",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/members/{b_member}/reactivate",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/invitations",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/invitations?include_expired=true",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/invitations",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"email":"intruder@a.test"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/invitations?include_expired=true",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/invitations/{id}",
+        &[
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/invitations/{b_invitation}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/invitations/{b_invitation}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/invitations/{id}/resend",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/invitations/{b_invitation}/resend",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/invitations/{b_invitation}/resend",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/seats",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/seats",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PUT",
+                "/api/v1/orgs/{B}/seats",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"limit":1}"#),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/workspaces",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/workspaces",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/workspaces",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"name":"Intruders"}"#),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/audit-events",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/audit-events",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/audit-events",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/workspaces/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/workspaces/{b_workspace}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/workspaces/{b_workspace}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/workspaces/{id}/people",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/workspaces/{b_workspace}/people",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/workspaces/{b_workspace}/people",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/workspaces/{id}/people/{member_id}",
+        &[
+            (
+                "PUT",
+                "/api/v1/orgs/{A}/workspaces/{b_workspace}/people/{b_member}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"role":"manager"}"#),
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/workspaces/{b_workspace}/people/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/workspaces/{b_workspace}/people/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/workspaces/{id}/invitations",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/workspaces/{b_workspace}/invitations",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"email":"intruder@a.test"}"#),
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/workspaces/{b_workspace}/invitations",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"email":"intruder@a.test"}"#),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/scim-tokens",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/scim-tokens",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/scim-tokens",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"name":"Intruder"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/scim-tokens",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/scim-tokens/{id}",
+        &[
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/scim-tokens/{b_token}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/scim-tokens/{b_token}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/group-mappings",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/group-mappings",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/group-mappings",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"group":"Intruders","role":"admin"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/group-mappings",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/group-mappings/{id}",
+        &[
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/group-mappings/{b_mapping}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/group-mappings/{b_mapping}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    // Pages: B's organization, and A's with B's ids.
+    (
+        "/orgs/{org_id}/members/{id}/workspaces",
+        &[(
+            "POST",
+            "/orgs/{A}/members/{b_member}/workspaces",
+            As::Session,
+            Expect::Refused,
+            Some("form:workspace_id={b_workspace}"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/workspaces",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/workspaces",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/orgs/{B}/workspaces",
+                As::Session,
+                Expect::Refused,
+                Some("form:name=Intruders"),
+            ),
+            (
+                "GET",
+                "/orgs/{A}/workspaces",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/workspaces/{id}",
+        &[
+            (
+                "GET",
+                "/orgs/{A}/workspaces/{b_workspace}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{B}/workspaces/{b_workspace}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/workspaces/{id}/invitations",
+        &[(
+            "POST",
+            "/orgs/{A}/workspaces/{b_workspace}/invitations",
+            As::Session,
+            Expect::Refused,
+            Some("form:email=intruder@a.test"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/workspaces/{id}/people/{member_id}/role",
+        &[(
+            "POST",
+            "/orgs/{A}/workspaces/{b_workspace}/people/{b_member}/role",
+            As::Session,
+            Expect::Refused,
+            Some("form:role=manager"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/workspaces/{id}/people/{member_id}/remove",
+        &[(
+            "POST",
+            "/orgs/{A}/workspaces/{b_workspace}/people/{b_member}/remove",
+            As::Session,
+            Expect::Refused,
+            Some("form"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/connections",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{A}/connections",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/tokens",
+        &[(
+            "POST",
+            "/orgs/{B}/connections/tokens",
+            As::Session,
+            Expect::Refused,
+            Some("form:name=Intruder"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections/tokens/{id}/revoke",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/tokens/{b_token}/revoke",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/tokens/{b_token}/revoke",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/mappings",
+        &[(
+            "POST",
+            "/orgs/{B}/connections/mappings",
+            As::Session,
+            Expect::Refused,
+            Some("form:group=Intruders"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections/mappings/{id}/remove",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/mappings/{b_mapping}/remove",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/mappings/{b_mapping}/remove",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/members",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/members",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{A}/members?view=disconnected",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/invitations",
+        &[(
+            "POST",
+            "/orgs/{B}/invitations",
+            As::Session,
+            Expect::Refused,
+            Some("form:emails=intruder@a.test"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/invitations/{id}/resend",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/invitations/{b_invitation}/resend",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/invitations/{b_invitation}/resend",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/invitations/{id}/revoke",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/invitations/{b_invitation}/revoke",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/invitations/{b_invitation}/revoke",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/members/{id}",
+        &[
+            (
+                "GET",
+                "/orgs/{A}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{B}/members/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/members/{id}/role",
+        &[(
+            "POST",
+            "/orgs/{A}/members/{b_member}/role",
+            As::Session,
+            Expect::Refused,
+            Some("form:admin=on"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/members/{id}/remove",
+        &[
+            (
+                "GET",
+                "/orgs/{A}/members/{b_member}/remove",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/orgs/{A}/members/{b_member}/remove",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/members/{b_member}/remove",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/members/{id}/reactivate",
+        &[(
+            "POST",
+            "/orgs/{A}/members/{b_member}/reactivate",
+            As::Session,
+            Expect::Refused,
+            Some("form"),
+        )],
+    ),
+    // SCIM with A's token on B's ids.
+    (
+        "/Users",
+        &[(
+            "GET",
+            "/scim/v2/Users?filter=userName%20sw%20%22b-%22",
+            As::Scim,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/Users/.search",
+        &[(
+            "POST",
+            "/scim/v2/Users/.search",
+            As::Scim,
+            Expect::OwnOnly,
+            Some(SEARCH_B),
+        )],
+    ),
+    (
+        "/Users/{id}",
+        &[
+            (
+                "GET",
+                "/scim/v2/Users/{b_user}",
+                As::Scim,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PUT",
+                "/scim/v2/Users/{b_user}",
+                As::Scim,
+                Expect::Refused,
+                Some(SCIM_USER_PUT),
+            ),
+            (
+                "PATCH",
+                "/scim/v2/Users/{b_user}",
+                As::Scim,
+                Expect::Refused,
+                Some(SCIM_PATCH),
+            ),
+            (
+                "DELETE",
+                "/scim/v2/Users/{b_user}",
+                As::Scim,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/Groups",
+        &[(
+            "GET",
+            "/scim/v2/Groups?filter=displayName%20sw%20%22B%20%22",
+            As::Scim,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/Groups/.search",
+        &[(
+            "POST",
+            "/scim/v2/Groups/.search",
+            As::Scim,
+            Expect::OwnOnly,
+            Some(SEARCH_B),
+        )],
+    ),
+    (
+        "/Groups/{id}",
+        &[
+            (
+                "GET",
+                "/scim/v2/Groups/{b_group}",
+                As::Scim,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PUT",
+                "/scim/v2/Groups/{b_group}",
+                As::Scim,
+                Expect::Refused,
+                Some(SCIM_GROUP_PUT),
+            ),
+            (
+                "PATCH",
+                "/scim/v2/Groups/{b_group}",
+                As::Scim,
+                Expect::Refused,
+                Some(SCIM_PATCH),
+            ),
+            (
+                "DELETE",
+                "/scim/v2/Groups/{b_group}",
+                As::Scim,
+                Expect::Refused,
+                None,
+            ),
+            // B's user cannot be made a member of A's group.
+            (
+                "PATCH",
+                "/scim/v2/Groups/{a_group}?attributes=members",
+                As::Scim,
+                Expect::OwnOnly,
+                Some(ADD_B_MEMBER),
+            ),
+        ],
+    ),
+    (
+        "/.search",
+        &[(
+            "POST",
+            "/scim/v2/.search",
+            As::Scim,
+            Expect::OwnOnly,
+            Some(SEARCH_B),
+        )],
+    ),
+    (
+        "/Bulk",
+        &[(
+            "POST",
+            "/scim/v2/Bulk",
+            As::Scim,
+            Expect::OwnOnly,
+            Some(BULK_ON_B),
+        )],
+    ),
+    (
+        "/ServiceProviderConfig",
+        &[(
+            "GET",
+            "/scim/v2/ServiceProviderConfig",
+            As::Scim,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/ResourceTypes",
+        &[(
+            "GET",
+            "/scim/v2/ResourceTypes",
+            As::Scim,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/ResourceTypes/{id}",
+        &[(
+            "GET",
+            "/scim/v2/ResourceTypes/User",
+            As::Scim,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/Schemas",
+        &[("GET", "/scim/v2/Schemas", As::Scim, Expect::OwnOnly, None)],
+    ),
+    (
+        "/Schemas/{id}",
+        &[(
+            "GET",
+            "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+            As::Scim,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+];
+
+/// Every `.route("...")` path under `src/http`, read from the source at test time.
+fn routes_in_source() -> BTreeSet<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src/http").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http"),
+        &mut files,
+    );
+    let mut routes = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(".route(") {
+            rest = &rest[i + ".route(".len()..];
+            let trimmed = rest.trim_start();
+            if let Some(literal) = trimmed.strip_prefix('"')
+                && let Some(end) = literal.find('"')
+            {
+                routes.insert(literal[..end].to_string());
+            }
+        }
+    }
+    routes
+}
+
+struct World {
+    a_org: String,
+    b_org: String,
+    b_user: String,
+    b_group: String,
+    a_group: String,
+    b_member: String,
+    b_invitation: String,
+    b_workspace: String,
+    b_token: String,
+    b_token_id: String,
+    b_mapping: String,
+    /// Strings only B's data contains.
+    b_markers: Vec<String>,
+}
+
+impl World {
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{A}", &self.a_org)
+            .replace("{B}", &self.b_org)
+            .replace("{b_user}", &self.b_user)
+            .replace("{b_group}", &self.b_group)
+            .replace("{a_group}", &self.a_group)
+            .replace("{b_member}", &self.b_member)
+            .replace("{b_invitation}", &self.b_invitation)
+            .replace("{b_workspace}", &self.b_workspace)
+            .replace("{b_token}", &self.b_token_id)
+            .replace("{b_mapping}", &self.b_mapping)
+    }
+}
+
+async fn organization_b(app: &TestApp) -> World {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let b_name = format!("B Globex {suffix}");
+    let b_admin = format!("b-admin-{suffix}@globex.test");
+    let boot = orgs::bootstrap(
+        &app.ctx,
+        &Actor::cli(),
+        orgs::BootstrapRequest {
+            org_name: b_name.clone(),
+            email: b_admin.clone(),
+            password: Some("b admin password".into()),
+            display_name: Some("B Admin".into()),
+        },
+    )
+    .await
+    .expect("bootstrap B");
+    let created = scim_tokens::create(&app.ctx, &Actor::cli(), boot.org.id, "B directory")
+        .await
+        .expect("token B");
+    let (b_token, b_token_id) = (created.plaintext, created.token.id.to_string());
+    let b_user_name = format!("b-user-{suffix}@globex.test");
+    let (s, user) = scim_with(
+        app,
+        &b_token,
+        "POST",
+        "/Users",
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": b_user_name, "title": format!("B title {suffix}")}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{user}");
+    let b_group_name = format!("B Group {suffix}");
+    let (s, group) = scim_with(
+        app,
+        &b_token,
+        "POST",
+        "/Groups",
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": b_group_name, "members": [{"value": user["id"]}]}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{group}");
+    let (s, a_group) = scim_with(
+        app,
+        &app.scim_token,
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "A Group"})),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{a_group}");
+
+    let b = Person::sign_in(app, &b_admin, "b admin password").await;
+    let b_invitee = format!("b-invitee-{suffix}@globex.test");
+    let (s, invited) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/invitations", boot.org.id),
+            Some(json!({"email": b_invitee})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{invited}");
+    let b_workspace = format!("B Workspace {suffix}");
+    let (s, ws) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/workspaces", boot.org.id),
+            Some(json!({"name": b_workspace})),
+        )
+        .await;
+    assert!(s.is_success(), "{ws}");
+    let (s, mapping) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/group-mappings", boot.org.id),
+            Some(json!({"group": b_group_name, "role": "admin"})),
+        )
+        .await;
+    assert!(s.is_success(), "{mapping}");
+    let (_, members) = b
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{}/members", boot.org.id),
+            None,
+        )
+        .await;
+    let b_member = members
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|m| m.to_string().contains(&b_user_name))
+                .or_else(|| l.first())
+        })
+        .and_then(|m| m["id"].as_str())
+        .unwrap_or_else(|| panic!("B's members: {members}"))
+        .to_string();
+    World {
+        a_org: app.org_id.to_string(),
+        b_org: boot.org.id.to_string(),
+        b_user: user["id"].as_str().expect("id").to_string(),
+        b_group: group["id"].as_str().expect("id").to_string(),
+        a_group: a_group["id"].as_str().expect("id").to_string(),
+        b_member,
+        b_invitation: invited[0]["invitation_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{invited}"))
+            .to_string(),
+        b_workspace: ws["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{ws}"))
+            .to_string(),
+        b_token,
+        b_token_id,
+        b_mapping: mapping["id"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| mapping["id"].as_i64().map(|i| i.to_string()))
+            .unwrap_or_else(|| panic!("{mapping}")),
+        b_markers: vec![
+            b_name,
+            b_admin,
+            b_user_name,
+            b_group_name,
+            b_invitee,
+            b_workspace,
+            format!("B title {suffix}"),
+        ],
+    }
+}
+
+async fn organization_a_never_reaches_organization_b(app: TestApp) {
+    let in_source = routes_in_source();
+    let in_table: BTreeSet<String> = TABLE.iter().map(|(r, _)| r.to_string()).collect();
+    let missing: Vec<_> = in_source.difference(&in_table).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an isolation entry in tests/it/isolation.rs: {missing:?}"
+    );
+    let stale: Vec<_> = in_table.difference(&in_source).collect();
+    assert!(
+        stale.is_empty(),
+        "isolation entries for no route: {stale:?}"
+    );
+
+    let world = organization_b(&app).await;
+    let a = Person::sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let anonymous = Person::new(&app);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for (route, cases) in TABLE {
+        assert!(!cases.is_empty(), "{route}: no call");
+        for (method, template, who, expect, body) in *cases {
+            let path = world.fill(template);
+            let (status, text) = match who {
+                As::Scim => {
+                    let body = body
+                        .map(|b| serde_json::from_str::<Value>(&world.fill(b)).expect("JSON body"));
+                    let (s, v) = scim_with(
+                        &app,
+                        &app.scim_token,
+                        method,
+                        path.trim_start_matches("/scim/v2"),
+                        body,
+                        &[],
+                    )
+                    .await;
+                    (s, v.to_string())
+                }
+                As::Session | As::Anonymous => {
+                    let person = if matches!(who, As::Session) {
+                        &a
+                    } else {
+                        &anonymous
+                    };
+                    send(&app, person, method, &path, body.map(|b| world.fill(b))).await
+                }
+            };
+            *statuses.entry(status.as_u16()).or_default() += 1;
+            if *expect == Expect::Refused {
+                assert!(
+                    !status.is_success(),
+                    "{method} {path} as A answered {status}: {text}"
+                );
+            }
+            for marker in &world.b_markers {
+                assert!(
+                    !text.contains(marker.as_str()),
+                    "{method} {path} as A shows B's data ({marker}): {text}"
+                );
+            }
+            if template.contains("{a_group}") {
+                assert!(!text.contains(&world.b_user), "{text}");
+            }
+        }
+    }
+    // B's resources are untouched by all of the above: its token works, its user,
+    // group, invitation, workspace and mapping are there as they were.
+    let (s, v) = scim_with(&app, &app.scim_token, "GET", "/Users", None, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!v.to_string().contains(&world.b_user));
+    let (s, user) = scim_with(
+        &app,
+        &world.b_token,
+        "GET",
+        &format!("/Users/{}", world.b_user),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "B's token and user still work: {user}");
+    assert_eq!(user["active"], true, "{user}");
+    let (s, group) = scim_with(
+        &app,
+        &world.b_token,
+        "GET",
+        &format!("/Groups/{}", world.b_group),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(group["displayName"], world.b_markers[3].as_str(), "{group}");
+    let b = Person::sign_in(&app, &world.b_markers[1], "b admin password").await;
+    for (path, id) in [
+        ("invitations", &world.b_invitation),
+        ("workspaces", &world.b_workspace),
+        ("group-mappings", &world.b_mapping),
+        ("scim-tokens", &world.b_token_id),
+    ] {
+        let (s, v) = b
+            .call("GET", &format!("/api/v1/orgs/{}/{path}", world.b_org), None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v.to_string().contains(id.as_str()), "B's {path}: {v}");
+    }
+    eprintln!(
+        "isolation: {} routes, {} calls as organization A, by status {statuses:?}",
+        TABLE.len(),
+        statuses.values().sum::<usize>()
+    );
+}
+
+/// A page or JSON API call; `form...` bodies are form posts with A's CSRF token.
+async fn send(
+    app: &TestApp,
+    person: &Person,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> (StatusCode, String) {
+    let mut req = person
+        .client
+        .request(method.parse().expect("method"), app.url(path));
+    match body.as_deref() {
+        Some(form) if form.starts_with("form") => {
+            // Signed-in people are sent on from the sign-in page: use a page of A's.
+            let mut csrf = None;
+            for page in ["/auth/signin", &format!("/orgs/{}/members", app.org_id)] {
+                let html = person
+                    .client
+                    .get(app.url(page))
+                    .send()
+                    .await
+                    .expect("page")
+                    .text()
+                    .await
+                    .unwrap_or_default();
+                if html.contains("name=\"csrf\"") {
+                    csrf = Some(crate::auth::csrf_of(&html));
+                    break;
+                }
+            }
+            let csrf = csrf.expect("a page with a CSRF token");
+            let mut fields = vec![("csrf".to_string(), csrf)];
+            if let Some((k, v)) = form.strip_prefix("form:").and_then(|kv| kv.split_once('=')) {
+                fields.push((k.to_string(), v.to_string()));
+            }
+            req = req.form(&fields);
+        }
+        Some(json) => {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(json.to_string());
+        }
+        None => {}
+    }
+    let r = req.send().await.expect("call");
+    let status = r.status();
+    (status, r.text().await.unwrap_or_default())
+}
