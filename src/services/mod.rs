@@ -1,8 +1,13 @@
 //! Services hold the rules and are the only writers. Each takes a [`Ctx`]
 //! (store, clock, config); every write that belongs together is one transaction.
 
+pub mod account;
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
+pub mod avatars;
+pub mod billing;
+pub mod contacts;
 pub mod invitations;
 pub mod me;
 pub mod members;
@@ -46,6 +51,9 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Forbidden(String),
+    /// An upload over its size limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Store(StoreError),
     #[error("internal error: {0}")]

@@ -1,5 +1,9 @@
 //! The JSON API.
 
+mod account;
+mod api_keys;
+mod avatars;
+mod caller;
 mod me;
 mod orgs;
 mod token;
@@ -9,6 +13,9 @@ use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(account::router())
+        .merge(api_keys::router())
+        .merge(avatars::router())
         .merge(me::router())
         .merge(orgs::router())
         .merge(token::router())

@@ -1,12 +1,14 @@
 //! `/api/v1/orgs/{org_id}/...`: members, invitations, seats, workspaces, audit
-//! events. Handlers parse, authorize (through `OrgActor`), call one service, map.
+//! events. Handlers parse, authorize (through `OrgActor`, for a session or an API
+//! key), call one service, map.
 
 use super::super::AppState;
 use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
+use super::super::session::ClientInfo;
+use super::caller::{OrgCaller, actor, parse_id};
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
-use crate::services::members::{self, OrgActor, Seats, View};
-use crate::services::{Error, workspaces};
+use crate::services::members::{self, Seats, View};
+use crate::services::{Error, audit, workspaces};
 use crate::store::audit::AuditEvent;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role};
@@ -49,20 +51,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orgs/{org_id}/audit-events", get(audit_events))
 }
 
-async fn actor(
-    ctx: &AppState,
-    who: &ApiUser,
-    org_id: &str,
-    client: &ClientInfo,
-) -> Result<OrgActor, ApiError> {
-    let org_id = parse_id(org_id, "organization")?;
-    Ok(members::actor(ctx, &who.0.user, org_id, client.addr.clone()).await?)
-}
-
-fn parse_id(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| Error::NotFound(what).into())
-}
-
 #[derive(Deserialize)]
 struct ViewQuery {
     view: Option<String>,
@@ -70,7 +58,7 @@ struct ViewQuery {
 
 async fn list_members(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Query(q): Query<ViewQuery>,
@@ -92,7 +80,7 @@ async fn list_members(
 
 async fn get_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
@@ -110,7 +98,7 @@ struct MemberUpdate {
 
 async fn update_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
     Json(body): Json<MemberUpdate>,
@@ -123,7 +111,7 @@ async fn update_member(
 
 async fn remove_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
@@ -135,7 +123,7 @@ async fn remove_member(
 
 async fn reactivate_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
@@ -152,7 +140,7 @@ struct InvitationsQuery {
 
 async fn list_invitations(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Query(q): Query<InvitationsQuery>,
@@ -195,7 +183,7 @@ fn default_role() -> Role {
 
 async fn invite(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<InviteBody>,
@@ -223,7 +211,7 @@ async fn invite(
 
 async fn resend_invitation(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -234,7 +222,7 @@ async fn resend_invitation(
 
 async fn revoke_invitation(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -245,7 +233,7 @@ async fn revoke_invitation(
 
 async fn get_seats(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
 ) -> Result<Json<Seats>, ApiError> {
@@ -261,7 +249,7 @@ struct SeatsBody {
 
 async fn set_seats(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<SeatsBody>,
@@ -274,7 +262,7 @@ async fn set_seats(
 
 async fn list_workspaces(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
 ) -> Result<Json<Vec<Workspace>>, ApiError> {
@@ -290,7 +278,7 @@ struct NewWorkspace {
 
 async fn create_workspace(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<NewWorkspace>,
@@ -305,17 +293,28 @@ async fn create_workspace(
 #[derive(Deserialize)]
 struct AuditQuery {
     limit: Option<i64>,
+    action: Option<String>,
+    before: Option<Uuid>,
 }
 
 async fn audit_events(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
-        crate::services::audit::list(&ctx, &actor, q.limit.unwrap_or(100)).await?,
+        audit::page(
+            &ctx,
+            &actor,
+            &audit::Filter {
+                action: q.action,
+                before: q.before,
+            },
+            q.limit.unwrap_or(100),
+        )
+        .await?,
     ))
 }

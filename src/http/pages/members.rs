@@ -6,6 +6,7 @@ use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::session::{ClientInfo, SignedIn};
 use super::{csrf_failed, internal};
+use crate::services::avatars;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest};
 use crate::services::members::{self, OrgActor, View};
 use crate::services::{Error, sessions::SessionUser};
@@ -36,12 +37,12 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{org_id}/members/{id}/reactivate", post(reactivate))
 }
 
-fn date(t: &Timestamp) -> String {
+pub(super) fn date(t: &Timestamp) -> String {
     t.0.date().to_string()
 }
 
 /// The acting member, or a page saying why not.
-async fn org_actor(
+pub(super) async fn org_actor(
     ctx: &AppState,
     who: &SessionUser,
     org_id: &str,
@@ -55,7 +56,7 @@ async fn org_actor(
         .map_err(error_page)
 }
 
-fn error_page(e: Error) -> Response {
+pub(super) fn error_page(e: Error) -> Response {
     match e {
         Error::NotFound(what) => super::MessagePage::error(
             StatusCode::NOT_FOUND,
@@ -168,7 +169,7 @@ async fn render(
     };
     MembersPage {
         csrf: csrf.0.clone(),
-        email: actor.user.email.clone(),
+        email: actor.user().map(|u| u.email.clone()).unwrap_or_default(),
         org_id: actor.org_id,
         org_name: org.name,
         is_admin: actor.is_admin(),
@@ -394,14 +395,18 @@ struct ProfilePage {
     from_directory: bool,
     admin: bool,
     is_admin: bool,
+    has_avatar: bool,
+    /// Admins, and the person themself.
+    can_edit_avatar: bool,
+    max_avatar_kib: usize,
     error: Option<String>,
     notice: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
-struct ProfileQuery {
-    error: Option<String>,
-    notice: Option<String>,
+pub(super) struct ProfileQuery {
+    pub error: Option<String>,
+    pub notice: Option<String>,
 }
 
 async fn profile(
@@ -419,16 +424,28 @@ async fn profile(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(Error::NotFound("member"));
     };
+    render_profile(&ctx, &actor, &csrf, id, q).await
+}
+
+/// The profile page of member `id`, with a message when a form on it failed.
+pub(super) async fn render_profile(
+    ctx: &AppState,
+    actor: &OrgActor,
+    csrf: &CsrfToken,
+    id: Uuid,
+    q: ProfileQuery,
+) -> Response {
     let data = async {
-        let m = members::get(&ctx, &actor, id).await?;
+        let m = members::get(ctx, actor, id).await?;
+        let avatar = avatars::exists(ctx, actor, id).await?;
         let mut db = ctx.store.read().await?;
         let org = orgs::get(&mut db, actor.org_id).await?;
-        Ok::<_, Error>((m, org))
+        Ok::<_, Error>((m, avatar, org))
     }
     .await;
     match data {
-        Ok((m, org)) => ProfilePage {
-            csrf: csrf.0,
+        Ok((m, has_avatar, org)) => ProfilePage {
+            csrf: csrf.0.clone(),
             org_id: actor.org_id,
             org_name: org.name,
             id: m.id,
@@ -444,6 +461,9 @@ async fn profile(
             from_directory: m.source == Source::Scim,
             admin: m.role == Role::Admin && m.status == Status::Active,
             is_admin: actor.is_admin(),
+            has_avatar,
+            can_edit_avatar: actor.is_admin() || actor.membership_id() == Some(m.id),
+            max_avatar_kib: ctx.config.server.max_avatar_bytes / 1024,
             error: q.error,
             notice: q.notice,
         }

@@ -1,7 +1,12 @@
 //! Server-rendered pages (askama). A page struct per view; forms carry the CSRF
 //! token and are re-shown with the message and what was typed when they fail.
 
+pub mod account;
+pub mod api_keys;
+pub mod audit;
 pub mod auth;
+pub mod avatars;
+pub mod billing;
 pub mod home;
 pub mod invite;
 pub mod members;
@@ -17,7 +22,12 @@ use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(account::router())
+        .merge(api_keys::router())
+        .merge(audit::router())
         .merge(auth::router())
+        .merge(avatars::router())
+        .merge(billing::router())
         .merge(home::router())
         .merge(invite::router())
         .merge(members::router())
