@@ -189,7 +189,7 @@ impl Person {
     }
 }
 
-fn org_path(app: &TestApp, rest: &str) -> String {
+pub fn org_path(app: &TestApp, rest: &str) -> String {
     format!("/api/v1/orgs/{}{rest}", app.org_id)
 }
 
@@ -204,12 +204,12 @@ pub fn invite_link(app: &TestApp) -> String {
         .to_string()
 }
 
-async fn admin(app: &TestApp) -> Person {
+pub async fn admin(app: &TestApp) -> Person {
     Person::sign_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await
 }
 
 /// Invites `email` as the admin and lets them join; returns their membership id.
-async fn add_member(app: &TestApp, admin: &Person, email: &str) -> (String, Person) {
+pub async fn add_member(app: &TestApp, admin: &Person, email: &str) -> (String, Person) {
     let (s, v) = admin
         .call(
             "POST",
