@@ -131,10 +131,7 @@ pub async fn actor(
 
 async fn note_use(ctx: &Ctx, key: &ApiKey) {
     let now = ctx.now();
-    let stale = key
-        .last_used_at
-        .is_none_or(|t| now.0 - t.0 > time::Duration::minutes(1));
-    if !stale {
+    if !super::use_worth_noting(key.last_used_at, now) {
         return;
     }
     let result = async {

@@ -72,6 +72,12 @@ impl From<StoreError> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whether a credential's use is worth recording again: at most once a minute, so
+/// the request path does not write on every request.
+pub(crate) fn use_worth_noting(last_used: Option<Timestamp>, now: Timestamp) -> bool {
+    last_used.is_none_or(|t| now.0 - t.0 > time::Duration::minutes(1))
+}
+
 /// Maps a store `NotFound` to a not-found error naming `what`.
 pub(crate) fn not_found(what: &'static str) -> impl FnOnce(StoreError) -> Error {
     move |e| match e {

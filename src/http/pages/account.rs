@@ -8,7 +8,7 @@ use super::super::csrf::{self, CsrfToken};
 use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
 use super::members::{date, error_page, org_actor};
-use super::{csrf_failed, internal};
+use super::{CsrfForm, Notes, csrf_failed, internal};
 use crate::services::accounts::{self, ResetRequested};
 use crate::services::members::OrgActor;
 use crate::services::{Error, account, contacts};
@@ -63,12 +63,6 @@ fn name_of(m: &MemberView) -> String {
     } else {
         m.display_name.clone()
     }
-}
-
-#[derive(Deserialize, Default)]
-struct Notes {
-    error: Option<String>,
-    notice: Option<String>,
 }
 
 async fn render(
@@ -216,11 +210,6 @@ async fn add_contact(
             reshow(&ctx, &actor, &csrf, e, typed).await
         }
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn remove_contact(

@@ -5,8 +5,8 @@ use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
-use super::csrf_failed;
 use super::members::{date, error_page, org_actor};
+use super::{CsrfForm, Notes, csrf_failed};
 use crate::services::members::OrgActor;
 use crate::services::{Error, api_keys};
 use crate::store::memberships::Role;
@@ -47,12 +47,6 @@ struct KeysPage {
     keys: Vec<KeyRow>,
     /// A key just created: (name, secret), shown this once.
     created: Option<(String, String)>,
-    error: Option<String>,
-    notice: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct Notes {
     error: Option<String>,
     notice: Option<String>,
 }
@@ -167,11 +161,6 @@ async fn create(
         }
         Err(e) => error_page(e),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn revoke(

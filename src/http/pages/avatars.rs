@@ -6,8 +6,8 @@ use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
-use super::csrf_failed;
-use super::members::{ProfileQuery, error_page, org_actor, render_profile};
+use super::members::{error_page, org_actor, render_profile};
+use super::{CsrfForm, Notes, csrf_failed};
 use crate::services::members::OrgActor;
 use crate::services::{Error, avatars};
 use axum::Router;
@@ -15,7 +15,6 @@ use axum::extract::{Extension, Form, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
@@ -104,7 +103,7 @@ async fn upload(
         Err(Error::TooLarge(m)) => (StatusCode::PAYLOAD_TOO_LARGE, m),
         Err(e) => return error_page(e),
     };
-    let q = ProfileQuery {
+    let q = Notes {
         error: Some(message),
         notice: None,
     };
@@ -113,11 +112,6 @@ async fn upload(
         *r.status_mut() = status;
     }
     r
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn remove(

@@ -5,7 +5,7 @@
 use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::session::{ClientInfo, SignedIn};
-use super::{csrf_failed, internal};
+use super::{CsrfForm, Notes, csrf_failed, internal};
 use crate::services::avatars;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest};
 use crate::services::members::{self, OrgActor, View};
@@ -285,11 +285,6 @@ async fn invite(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 /// Runs an action on one item and goes back to `back` with a notice.
 async fn act<F, Fut>(
     ctx: &AppState,
@@ -403,19 +398,13 @@ struct ProfilePage {
     notice: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-pub(super) struct ProfileQuery {
-    pub error: Option<String>,
-    pub notice: Option<String>,
-}
-
 async fn profile(
     State(ctx): State<AppState>,
     SignedIn(who): SignedIn,
     client: ClientInfo,
     Extension(csrf): Extension<CsrfToken>,
     Path((org_id, id)): Path<(String, String)>,
-    Query(q): Query<ProfileQuery>,
+    Query(q): Query<Notes>,
 ) -> Response {
     let actor = match org_actor(&ctx, &who, &org_id, &client).await {
         Ok(a) => a,
@@ -433,7 +422,7 @@ pub(super) async fn render_profile(
     actor: &OrgActor,
     csrf: &CsrfToken,
     id: Uuid,
-    q: ProfileQuery,
+    q: Notes,
 ) -> Response {
     let data = async {
         let m = members::get(ctx, actor, id).await?;

@@ -83,6 +83,19 @@ impl MessagePage {
     }
 }
 
+/// A form with nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// The message a page shows after a redirect (`?notice=` or `?error=`).
+#[derive(serde::Deserialize, Default)]
+pub struct Notes {
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
 /// A failed form submission that was not ours (missing or wrong CSRF token).
 pub fn csrf_failed() -> Response {
     MessagePage::error(
