@@ -118,9 +118,11 @@ pub async fn get(ctx: &Ctx, actor: &OrgActor, membership_id: Uuid) -> Result<Ava
         .map_err(not_found("profile image"))
 }
 
-pub async fn exists(ctx: &Ctx, actor: &OrgActor, membership_id: Uuid) -> Result<bool> {
+/// The version of the member's image (its hash, also its ETag), if there is one;
+/// pages put it in the image's URL so a new image is fetched at once.
+pub async fn version(ctx: &Ctx, actor: &OrgActor, membership_id: Uuid) -> Result<Option<String>> {
     let mut db = ctx.store.read().await?;
-    Ok(avatars::exists(&mut db, actor.org_id, membership_id).await?)
+    Ok(avatars::sha256_of(&mut db, actor.org_id, membership_id).await?)
 }
 
 #[cfg(test)]

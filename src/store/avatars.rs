@@ -43,15 +43,18 @@ pub async fn get(db: &mut dyn Db, org_id: Uuid, membership_id: Uuid) -> Result<A
         .await)?)
 }
 
-/// Whether the membership has an image (without reading it).
-pub async fn exists(db: &mut dyn Db, org_id: Uuid, membership_id: Uuid) -> Result<bool> {
-    let sql = "SELECT COUNT(*) FROM member_avatars WHERE org_id = $1 AND membership_id = $2";
-    let n: i64 = on_conn!(db, |c| sqlx::query_scalar(sql)
+/// The image's hash when the membership has one (without reading the image).
+pub async fn sha256_of(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    membership_id: Uuid,
+) -> Result<Option<String>> {
+    let sql = "SELECT sha256 FROM member_avatars WHERE org_id = $1 AND membership_id = $2";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
         .bind(org_id)
         .bind(membership_id)
-        .fetch_one(c)
-        .await)?;
-    Ok(n > 0)
+        .fetch_optional(c)
+        .await)?)
 }
 
 /// Removes the image; returns whether there was one.

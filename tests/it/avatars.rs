@@ -65,6 +65,14 @@ async fn put_raw(p: &Person, path: &str, content_type: &str, bytes: &[u8]) -> (S
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+/// The profile page's image URL (it carries the image's version).
+fn image_src(html: &str) -> String {
+    let at = html.find("id=\"avatar\" src=\"").expect("an image") + 17;
+    let src = &html[at..at + html[at..].find('"').unwrap()];
+    assert!(src.contains("/avatar?v="), "{src}");
+    src.to_string()
+}
+
 async fn admin_membership(app: &TestApp, admin: &Person) -> String {
     let (_, list) = admin.call("GET", &org_path(app, "/members"), None).await;
     list.as_array()
@@ -104,6 +112,7 @@ async fn admins_upload_images_judged_by_their_bytes(app: TestApp) {
     assert_eq!(r.bytes().await.unwrap(), PNG);
     let (_, html) = page(&admin, &profile).await;
     assert!(html.contains("id=\"avatar\"") && html.contains("id=\"avatar-remove\""));
+    let png_src = image_src(&html);
 
     // HTML and SVG are refused whatever they claim; the form comes back with why.
     for (name, body) in [
@@ -147,6 +156,8 @@ async fn admins_upload_images_judged_by_their_bytes(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.headers()["content-type"], "image/gif");
+    let (_, html) = page(&admin, &profile).await;
+    assert_ne!(image_src(&html), png_src, "a new image gets a new URL");
     let r = admin
         .client
         .post(format!("{}{profile}/avatar/remove", app.base))

@@ -390,7 +390,8 @@ struct ProfilePage {
     from_directory: bool,
     admin: bool,
     is_admin: bool,
-    has_avatar: bool,
+    /// The profile image's version, when there is one.
+    avatar: Option<String>,
     /// Admins, and the person themself.
     can_edit_avatar: bool,
     max_avatar_kib: usize,
@@ -426,14 +427,14 @@ pub(super) async fn render_profile(
 ) -> Response {
     let data = async {
         let m = members::get(ctx, actor, id).await?;
-        let avatar = avatars::exists(ctx, actor, id).await?;
+        let avatar = avatars::version(ctx, actor, id).await?;
         let mut db = ctx.store.read().await?;
         let org = orgs::get(&mut db, actor.org_id).await?;
         Ok::<_, Error>((m, avatar, org))
     }
     .await;
     match data {
-        Ok((m, has_avatar, org)) => ProfilePage {
+        Ok((m, avatar, org)) => ProfilePage {
             csrf: csrf.0.clone(),
             org_id: actor.org_id,
             org_name: org.name,
@@ -450,7 +451,7 @@ pub(super) async fn render_profile(
             from_directory: m.source == Source::Scim,
             admin: m.role == Role::Admin && m.status == Status::Active,
             is_admin: actor.is_admin(),
-            has_avatar,
+            avatar: avatar.map(|v| v.chars().take(16).collect()),
             can_edit_avatar: actor.is_admin() || actor.membership_id() == Some(m.id),
             max_avatar_kib: ctx.config.server.max_avatar_bytes / 1024,
             error: q.error,
