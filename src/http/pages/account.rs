@@ -4,11 +4,11 @@
 //! `services::contacts`, `services::accounts`.
 
 use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
+use super::super::csrf::CsrfToken;
 use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
-use super::members::{date, error_page, org_actor};
-use super::{CsrfForm, Notes, csrf_failed, internal};
+use super::members::{date, error_page, form_actor, org_actor};
+use super::{CsrfForm, Notes, internal};
 use crate::services::accounts::{self, ResetRequested};
 use crate::services::members::OrgActor;
 use crate::services::{Error, account, contacts};
@@ -165,10 +165,8 @@ async fn rename(
     Path(org_id): Path<String>,
     Form(form): Form<NameForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
-        return csrf_failed();
-    }
-    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+    let form_csrf = (&csrf, form.csrf.as_str());
+    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -192,10 +190,8 @@ async fn add_contact(
     Path(org_id): Path<String>,
     Form(form): Form<ContactForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
-        return csrf_failed();
-    }
-    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+    let form_csrf = (&csrf, form.csrf.as_str());
+    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -220,10 +216,8 @@ async fn remove_contact(
     Path((org_id, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
-        return csrf_failed();
-    }
-    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+    let form_csrf = (&csrf, form.csrf.as_str());
+    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -250,10 +244,8 @@ async fn reset_password(
     Path(org_id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
-        return csrf_failed();
-    }
-    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+    let form_csrf = (&csrf, form.csrf.as_str());
+    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };

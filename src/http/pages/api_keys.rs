@@ -2,11 +2,11 @@
 //! list and revoke. Rules: `services::api_keys`.
 
 use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
+use super::super::csrf::CsrfToken;
 use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
-use super::members::{date, error_page, org_actor};
-use super::{CsrfForm, Notes, csrf_failed};
+use super::members::{date, error_page, form_actor, org_actor};
+use super::{CsrfForm, Notes};
 use crate::services::members::OrgActor;
 use crate::services::{Error, api_keys};
 use crate::store::memberships::Role;
@@ -121,10 +121,8 @@ async fn create(
     Path(org_id): Path<String>,
     Form(form): Form<CreateForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
-        return csrf_failed();
-    }
-    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+    let form_csrf = (&csrf, form.csrf.as_str());
+    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -171,10 +169,8 @@ async fn revoke(
     Path((org_id, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
-        return csrf_failed();
-    }
-    let actor = match org_actor(&ctx, &who, &org_id, &client).await {
+    let form_csrf = (&csrf, form.csrf.as_str());
+    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };

@@ -56,6 +56,20 @@ pub(super) async fn org_actor(
         .map_err(error_page)
 }
 
+/// The acting member for a submitted form, whose CSRF token must match first.
+pub(super) async fn form_actor(
+    ctx: &AppState,
+    who: &SessionUser,
+    org_id: &str,
+    client: &ClientInfo,
+    (csrf, submitted): (&CsrfToken, &str),
+) -> Result<OrgActor, Response> {
+    if !csrf::verify(csrf, submitted) {
+        return Err(csrf_failed());
+    }
+    org_actor(ctx, who, org_id, client).await
+}
+
 pub(super) fn error_page(e: Error) -> Response {
     match e {
         Error::NotFound(what) => super::MessagePage::error(
