@@ -152,6 +152,19 @@ pub async fn invite(
         {
             for (ws, role) in &req.workspaces {
                 workspaces::grant(&mut tx, actor.org_id, *ws, m.id, role.as_str(), now).await?;
+                audit::record(
+                    ctx,
+                    &mut tx,
+                    &actor.audit_actor(),
+                    Change {
+                        org_id: Some(actor.org_id),
+                        action: "workspace.access_granted",
+                        target_kind: "workspace",
+                        target_id: ws.to_string(),
+                        details: json!({ "email": email, "membership": m.id, "role": role, "reason": "already a member" }),
+                    },
+                )
+                .await?;
             }
             outcomes.push(InviteOutcome::AlreadyMember {
                 email,

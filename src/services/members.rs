@@ -4,8 +4,9 @@
 use super::audit::{self, Actor, Change};
 use super::{Ctx, Error, Result, not_found};
 use crate::store::memberships::{self, MemberView, Role, Status};
+use crate::store::orgs::Org;
 use crate::store::users::User;
-use crate::store::{Db, orgs, sessions};
+use crate::store::{Db, orgs, sessions, workspaces};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -156,7 +157,8 @@ pub async fn get(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberView> {
 const LAST_ADMIN: &str =
     "An organization must keep at least one admin. Make someone else an admin first.";
 
-/// Admins change roles. Revoking admin leaves workspace access as it was.
+/// Admins change roles. Revoking admin leaves workspace access as it was: every
+/// workspace, until the person is disconnected.
 pub async fn change_role(ctx: &Ctx, actor: &OrgActor, id: Uuid, role: Role) -> Result<MemberView> {
     actor.require_admin("change roles")?;
     let now = ctx.now();
@@ -173,6 +175,13 @@ pub async fn change_role(ctx: &Ctx, actor: &OrgActor, id: Uuid, role: Role) -> R
         return Err(Error::Conflict(LAST_ADMIN.into()));
     }
     if memberships::set_role(&mut tx, actor.org_id, id, role, now).await? {
+        // An admin reached every workspace; as a member they keep that access until
+        // they are disconnected (or removed from a workspace).
+        let kept = if role == Role::Member && before.status == Status::Active {
+            workspaces::grant_all_missing(&mut tx, actor.org_id, id, "member", now).await?
+        } else {
+            0
+        };
         audit::record(
             ctx,
             &mut tx,
@@ -182,7 +191,7 @@ pub async fn change_role(ctx: &Ctx, actor: &OrgActor, id: Uuid, role: Role) -> R
                 action: "member.role_changed",
                 target_kind: "membership",
                 target_id: id.to_string(),
-                details: json!({ "email": before.email, "before": before.role, "after": role }),
+                details: json!({ "email": before.email, "before": before.role, "after": role, "workspaces_kept": kept }),
             },
         )
         .await?;
@@ -270,6 +279,13 @@ pub struct Seats {
 }
 
 impl Seats {
+    pub fn of(org: &Org) -> Seats {
+        Seats {
+            used: org.seats_used,
+            limit: org.seat_limit,
+        }
+    }
+
     pub fn free(&self) -> bool {
         self.limit.is_none_or(|l| self.used < l)
     }
@@ -281,11 +297,7 @@ pub async fn seats(ctx: &Ctx, org_id: Uuid) -> Result<Seats> {
 }
 
 async fn seats_in(db: &mut dyn Db, org_id: Uuid) -> Result<Seats> {
-    let org = orgs::get(db, org_id).await?;
-    Ok(Seats {
-        used: memberships::count_active(db, org_id).await?,
-        limit: org.seat_limit,
-    })
+    Ok(Seats::of(&orgs::get(db, org_id).await?))
 }
 
 /// The message an admin can act on when no seat is free.
@@ -300,7 +312,7 @@ pub fn no_seat_message(org_name: &str, seats: &Seats) -> String {
 /// Locks the organization and checks one more active member fits.
 pub async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<()> {
     let org = orgs::lock(db, org_id).await?;
-    let seats = seats_in(db, org_id).await?;
+    let seats = Seats::of(&org);
     if seats.free() {
         Ok(())
     } else {

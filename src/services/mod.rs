@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod avatars;
 pub mod billing;
+pub mod connections;
 pub mod contacts;
 pub mod invitations;
 pub mod me;

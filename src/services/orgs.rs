@@ -51,6 +51,7 @@ pub async fn bootstrap(ctx: &Ctx, actor: &Actor, req: BootstrapRequest) -> Resul
         id: Uuid::now_v7(),
         name: org_name,
         seat_limit: None,
+        seats_used: 0,
         created_at: now,
         updated_at: now,
     };

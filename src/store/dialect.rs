@@ -69,13 +69,20 @@ pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| super::StoreError::Database(sqlx::Error::Io(e)))?;
             }
+            // No ping before handing out a connection: it is a local file, and the ping is
+            // a round trip to the connection's worker thread on every request.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(acquire_timeout)
-                .connect_with(options.clone())
+                .connect_with(options.clone().pragma(
+                    "wal_autocheckpoint",
+                    super::checkpoint::WRITER_AUTOCHECKPOINT_PAGES.to_string(),
+                ))
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(config.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;

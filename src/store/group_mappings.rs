@@ -9,7 +9,9 @@ use uuid::Uuid;
 pub struct GroupMapping {
     pub id: Uuid,
     pub org_id: Uuid,
-    /// Case-folded group displayName.
+    /// The group's displayName as the admin typed it.
+    pub group_name: String,
+    /// Case-folded group displayName (what SCIM groups are matched on).
     pub group_name_key: String,
     pub role: Option<Role>,
     pub workspace_id: Option<Uuid>,
@@ -17,15 +19,18 @@ pub struct GroupMapping {
     pub created_at: Timestamp,
 }
 
-const COLUMNS: &str = "id, org_id, group_name_key, role, workspace_id, workspace_role, created_at";
+const COLUMNS: &str =
+    "id, org_id, group_name, group_name_key, role, workspace_id, workspace_role, created_at";
 
 pub async fn insert(db: &mut dyn Db, m: &GroupMapping) -> Result<()> {
-    let sql = format!("INSERT INTO group_mappings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+    let sql =
+        format!("INSERT INTO group_mappings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
     crate::execute!(
         db,
         sqlx::query(&sql)
             .bind(m.id)
             .bind(m.org_id)
+            .bind(&m.group_name)
             .bind(&m.group_name_key)
             .bind(m.role)
             .bind(m.workspace_id)
@@ -81,4 +86,29 @@ pub async fn member_of_any(
         q.fetch_one(c).await
     })?;
     Ok(n > 0)
+}
+
+pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<GroupMapping> {
+    let sql = format!("SELECT {COLUMNS} FROM group_mappings WHERE org_id = $1 AND id = $2");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// The members of the organization's groups whose folded name is `group_name_key`.
+pub async fn members_of_groups_named(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    group_name_key: &str,
+) -> Result<Vec<Uuid>> {
+    let sql = "SELECT DISTINCT gm.membership_id FROM group_members gm \
+               JOIN scim_groups g ON g.id = gm.group_id \
+               WHERE gm.org_id = $1 AND g.org_id = $1 AND g.display_name_key = $2";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(group_name_key)
+        .fetch_all(c)
+        .await)?)
 }

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod avatars;
 pub mod billing_contacts;
+mod checkpoint;
 pub mod dialect;
 pub mod group_mappings;
 pub mod identities;

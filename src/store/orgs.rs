@@ -9,11 +9,13 @@ pub struct Org {
     pub id: Uuid,
     pub name: String,
     pub seat_limit: Option<i64>,
+    /// Active members, kept by triggers on `memberships` (never written by the app).
+    pub seats_used: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-const COLUMNS: &str = "id, name, seat_limit, created_at, updated_at";
+const COLUMNS: &str = "id, name, seat_limit, seats_used, created_at, updated_at";
 
 /// The key organizations are looked up by name with (case-insensitive).
 pub fn name_key(name: &str) -> String {

@@ -79,3 +79,22 @@ pub async fn touch(db: &mut dyn Db, id: Uuid, now: Timestamp) -> Result<()> {
     crate::execute!(db, sqlx::query(sql).bind(id).bind(now))?;
     Ok(())
 }
+
+/// Revokes the organization's token with this id if it is still active; returns it.
+pub async fn revoke_by_id(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    id: Uuid,
+    now: Timestamp,
+) -> Result<ScimToken> {
+    let sql = format!(
+        "UPDATE scim_tokens SET revoked_at = $3 \
+         WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING {COLUMNS}"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .bind(now)
+        .fetch_one(c)
+        .await)?)
+}

@@ -129,6 +129,28 @@ pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid, lock: bool) -> Result<
         .await)?)
 }
 
+/// One visible user, with its groups when `with_groups`, in one statement.
+pub async fn get_with_groups(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    id: Uuid,
+    with_groups: bool,
+) -> Result<(ScimUserRow, Vec<(Uuid, String)>)> {
+    let groups = if with_groups {
+        groups_column(db.backend())
+    } else {
+        "NULL AS groups_json"
+    };
+    let sql =
+        format!("SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND m.id = $2");
+    let row: WithGroups = on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    row.split()
+}
+
 /// The person's membership in the organization, whatever its source or state.
 pub async fn find_for_user(db: &mut dyn Db, org_id: Uuid, user_id: Uuid) -> Result<ScimUserRow> {
     let sql = format!("SELECT {COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2");
@@ -153,25 +175,76 @@ pub async fn id_by_user_name(
         .await)?)
 }
 
-/// A page of users matching `filter` (placeholders from `$2`), in `order_by` order.
+/// A page of users matching `filter` (placeholders from `$2`), in `order_by` order,
+/// each with its groups when `with_groups` (one statement either way: a round trip to
+/// the database is the largest cost of a SCIM read).
 pub async fn list(
     db: &mut dyn Db,
     org_id: Uuid,
     filter: &Fragment,
     order_by: &str,
-    offset: u64,
-    limit: u64,
-) -> Result<Vec<ScimUserRow>> {
+    page: (u64, u64),
+    with_groups: bool,
+) -> Result<Vec<(ScimUserRow, Vec<(Uuid, String)>)>> {
+    let (offset, limit) = page;
+    let groups = if with_groups {
+        groups_column(db.backend())
+    } else {
+        "NULL AS groups_json"
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM memberships m WHERE {VISIBLE} AND ({}) ORDER BY {order_by} LIMIT {limit} OFFSET {offset}",
+        "SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND ({}) ORDER BY {order_by} LIMIT {limit} OFFSET {offset}",
         filter.sql
     );
-    Ok(on_conn!(db, |c| bind_values!(
+    let rows: Vec<WithGroups> = on_conn!(db, |c| bind_values!(
         sqlx::query_as(&sql).bind(org_id),
         &filter.values
     )
     .fetch_all(c)
-    .await)?)
+    .await)?;
+    rows.into_iter().map(WithGroups::split).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct WithGroups {
+    #[sqlx(flatten)]
+    row: ScimUserRow,
+    /// `[[group id, displayName], ...]` as JSON text.
+    groups_json: Option<String>,
+}
+
+impl WithGroups {
+    fn split(self) -> Result<(ScimUserRow, Vec<(Uuid, String)>)> {
+        let groups = match &self.groups_json {
+            None => Vec::new(),
+            Some(text) => parse_groups(text).ok_or_else(|| {
+                StoreError::Database(sqlx::Error::Decode(
+                    format!("unreadable group list of user {}", self.row.id).into(),
+                ))
+            })?,
+        };
+        Ok((self.row, groups))
+    }
+}
+
+fn parse_groups(text: &str) -> Option<Vec<(Uuid, String)>> {
+    let pairs: Vec<(String, String)> = serde_json::from_str(text).ok()?;
+    pairs
+        .into_iter()
+        .map(|(id, name)| Some((Uuid::parse_str(&id).ok()?, name)))
+        .collect()
+}
+
+/// The user's groups (id, displayName) in displayName order, as one JSON text column.
+fn groups_column(backend: super::Backend) -> &'static str {
+    match backend {
+        super::Backend::Sqlite => {
+            "(SELECT json_group_array(json_array(lower(hex(g.id)), g.display_name)) FROM                (SELECT g.id, g.display_name FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id                 WHERE gm.org_id = m.org_id AND gm.membership_id = m.id                 ORDER BY g.display_name_key, g.id) g) AS groups_json"
+        }
+        super::Backend::Postgres => {
+            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name)                 ORDER BY g.display_name_key, g.id), '[]')::text               FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id               WHERE gm.org_id = m.org_id AND gm.membership_id = m.id) AS groups_json"
+        }
+    }
 }
 
 pub async fn count(db: &mut dyn Db, org_id: Uuid, filter: &Fragment) -> Result<i64> {
@@ -197,6 +270,16 @@ pub async fn replace_emails(
         db,
         sqlx::query("DELETE FROM scim_emails WHERE membership_id = $1").bind(membership_id)
     )?;
+    insert_emails(db, org_id, membership_id, emails).await
+}
+
+/// The emails of a user that has none yet (just created).
+pub async fn insert_emails(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    membership_id: Uuid,
+    emails: &[EmailRow],
+) -> Result<()> {
     let sql = "INSERT INTO scim_emails (membership_id, org_id, position, value, value_key, type, is_primary, display) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     for (position, e) in emails.iter().enumerate() {

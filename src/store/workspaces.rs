@@ -114,3 +114,107 @@ pub async fn role_of(
         .fetch_optional(c)
         .await)?)
 }
+
+/// A workspace with the number of people who reach it (its members and the org admins).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct WorkspaceSummary {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub created_at: super::Timestamp,
+    pub people: i64,
+}
+
+/// The organization's workspaces with their people counts; with `reached_by`, only
+/// those that membership has been given access to.
+pub async fn list_summaries(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    reached_by: Option<Uuid>,
+) -> Result<Vec<WorkspaceSummary>> {
+    let sql = "SELECT w.id, w.org_id, w.name, w.created_at, \
+               (SELECT COUNT(*) FROM memberships m WHERE m.org_id = w.org_id AND m.status = 'active' \
+                AND (m.role = 'admin' OR EXISTS (SELECT 1 FROM workspace_members wm \
+                     WHERE wm.workspace_id = w.id AND wm.membership_id = m.id))) AS people \
+               FROM workspaces w WHERE w.org_id = $1 \
+               AND ($2 IS NULL OR EXISTS (SELECT 1 FROM workspace_members x \
+                    WHERE x.workspace_id = w.id AND x.membership_id = $2)) \
+               ORDER BY w.name_key";
+    Ok(on_conn!(db, |c| sqlx::query_as(sql)
+        .bind(org_id)
+        .bind(reached_by)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Someone who reaches a workspace: given access to it, or an org admin.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct WorkspacePerson {
+    pub membership_id: Uuid,
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub org_role: super::memberships::Role,
+    /// `member` or `manager` when given access to the workspace; none for an admin
+    /// who reaches it only by being an org admin.
+    pub workspace_role: Option<String>,
+}
+
+/// The active people who reach the workspace, by name.
+pub async fn people(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    workspace_id: Uuid,
+) -> Result<Vec<WorkspacePerson>> {
+    let sql = "SELECT m.id AS membership_id, m.user_id, u.email, u.display_name, m.role AS org_role, \
+               wm.role AS workspace_role \
+               FROM memberships m JOIN users u ON u.id = m.user_id \
+               LEFT JOIN workspace_members wm ON wm.membership_id = m.id AND wm.workspace_id = $2 \
+               WHERE m.org_id = $1 AND m.status = 'active' AND (m.role = 'admin' OR wm.role IS NOT NULL) \
+               ORDER BY lower(u.display_name), u.email_key";
+    Ok(on_conn!(db, |c| sqlx::query_as(sql)
+        .bind(org_id)
+        .bind(workspace_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Takes a membership's access to a workspace away; returns whether it had any.
+pub async fn revoke(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    workspace_id: Uuid,
+    membership_id: Uuid,
+) -> Result<bool> {
+    let sql = "DELETE FROM workspace_members WHERE org_id = $1 AND workspace_id = $2 AND membership_id = $3";
+    let n = crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(org_id)
+            .bind(workspace_id)
+            .bind(membership_id)
+    )?;
+    Ok(n > 0)
+}
+
+/// Gives a membership `role` in every workspace of the organization it has no access
+/// to yet (what it reached as an org admin); returns how many it was given.
+pub async fn grant_all_missing(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    membership_id: Uuid,
+    role: &str,
+    now: super::Timestamp,
+) -> Result<u64> {
+    let sql = "INSERT INTO workspace_members (workspace_id, membership_id, org_id, role, created_at) \
+               SELECT w.id, $2, w.org_id, $3, $4 FROM workspaces w WHERE w.org_id = $1 \
+               ON CONFLICT (workspace_id, membership_id) DO NOTHING";
+    Ok(crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(org_id)
+            .bind(membership_id)
+            .bind(role)
+            .bind(now)
+    )?)
+}

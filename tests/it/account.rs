@@ -452,6 +452,12 @@ async fn org_nav_links_the_organization_pages(app: TestApp) {
             "admin nav links {link}"
         );
     }
+    // The usage meter's billing plan link leads admins to the Billing page.
+    assert!(html.contains(&format!(
+        "<a class=\"plan-link\" href=\"/orgs/{org}/billing\">Billing plan</a>"
+    )));
+    let (_, html) = page(&member, &format!("/orgs/{org}/members")).await;
+    assert!(!html.contains("plan-link"));
     let (_, html) = page(&member, &format!("/orgs/{org}/account")).await;
     assert!(html.contains(&format!("href=\"/orgs/{org}/members\"")));
     assert!(html.contains(&format!("href=\"/orgs/{org}/account\" class=\"current\"")));

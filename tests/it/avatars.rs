@@ -91,6 +91,16 @@ async fn admins_upload_images_judged_by_their_bytes(app: TestApp) {
     let profile = format!("/orgs/{}/members/{id}", app.org_id);
     let (_, html) = page(&admin, &profile).await;
     assert!(html.contains("id=\"avatar-form\"") && !html.contains("id=\"avatar\""));
+    // Name, email and User Since are shown, never editable.
+    assert!(html.contains("mia@acme.test") && html.contains("User since"));
+    for field in [
+        "name=\"email\"",
+        "name=\"display_name\"",
+        "name=\"name\"",
+        "name=\"since\"",
+    ] {
+        assert!(!html.contains(field), "no {field} input on the profile");
+    }
 
     // A PNG named .txt and sent as text/plain is a PNG.
     let r = upload(

@@ -21,7 +21,7 @@ backend_tests!(
     members_page_lists_views_expired_invitations_and_confirms_removal
 );
 
-async fn page(p: &Person, path: &str) -> (StatusCode, String) {
+pub async fn page(p: &Person, path: &str) -> (StatusCode, String) {
     let r = p
         .client
         .get(format!("{}{path}", p.base))

@@ -2,8 +2,9 @@
 
 use crate::backend_tests;
 use crate::harness::{TestApp, fresh_database, test_config};
-use gatehouse::store::memberships::{self, Role, Status};
+use gatehouse::store::memberships::{self, Membership, Role, Source, Status};
 use gatehouse::store::orgs::{self, Org};
+use gatehouse::store::users::{self, User};
 use gatehouse::store::{Backend, Store, StoreError, Timestamp};
 use time::macros::datetime;
 use uuid::Uuid;
@@ -13,6 +14,7 @@ backend_tests!(
     unique_violation_is_a_conflict_not_found_is_not_found,
     dropped_transaction_rolls_back,
     text_enums_round_trip,
+    seat_counter_follows_every_status_change,
     migrations_are_idempotent
 );
 
@@ -21,6 +23,7 @@ fn org(name: &str, at: Timestamp) -> Org {
         id: Uuid::now_v7(),
         name: name.into(),
         seat_limit: Some(5),
+        seats_used: 0,
         created_at: at,
         updated_at: at,
     }
@@ -129,4 +132,73 @@ async fn concurrent_migrations_on_postgres_are_safe() {
     .await)
     .unwrap();
     assert!(applied >= 1);
+}
+
+/// `organizations.seats_used` is kept by triggers: it must equal a count of the active
+/// memberships after inserts, status changes both ways, no-op updates and other orgs' rows.
+async fn seat_counter_follows_every_status_change(app: TestApp) {
+    let now = app.ctx.now();
+    let mut tx = app.ctx.store.begin().await.unwrap();
+    let other = org("Other Org", now);
+    orgs::insert(&mut tx, &other).await.unwrap();
+    let mut ids = Vec::new();
+    for (i, (org_id, status)) in [
+        (app.org_id, Status::Active),
+        (app.org_id, Status::Pending),
+        (app.org_id, Status::Active),
+        (other.id, Status::Active),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let user = User {
+            id: Uuid::now_v7(),
+            email: format!("seat{i}@acme.test"),
+            display_name: String::new(),
+            password_hash: None,
+            created_at: now,
+            updated_at: now,
+        };
+        users::insert(&mut tx, &user).await.unwrap();
+        let m = Membership {
+            id: Uuid::now_v7(),
+            org_id,
+            user_id: user.id,
+            role: Role::Member,
+            status,
+            source: Source::Manual,
+            disconnected_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        memberships::insert(&mut tx, &m).await.unwrap();
+        ids.push(m.id);
+    }
+    tx.commit().await.unwrap();
+
+    async fn check(app: &TestApp, org_id: Uuid, expected: i64) {
+        let mut db = app.ctx.store.read().await.unwrap();
+        let counted = memberships::count_active(&mut db, org_id).await.unwrap();
+        let kept = orgs::get(&mut db, org_id).await.unwrap().seats_used;
+        assert_eq!((kept, counted), (expected, expected));
+    }
+    check(&app, app.org_id, 3).await; // the admin and two active members
+    check(&app, other.id, 1).await;
+
+    let steps = [
+        (ids[0], Status::Disconnected, 2),
+        (ids[0], Status::Disconnected, 2), // no change, no move
+        (ids[1], Status::Active, 3),       // pending -> active
+        (ids[0], Status::Active, 4),
+        (ids[2], Status::Pending, 3),
+    ];
+    for (id, status, expected) in steps {
+        let mut tx = app.ctx.store.begin().await.unwrap();
+        memberships::set_status(&mut tx, app.org_id, id, status, now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        check(&app, app.org_id, expected).await;
+    }
+    check(&app, other.id, 1).await;
 }

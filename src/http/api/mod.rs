@@ -4,9 +4,11 @@ mod account;
 mod api_keys;
 mod avatars;
 mod caller;
+mod connections;
 mod me;
 mod orgs;
 mod token;
+mod workspaces;
 
 use super::AppState;
 use axum::Router;
@@ -19,4 +21,6 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(orgs::router())
         .merge(token::router())
+        .merge(workspaces::router())
+        .merge(connections::router())
 }

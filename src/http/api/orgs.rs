@@ -1,6 +1,6 @@
-//! `/api/v1/orgs/{org_id}/...`: members, invitations, seats, workspaces, audit
-//! events. Handlers parse, authorize (through `OrgActor`, for a session or an API
-//! key), call one service, map.
+//! `/api/v1/orgs/{org_id}/...`: members, invitations, seats, audit events.
+//! Handlers parse, authorize (through `OrgActor`, for a session or an API key), call
+//! one service, map.
 
 use super::super::AppState;
 use super::super::error::ApiError;
@@ -8,11 +8,10 @@ use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
 use crate::services::members::{self, Seats, View};
-use crate::services::{Error, audit, workspaces};
+use crate::services::{Error, audit};
 use crate::store::audit::AuditEvent;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role};
-use crate::store::workspaces::Workspace;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -44,10 +43,6 @@ pub fn router() -> Router<AppState> {
             post(resend_invitation),
         )
         .route("/api/v1/orgs/{org_id}/seats", get(get_seats).put(set_seats))
-        .route(
-            "/api/v1/orgs/{org_id}/workspaces",
-            get(list_workspaces).post(create_workspace),
-        )
         .route("/api/v1/orgs/{org_id}/audit-events", get(audit_events))
 }
 
@@ -257,36 +252,6 @@ async fn set_seats(
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
         members::set_seat_limit(&ctx, &actor, body.limit).await?,
-    ))
-}
-
-async fn list_workspaces(
-    State(ctx): State<AppState>,
-    who: OrgCaller,
-    client: ClientInfo,
-    Path(org_id): Path<String>,
-) -> Result<Json<Vec<Workspace>>, ApiError> {
-    let actor = actor(&ctx, &who, &org_id, &client).await?;
-    Ok(Json(workspaces::list(&ctx, &actor).await?))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewWorkspace {
-    name: String,
-}
-
-async fn create_workspace(
-    State(ctx): State<AppState>,
-    who: OrgCaller,
-    client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewWorkspace>,
-) -> Result<(StatusCode, Json<Workspace>), ApiError> {
-    let actor = actor(&ctx, &who, &org_id, &client).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(workspaces::create(&ctx, &actor, &body.name).await?),
     ))
 }
 

@@ -10,6 +10,7 @@ use crate::services::avatars;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest};
 use crate::services::members::{self, OrgActor, View};
 use crate::services::{Error, sessions::SessionUser};
+use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role, Source, Status};
 use crate::store::{Timestamp, orgs};
 use askama::Template;
@@ -35,6 +36,10 @@ pub fn router() -> Router<AppState> {
             get(confirm_remove).post(remove),
         )
         .route("/orgs/{org_id}/members/{id}/reactivate", post(reactivate))
+        .route(
+            "/orgs/{org_id}/members/{id}/workspaces",
+            post(connect_workspace),
+        )
 }
 
 pub(super) fn date(t: &Timestamp) -> String {
@@ -115,6 +120,8 @@ struct MembersPage {
     error: Option<String>,
     notice: Option<String>,
     results: Vec<(String, String)>,
+    /// Admins invite to several workspaces at once (a user invitation).
+    workspaces: Vec<(Uuid, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -159,10 +166,15 @@ async fn render(
             };
             (members::list(ctx, actor, v).await?, Vec::new())
         };
-        Ok::<_, Error>((org, seats, members, invitations))
+        let workspaces = if actor.is_admin() {
+            crate::services::workspaces::list(ctx, actor).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, Error>((org, seats, members, invitations, workspaces))
     }
     .await;
-    let (org, seats, list, invs) = match data {
+    let (org, seats, list, invs, workspaces) = match data {
         Ok(d) => d,
         Err(e) => return error_page(e),
     };
@@ -205,6 +217,7 @@ async fn render(
         error,
         notice: q.notice.clone(),
         results,
+        workspaces: workspaces.into_iter().map(|w| (w.id, w.name)).collect(),
     }
     .into_response()
 }
@@ -223,14 +236,47 @@ async fn members_page(
     }
 }
 
-#[derive(Deserialize)]
+/// The invite form: `emails`, `role`, and for admins any number of `workspace` ids
+/// with one `workspace_role` (repeated keys, so read as pairs).
 struct InviteForm {
     csrf: String,
     emails: String,
     role: Option<String>,
+    workspaces: Vec<(Uuid, WorkspaceRole)>,
 }
 
-fn describe(o: &InviteOutcome) -> (String, String) {
+impl InviteForm {
+    fn parse(pairs: Vec<(String, String)>) -> Result<InviteForm, Error> {
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let workspace_role = if field("workspace_role").as_deref() == Some("manager") {
+            WorkspaceRole::Manager
+        } else {
+            WorkspaceRole::Member
+        };
+        let workspaces = pairs
+            .iter()
+            .filter(|(k, _)| k == "workspace")
+            .map(|(_, v)| {
+                Uuid::parse_str(v)
+                    .map(|id| (id, workspace_role))
+                    .map_err(|_| Error::NotFound("workspace"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(InviteForm {
+            csrf: field("csrf").unwrap_or_default(),
+            emails: field("emails").unwrap_or_default(),
+            role: field("role"),
+            workspaces,
+        })
+    }
+}
+
+pub(super) fn describe(o: &InviteOutcome) -> (String, String) {
     match o {
         InviteOutcome::Invited { email, .. } => (email.clone(), "invited".into()),
         InviteOutcome::AlreadyMember {
@@ -252,8 +298,12 @@ async fn invite(
     client: ClientInfo,
     Extension(csrf): Extension<CsrfToken>,
     Path(org_id): Path<String>,
-    Form(form): Form<InviteForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
+    let form = match InviteForm::parse(pairs) {
+        Ok(f) => f,
+        Err(e) => return error_page(e),
+    };
     if !csrf::verify(&csrf, &form.csrf) {
         return csrf_failed();
     }
@@ -274,7 +324,7 @@ async fn invite(
         &emails,
         &InviteRequest {
             role,
-            workspaces: Vec::new(),
+            workspaces: form.workspaces,
         },
     )
     .await
@@ -300,7 +350,7 @@ async fn invite(
 }
 
 /// Runs an action on one item and goes back to `back` with a notice.
-async fn act<F, Fut>(
+pub(super) async fn act<F, Fut>(
     ctx: &AppState,
     who: &SessionUser,
     client: &ClientInfo,
@@ -411,6 +461,10 @@ struct ProfilePage {
     max_avatar_kib: usize,
     error: Option<String>,
     notice: Option<String>,
+    /// `(name, role)` of the workspaces they reach.
+    workspaces: Vec<(String, String)>,
+    /// For admins: the workspaces this person can be connected to.
+    connectable: Vec<(Uuid, String)>,
 }
 
 async fn profile(
@@ -442,13 +496,24 @@ pub(super) async fn render_profile(
     let data = async {
         let m = members::get(ctx, actor, id).await?;
         let avatar = avatars::version(ctx, actor, id).await?;
+        let reached = crate::services::workspaces::of_member(ctx, actor, id).await?;
+        let connectable = if actor.is_admin() && m.role == Role::Member {
+            crate::services::workspaces::list(ctx, actor)
+                .await?
+                .into_iter()
+                .filter(|w| !reached.iter().any(|r| r.id == w.id))
+                .map(|w| (w.id, w.name))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut db = ctx.store.read().await?;
         let org = orgs::get(&mut db, actor.org_id).await?;
-        Ok::<_, Error>((m, avatar, org))
+        Ok::<_, Error>((m, avatar, org, reached, connectable))
     }
     .await;
     match data {
-        Ok((m, avatar, org)) => ProfilePage {
+        Ok((m, avatar, org, reached, connectable)) => ProfilePage {
             csrf: csrf.0.clone(),
             org_id: actor.org_id,
             org_name: org.name,
@@ -470,10 +535,54 @@ pub(super) async fn render_profile(
             max_avatar_kib: ctx.config.server.max_avatar_bytes / 1024,
             error: q.error,
             notice: q.notice,
+            workspaces: reached.into_iter().map(|w| (w.name, w.role)).collect(),
+            connectable,
         }
         .into_response(),
         Err(e) => error_page(e),
     }
+}
+
+#[derive(Deserialize)]
+struct ConnectForm {
+    csrf: String,
+    workspace: String,
+    role: Option<String>,
+}
+
+/// Connects the person to a workspace from their profile.
+async fn connect_workspace(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(ids): Path<(String, String)>,
+    Form(form): Form<ConnectForm>,
+) -> Response {
+    let Ok(ws) = Uuid::parse_str(&form.workspace) else {
+        return error_page(Error::NotFound("workspace"));
+    };
+    let role = if form.role.as_deref() == Some("manager") {
+        WorkspaceRole::Manager
+    } else {
+        WorkspaceRole::Member
+    };
+    let back = format!("members/{}?", ids.1);
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        &back,
+        move |a, id| async move {
+            crate::services::workspaces::connect(&c, &a, ws, id, role)
+                .await
+                .map(|p| format!("{} is connected to the workspace as {role}.", p.email))
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -495,7 +604,7 @@ async fn set_role(
     } else {
         Role::Member
     };
-    let back = format!("members/{}?", ids.1);
+    // "Save changes" saves and closes: back to the Members page with the notice.
     let c = ctx.clone();
     act(
         &ctx,
@@ -503,7 +612,7 @@ async fn set_role(
         &client,
         (&csrf, &form.csrf),
         ids,
-        &back,
+        "members?",
         move |a, id| async move {
             members::change_role(&c, &a, id, role)
                 .await

@@ -7,10 +7,12 @@ pub mod audit;
 pub mod auth;
 pub mod avatars;
 pub mod billing;
+pub mod connections;
 pub mod home;
 pub mod invite;
 pub mod members;
 pub mod oidc;
+pub mod workspaces;
 
 use super::AppState;
 use askama::Template;
@@ -28,10 +30,12 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(avatars::router())
         .merge(billing::router())
+        .merge(connections::router())
         .merge(home::router())
         .merge(invite::router())
         .merge(members::router())
         .merge(oidc::router())
+        .merge(workspaces::router())
         .route("/static/app.css", get(stylesheet))
 }
 

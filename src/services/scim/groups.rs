@@ -2,7 +2,7 @@
 //! the member list), so concurrent pushes do not lose members and a change to a
 //! 10,000-member group costs what it costs for a small one.
 
-use super::{AUDIT_ID_LIMIT, ScimClient, mappings};
+use super::{ScimClient, audit_ids as ids_for_audit, mappings};
 use crate::scim::error::ScimError;
 use crate::scim::filter::{AttrPath, Filter, fold_case};
 use crate::scim::patch::{self, MemberChange, PatchOp};
@@ -124,13 +124,6 @@ async fn remove_members(
     Ok(removed)
 }
 
-fn ids_for_audit(ids: &[Uuid]) -> Value {
-    json!({
-        "count": ids.len(),
-        "ids": ids.iter().take(AUDIT_ID_LIMIT).map(Uuid::to_string).collect::<Vec<_>>(),
-    })
-}
-
 pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimGroup, ScimError> {
     let parts = split(&doc)?;
     let org_id = client.org_id();
@@ -148,7 +141,7 @@ pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimGr
     let mut tx = ctx.store.begin().await?;
     scim_groups::insert(&mut tx, &row, &key).await?;
     let added = add_members(&mut tx, org_id, row.id, &parts.members, now).await?;
-    mappings::sync_roles(ctx, &mut tx, client, (&key, &key), &added).await?;
+    mappings::after_group_change(ctx, &mut tx, client, (&key, &key), &added, &added).await?;
     audit::record(
         ctx,
         &mut tx,
@@ -372,17 +365,21 @@ async fn write_change(
         fold_case(&row.display_name),
     );
     scim_groups::update(tx, row, &new_key).await?;
-    let affected: Vec<Uuid> = if old_key == new_key {
-        added.iter().chain(removed).copied().collect()
+    // A rename may move every member into or out of a mapping.
+    let (affected, joined): (Vec<Uuid>, Vec<Uuid>) = if old_key == new_key {
+        (
+            added.iter().chain(removed).copied().collect(),
+            added.to_vec(),
+        )
     } else {
-        scim_groups::members(tx, row.org_id, row.id)
+        let current: Vec<Uuid> = scim_groups::members(tx, row.org_id, row.id)
             .await?
             .into_iter()
             .map(|m| m.membership_id)
-            .chain(removed.iter().copied())
-            .collect()
+            .collect();
+        (current.iter().chain(removed).copied().collect(), current)
     };
-    mappings::sync_roles(ctx, tx, client, (&old_key, &new_key), &affected).await?;
+    mappings::after_group_change(ctx, tx, client, (&old_key, &new_key), &affected, &joined).await?;
     audit::record(
         ctx,
         tx,
@@ -419,7 +416,7 @@ pub async fn delete(
     let former = scim_groups::remove_all_members(&mut tx, org_id, id).await?;
     scim_groups::delete(&mut tx, org_id, id).await?;
     let key = fold_case(&before.display_name);
-    mappings::sync_roles(ctx, &mut tx, client, (&key, &key), &former).await?;
+    mappings::after_group_change(ctx, &mut tx, client, (&key, &key), &former, &[]).await?;
     audit::record(
         ctx,
         &mut tx,

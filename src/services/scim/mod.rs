@@ -54,3 +54,12 @@ impl ScimClient {
 
 /// Lists at most this many ids in an audit event's details (the count is always there).
 pub(crate) const AUDIT_ID_LIMIT: usize = 100;
+
+/// A list of ids for an audit event's details: the count, and at most
+/// [`AUDIT_ID_LIMIT`] of the ids.
+pub(crate) fn audit_ids(ids: &[uuid::Uuid]) -> serde_json::Value {
+    serde_json::json!({
+        "count": ids.len(),
+        "ids": ids.iter().take(AUDIT_ID_LIMIT).map(uuid::Uuid::to_string).collect::<Vec<_>>(),
+    })
+}

@@ -191,7 +191,7 @@ fn uniqueness(user_name: &str) -> ScimError {
 async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
     let org = orgs::lock(db, org_id).await?;
     if let Some(limit) = org.seat_limit {
-        let used = crate::store::memberships::count_active(db, org_id).await?;
+        let used = org.seats_used;
         if used >= limit {
             return Err(ScimError::forbidden(format!(
                 "no free seat: \"{}\" uses {used} of {limit} seats. An organization admin can add seats \
@@ -242,25 +242,22 @@ async fn create_inner(
     } else {
         orgs::lock(&mut tx, org_id).await?;
     }
-    if scim_users::id_by_user_name(&mut tx, org_id, &key)
-        .await?
-        .is_some()
-    {
-        return Err(uniqueness(&parts.user_name));
-    }
-
+    // A taken userName surfaces as the unique index's conflict when the row is written.
     // One person, many organizations: a known address joins the existing account.
     let email = login_email(&parts);
-    let existing = match &email {
-        Some(e) => match users::find_by_email(&mut tx, e).await {
-            Ok(u) => Some(u),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
+    let new_user = User {
+        id: Uuid::now_v7(),
+        email: email.clone().unwrap_or_default(),
+        display_name: display_name(&parts),
+        password_hash,
+        created_at: now,
+        updated_at: now,
     };
-    let (user_id, adopted) = match existing {
-        Some(user) => match scim_users::find_for_user(&mut tx, org_id, user.id).await {
+    let (user_id, adopted) = if users::insert_unless_email_taken(&mut tx, &new_user).await? {
+        (new_user.id, None)
+    } else {
+        let user = users::find_by_email(&mut tx, &new_user.email).await?;
+        match scim_users::find_for_user(&mut tx, org_id, user.id).await {
             Ok(m) if m.scim_visible => {
                 return Err(ScimError::uniqueness(format!(
                     "{} is already provisioned in this organization as \"{}\"",
@@ -271,18 +268,6 @@ async fn create_inner(
             Ok(m) => (user.id, Some(m)),
             Err(StoreError::NotFound) => (user.id, None),
             Err(e) => return Err(e.into()),
-        },
-        None => {
-            let user = User {
-                id: Uuid::now_v7(),
-                email: email.clone().unwrap_or_default(),
-                display_name: display_name(&parts),
-                password_hash: password_hash.clone(),
-                created_at: now,
-                updated_at: now,
-            };
-            users::insert(&mut tx, &user).await?;
-            (user.id, None)
         }
     };
 
@@ -314,7 +299,14 @@ async fn create_inner(
                 scim_visible: true,
                 ..before
             };
-            scim_users::update(&mut tx, &row, &key).await?;
+            scim_users::update(&mut tx, &row, &key)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => uniqueness(&parts.user_name),
+                    other => other.into(),
+                })?;
+            scim_users::replace_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes))
+                .await?;
             row
         }
         None => {
@@ -340,10 +332,11 @@ async fn create_inner(
                     StoreError::Conflict(_) => uniqueness(&parts.user_name),
                     other => other.into(),
                 })?;
+            scim_users::insert_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes))
+                .await?;
             row
         }
     };
-    scim_users::replace_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes)).await?;
     audit::record(
         ctx,
         &mut tx,
@@ -375,14 +368,9 @@ pub async fn get(
     with_groups: bool,
 ) -> Result<ScimUser, ScimError> {
     let mut db = ctx.store.read().await?;
-    let row = scim_users::get(&mut db, client.org_id(), id, false)
+    let (row, groups) = scim_users::get_with_groups(&mut db, client.org_id(), id, with_groups)
         .await
         .map_err(not_found)?;
-    let groups = if with_groups {
-        group_pairs(scim_users::groups_of(&mut db, client.org_id(), &[row.id]).await?)
-    } else {
-        Vec::new()
-    };
     Ok(ScimUser { row, groups })
 }
 
@@ -411,7 +399,15 @@ pub async fn list(
     let rows = if req.limit == 0 {
         Vec::new()
     } else {
-        scim_users::list(&mut db, org_id, &filter, &order, req.offset, req.limit).await?
+        scim_users::list(
+            &mut db,
+            org_id,
+            &filter,
+            &order,
+            (req.offset, req.limit),
+            req.with_groups,
+        )
+        .await?
     };
     // The total needs its own query only when the page does not tell it.
     let total = if req.limit > 0
@@ -422,22 +418,9 @@ pub async fn list(
     } else {
         scim_users::count(&mut db, org_id, &filter).await?
     };
-    let groups = if req.with_groups {
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        scim_users::groups_of(&mut db, org_id, &ids).await?
-    } else {
-        Vec::new()
-    };
     let users = rows
         .into_iter()
-        .map(|row| {
-            let mine = groups
-                .iter()
-                .filter(|(m, _, _)| *m == row.id)
-                .map(|(_, g, d)| (*g, d.clone()))
-                .collect();
-            ScimUser { row, groups: mine }
-        })
+        .map(|(row, groups)| ScimUser { row, groups })
         .collect();
     Ok((total, users))
 }
