@@ -167,6 +167,44 @@ async fn keys_act_only_in_their_own_organization_with_their_role(app: TestApp) {
     // A member key reads but cannot do what members cannot.
     let (s, _) = with_key(&app, &member_key, "GET", &org_path(&app, "/members"), None).await;
     assert_eq!(s, StatusCode::OK);
+    // Workspaces: an admin key reaches every one, a member key (a member of none) none.
+    let (s, _) = with_key(
+        &app,
+        &admin_key,
+        "POST",
+        &org_path(&app, "/workspaces"),
+        Some(json!({"name": "Ops"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, all) = with_key(
+        &app,
+        &admin_key,
+        "GET",
+        &org_path(&app, "/workspaces"),
+        None,
+    )
+    .await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    let ws = all[0]["id"].as_str().unwrap().to_string();
+    let (s, none) = with_key(
+        &app,
+        &member_key,
+        "GET",
+        &org_path(&app, "/workspaces"),
+        None,
+    )
+    .await;
+    assert_eq!((s, none), (StatusCode::OK, json!([])));
+    let (s, _) = with_key(
+        &app,
+        &member_key,
+        "GET",
+        &org_path(&app, &format!("/workspaces/{ws}/people")),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = with_key(
         &app,
         &member_key,
