@@ -40,6 +40,7 @@ impl From<Error> for ApiError {
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             Error::Invalid(m) => Self::new(StatusCode::BAD_REQUEST, "invalid", m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 Self::new(

@@ -85,8 +85,13 @@ async fn authorize(ctx: &Ctx, actor: &OrgActor, req: &InviteRequest) -> Result<K
         )),
         Kind::Member => {
             let (ws, _) = req.workspaces[0];
-            let mut db = ctx.store.read().await?;
-            let role = workspaces::role_of(&mut db, actor.org_id, ws, actor.membership_id).await?;
+            let role = match actor.membership_id() {
+                Some(m) => {
+                    let mut db = ctx.store.read().await?;
+                    workspaces::role_of(&mut db, actor.org_id, ws, m).await?
+                }
+                None => None,
+            };
             if role.as_deref() == Some("manager") {
                 Ok(kind)
             } else {
@@ -190,7 +195,7 @@ pub async fn invite(
             email: email.clone(),
             role: req.role,
             kind,
-            inviter_id: Some(actor.user.id),
+            inviter_id: actor.user().map(|u| u.id),
             status: InvitationStatus::Pending,
             sent_at: now,
             expires_at: Timestamp(now.0 + VALID_FOR),
@@ -226,7 +231,7 @@ pub async fn invite(
     }
     tx.commit().await?;
     for o in outgoing {
-        send_mail(ctx, &org.name, &actor.user, &o).await;
+        send_mail(ctx, &org.name, actor.display_name(), &o).await;
     }
     Ok(outcomes)
 }
@@ -235,12 +240,7 @@ fn link(ctx: &Ctx, plaintext: &str) -> String {
     format!("{}/invite/{plaintext}", ctx.config.server.public_url())
 }
 
-async fn send_mail(ctx: &Ctx, org_name: &str, inviter: &User, o: &Outgoing) {
-    let who = if inviter.display_name.is_empty() {
-        inviter.email.clone()
-    } else {
-        inviter.display_name.clone()
-    };
+async fn send_mail(ctx: &Ctx, org_name: &str, who: &str, o: &Outgoing) {
     let mail = Mail {
         to: o.email.clone(),
         subject: format!("{who} invited you to {org_name} on Gatehouse"),
@@ -252,7 +252,7 @@ async fn send_mail(ctx: &Ctx, org_name: &str, inviter: &User, o: &Outgoing) {
         html: format!(
             "<p>{w} invited you to join <strong>{n}</strong>.</p><p><a href=\"{l}\">Accept the invitation</a> (valid for 5 days).</p>\
              <p>If you did not expect it, you can ignore this message.</p>",
-            w = html_escape(&who),
+            w = html_escape(who),
             n = html_escape(org_name),
             l = html_escape(&o.link)
         ),
@@ -350,7 +350,7 @@ pub async fn resend(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
     send_mail(
         ctx,
         &org.name,
-        &actor.user,
+        actor.display_name(),
         &Outgoing {
             email: inv.email,
             link: link(ctx, &t.plaintext),

@@ -196,3 +196,16 @@ pub async fn set_status(
     }
     Ok(())
 }
+
+/// The organization's primary account: its longest-standing active admin.
+pub async fn primary_admin(db: &mut dyn Db, org_id: Uuid) -> Result<MemberView> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.org_id = $1 AND m.status = 'active' AND m.role = 'admin' \
+         ORDER BY m.created_at, m.id LIMIT 1"
+    );
+    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .fetch_one(c)
+        .await)?)
+}

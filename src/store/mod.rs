@@ -6,7 +6,10 @@
 //! Store functions take `&mut dyn Db`, so the same function runs on a pooled
 //! connection ([`Store::read`]) or inside a transaction ([`Store::begin`]).
 
+pub mod api_keys;
 pub mod audit;
+pub mod avatars;
+pub mod billing_contacts;
 mod checkpoint;
 pub mod dialect;
 pub mod group_mappings;

@@ -1,6 +1,9 @@
 //! The one integration-test binary (one link step instead of one per file).
 
+mod account;
+mod api_keys;
 mod auth;
+mod avatars;
 mod browser;
 mod browser_org;
 mod cli;
