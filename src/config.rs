@@ -27,6 +27,15 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics` (Prometheus text format).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// When not empty, scrapes must send `Authorization: Bearer <token>`.
+    pub bearer_token: Secret<String>,
 }
 
 /// Cron schedules of the jobs (empty: not scheduled).

@@ -7,6 +7,7 @@ mod foundation;
 mod harness;
 mod jobs;
 mod jwt;
+mod metrics;
 mod oidc;
 mod oidc_peer;
 mod orgs;
