@@ -11,6 +11,7 @@ mod metrics;
 mod oidc;
 mod oidc_peer;
 mod orgs;
+mod replicas;
 mod scim;
 mod scim_fixtures;
 mod sso;
