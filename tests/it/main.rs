@@ -3,6 +3,7 @@
 mod auth;
 mod browser;
 mod cli;
+mod deploy;
 mod foundation;
 mod harness;
 mod jobs;
