@@ -6,9 +6,8 @@ use std::process::Command;
 
 #[test]
 fn the_deployment_files_environment_starts_the_binary() {
-    let server = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!("{POSTGRES_ENV} is not set: run the suite with ./scripts/test")
-    });
+    let server = std::env::var(POSTGRES_ENV)
+        .unwrap_or_else(|_| panic!("{POSTGRES_ENV} is not set: run the suite with ./scripts/test"));
     let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/check.sh"))
         .arg(env!("CARGO_BIN_EXE_gatehouse"))
         .env(POSTGRES_ENV, server)
