@@ -38,11 +38,13 @@ pub async fn expire_invitations(ctx: &Ctx) -> Result<ExpireOutcome> {
         batches: 0,
         longest_batch_ms: 0,
     };
+    let mut cursor = None;
     loop {
         let started = std::time::Instant::now();
         let mut tx = ctx.store.begin().await?;
-        let n = invitations::expire_batch(&mut tx, now, BATCH).await?;
+        let (n, next) = invitations::expire_batch(&mut tx, now, cursor, BATCH).await?;
         tx.commit().await?;
+        cursor = next;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         outcome.longest_batch_ms = outcome.longest_batch_ms.max(took);
         if n == 0 {

@@ -11,6 +11,7 @@ use gatehouse::store::memberships::Role;
 
 backend_tests!(
     expire_invitations_marks_them_after_five_days_and_is_idempotent,
+    expiry_batches_walk_on_from_a_cursor_through_equal_expiry_times,
     a_run_takes_a_lease_and_a_dead_replicas_lease_runs_out,
     two_replicas_firing_together_run_the_job_once,
     two_schedulers_on_one_database_run_each_tick_once,
@@ -64,6 +65,33 @@ async fn expire_invitations_marks_them_after_five_days_and_is_idempotent(app: Te
         0,
         "idempotent"
     );
+}
+
+async fn expiry_batches_walk_on_from_a_cursor_through_equal_expiry_times(app: TestApp) {
+    // One invite call: the (manual) clock stands still, so all five expire at the same time.
+    invite(
+        &app,
+        &["a@x.test", "b@x.test", "c@x.test", "d@x.test", "e@x.test"],
+    )
+    .await;
+    app.clock.advance(time::Duration::days(6));
+    let now = app.ctx.now();
+    let (mut cursor, mut sizes) = (None, Vec::new());
+    loop {
+        let mut tx = app.ctx.store.begin().await.unwrap();
+        let (n, next) = gatehouse::store::invitations::expire_batch(&mut tx, now, cursor, 2)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        sizes.push(n);
+        if n == 0 {
+            break;
+        }
+        assert!(next > cursor, "the cursor moves on");
+        cursor = next;
+    }
+    assert_eq!(sizes, [2, 2, 1, 0]);
+    assert_eq!(statuses(&app).await, ["expired"; 5]);
 }
 
 async fn a_run_takes_a_lease_and_a_dead_replicas_lease_runs_out(app: TestApp) {
