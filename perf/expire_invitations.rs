@@ -3,7 +3,7 @@
 //! or `cargo bench --bench expire_invitations`; `PERF_ROWS` changes the count.
 //!
 //! Loads the rows with set-based SQL (a recursive CTE on SQLite, generate_series on
-//! PostgreSQL), moves the clock past the 5 days, runs the job as the scheduler would
+//! PostgreSQL; ids ascending in insertion order, like the service's UUIDv7), moves the clock past the 5 days, runs the job as the scheduler would
 //! and prints rows/s, total seconds, the batch count and the longest batch.
 
 use gatehouse::clock::{ManualClock, SharedClock};
@@ -140,12 +140,12 @@ async fn load(
         Backend::Sqlite => {
             "INSERT INTO invitations (id, org_id, email, email_key, role, kind, inviter_id, token_hash, status, sent_at, expires_at, created_at) \
              WITH RECURSIVE seq(x) AS (SELECT $3 UNION ALL SELECT x + 1 FROM seq WHERE x < $4) \
-             SELECT randomblob(16), $1, 'p' || x || '@perf.test', 'p' || x || '@perf.test', 'member', 'organization', NULL, \
+             SELECT unhex(printf('%016x%016x', $6, x)), $1, 'p' || x || '@perf.test', 'p' || x || '@perf.test', 'member', 'organization', NULL, \
              'perf-' || x, 'pending', $2, $5, $2 FROM seq"
         }
         Backend::Postgres => {
             "INSERT INTO invitations (id, org_id, email, email_key, role, kind, inviter_id, token_hash, status, sent_at, expires_at, created_at) \
-             SELECT gen_random_uuid(), $1, 'p' || x || '@perf.test', 'p' || x || '@perf.test', 'member', 'organization', NULL, \
+             SELECT (lpad(to_hex($6::bigint), 16, '0') || lpad(to_hex(x), 16, '0'))::uuid, $1, 'p' || x || '@perf.test', 'p' || x || '@perf.test', 'member', 'organization', NULL, \
              'perf-' || x, 'pending', $2, $5, $2 FROM generate_series($3::bigint, $4::bigint) AS x"
         }
     };
@@ -157,8 +157,16 @@ async fn load(
             .bind(first)
             .bind(last)
             .bind(expires)
+            .bind(id_prefix(now))
     )
     .expect("load invitations");
+}
+
+/// The first 8 bytes of the ids: like UUIDv7 (the service's ids), a time prefix, so
+/// ids ascend in insertion order as they do in production.
+fn id_prefix(now: Timestamp) -> i64 {
+    let millis = i64::try_from(now.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    (millis << 16) | 0x7000
 }
 
 /// Fresh statistics, as autovacuum/`ANALYZE` would have them on a live database.
