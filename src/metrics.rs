@@ -88,8 +88,8 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("gatehouse");
-        let m = Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("gatehouse"),
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(request_buckets as fn() -> Histogram),
             scim_operations: Family::default(),
@@ -100,59 +100,58 @@ impl Metrics {
             pool_max: Family::default(),
             seats_used: Family::default(),
             seats_limit: Family::default(),
-            registry: Registry::default(),
         };
-        registry.register(
+        m.registry.register(
             "http_requests",
             "HTTP requests by route pattern, method and status",
             m.http_requests.clone(),
         );
-        registry.register(
+        m.registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route pattern and method",
             m.http_duration.clone(),
         );
-        registry.register(
+        m.registry.register(
             "scim_operations",
             "SCIM operations by directory client, resource, operation and result",
             m.scim_operations.clone(),
         );
-        registry.register(
+        m.registry.register(
             "job_runs",
             "Job runs by job and outcome (succeeded, failed, or skipped: another replica had it)",
             m.job_runs.clone(),
         );
-        registry.register(
+        m.registry.register(
             "job_run_duration_seconds",
             "Duration of job runs that ran here",
             m.job_duration.clone(),
         );
-        registry.register(
+        m.registry.register(
             "db_pool_connections",
             "Open connections per database pool",
             m.pool_size.clone(),
         );
-        registry.register(
+        m.registry.register(
             "db_pool_idle_connections",
             "Idle connections per database pool",
             m.pool_idle.clone(),
         );
-        registry.register(
+        m.registry.register(
             "db_pool_max_connections",
             "Largest size of each database pool",
             m.pool_max.clone(),
         );
-        registry.register(
+        m.registry.register(
             "org_seats_used",
             "Active members (seats in use) per organization",
             m.seats_used.clone(),
         );
-        registry.register(
+        m.registry.register(
             "org_seats_limit",
             "Seat limit per organization (absent when unlimited)",
             m.seats_limit.clone(),
         );
-        Metrics { registry, ..m }
+        m
     }
 
     /// One finished HTTP request. `route` is the matched route pattern.
