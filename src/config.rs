@@ -29,6 +29,15 @@ pub struct Config {
     pub jobs: JobsConfig,
     #[serde(default)]
     pub billing: crate::services::billing::config::BillingConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics` (Prometheus text format).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// When not empty, scrapes must send `Authorization: Bearer <token>`.
+    pub bearer_token: Secret<String>,
 }
 
 /// Cron schedules of the jobs (empty: not scheduled).

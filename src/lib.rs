@@ -13,6 +13,7 @@ pub mod email;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod password;
 pub mod scim;
 pub mod secret;
@@ -59,6 +60,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         config: Arc::new(config),
         mailer,
         oidc: Arc::new(oidc),
+        metrics: Arc::new(metrics::Metrics::new()),
     })
 }
 

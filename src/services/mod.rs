@@ -33,6 +33,8 @@ pub struct Ctx {
     pub config: Arc<Config>,
     pub mailer: crate::mail::Mailer,
     pub oidc: Arc<crate::auth::oidc::OidcProviders>,
+    /// This process's metrics (each replica has its own).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Ctx {
