@@ -27,6 +27,17 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    #[serde(default)]
+    pub billing: crate::services::billing::config::BillingConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics` (Prometheus text format).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// When not empty, scrapes must send `Authorization: Bearer <token>`.
+    pub bearer_token: Secret<String>,
 }
 
 /// Cron schedules of the jobs (empty: not scheduled).
@@ -97,6 +108,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
+    /// Largest profile image accepted, in bytes.
+    pub max_avatar_bytes: usize,
 }
 
 impl ServerConfig {
@@ -211,6 +224,17 @@ impl Config {
                 "must be at least 1024".into(),
             ));
         }
+        if self.server.max_avatar_bytes == 0
+            || self.server.max_avatar_bytes > self.server.max_body_bytes
+        {
+            return Err(invalid(
+                "server.max_avatar_bytes",
+                "must be between 1 and server.max_body_bytes".into(),
+            ));
+        }
+        self.billing
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         if self.scim.max_results == 0 {
             return Err(invalid("scim.max_results", "must be at least 1".into()));
         }

@@ -13,6 +13,7 @@ pub mod email;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod password;
 pub mod scim;
 pub mod secret;
@@ -60,6 +61,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         mailer,
         oidc: Arc::new(oidc),
         scim_rate: Arc::default(),
+        metrics: Arc::new(metrics::Metrics::new()),
     })
 }
 

@@ -39,6 +39,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Ask the local server's /readyz (at server.bind) and exit 0 when it is ready;
+    /// for container health checks, since slim images have no curl.
+    Healthcheck,
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -178,6 +181,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::Serve => serve(config).await,
+        Command::Healthcheck => healthcheck(&config).await,
         Command::Admin(AdminCommand::Bootstrap {
             org,
             email,
@@ -291,6 +295,33 @@ async fn serve(config: Config) -> Result<()> {
     let _ = scheduler.shutdown().await;
     ctx.store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn healthcheck(config: &Config) -> Result<()> {
+    let mut addr = config.server.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{addr}/readyz");
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("{url} does not answer"))?;
+    let status = response.status();
+    if !status.is_success() {
+        bail!(
+            "{url} answered {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    println!("ready");
     Ok(())
 }
 

@@ -25,7 +25,12 @@ pub fn generate(prefix: &str) -> NewToken {
 
 /// Hex SHA-256 of the token, the form kept at rest.
 pub fn hash(plaintext: &str) -> String {
-    let digest = Sha256::digest(plaintext.as_bytes());
+    sha256_hex(plaintext.as_bytes())
+}
+
+/// Hex SHA-256 of any bytes (also the ETag of stored images).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
         out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));

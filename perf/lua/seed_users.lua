@@ -1,7 +1,7 @@
 -- The initial sync: POST /Users for BENCH_COUNT users named BENCH_PREFIX .. "%06d@bench.test"
 -- (0 .. BENCH_COUNT-1, the same bodies as scim_load.py's seed), split across wrk's threads:
--- thread t of T posts the indexes i with i % T == t - 1. A thread stops once every one of
--- its users is answered, so wrk's duration is the time the whole sync took.
+-- thread t of T posts the indexes i with i % T == t - 1, and stops once every one of its
+-- users is answered. (wrk still runs its whole -d: scim-bench.sh times the sync itself.)
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 require "common"
 

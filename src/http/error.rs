@@ -62,6 +62,7 @@ impl From<Error> for ApiError {
                     )
                 }
             }
+            Error::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 Self::new(

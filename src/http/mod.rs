@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod pages;
 pub mod redirects;
 pub mod scim;
@@ -35,6 +36,7 @@ pub fn router(ctx: Ctx) -> Router {
     let scim_max_body = ctx.config.scim.max_bulk_payload_bytes.max(max_body);
     Router::new()
         .merge(health::router())
+        .merge(metrics::router(ctx.config.metrics.enabled))
         .merge(scim::router(scim_max_body))
         .merge(api::router())
         .merge(pages::router().layer(axum::middleware::from_fn_with_state(
@@ -48,6 +50,10 @@ pub fn router(ctx: Ctx) -> Router {
         ))
         .layer(axum::middleware::from_fn(security_headers::layer))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

@@ -1,5 +1,5 @@
 //! Headers every response gets: no framing, no sniffing, no referrer (links carry
-//! tokens), and a CSP that allows only our own resources.
+//! tokens), and a CSP that allows only our own resources (unless the response set one).
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -15,7 +15,10 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 pub async fn layer(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A response with a stricter policy of its own (served images) keeps it.
+    if !h.contains_key(CONTENT_SECURITY_POLICY) {
+        h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

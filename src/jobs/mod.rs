@@ -26,6 +26,8 @@ pub const BATCH: i64 = 5_000;
 pub struct ExpireOutcome {
     pub expired: u64,
     pub batches: u64,
+    /// The slowest batch's transaction, start to commit: how long rows stay locked.
+    pub longest_batch_ms: u64,
 }
 
 /// Marks pending invitations past their 5 days as expired. Idempotent.
@@ -34,11 +36,17 @@ pub async fn expire_invitations(ctx: &Ctx) -> Result<ExpireOutcome> {
     let mut outcome = ExpireOutcome {
         expired: 0,
         batches: 0,
+        longest_batch_ms: 0,
     };
+    let mut cursor = None;
     loop {
+        let started = std::time::Instant::now();
         let mut tx = ctx.store.begin().await?;
-        let n = invitations::expire_batch(&mut tx, now, BATCH).await?;
+        let (n, next) = invitations::expire_batch(&mut tx, now, cursor, BATCH).await?;
         tx.commit().await?;
+        cursor = next;
+        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        outcome.longest_batch_ms = outcome.longest_batch_ms.max(took);
         if n == 0 {
             return Ok(outcome);
         }
@@ -107,8 +115,35 @@ pub enum RunResult {
     Skipped,
 }
 
-/// Runs `name` once under a lease held by `holder`, and records it.
+/// Runs `name` now (by hand) under a lease held by `holder`, and records it.
 pub async fn run(ctx: &Ctx, name: &str, holder: &str) -> Result<RunResult> {
+    run_at_tick(ctx, name, holder, None).await
+}
+
+/// Runs `name` for the schedule tick `tick`: every replica fires each tick, and only
+/// the first to take the lease for that tick runs it, so it runs once even when the
+/// run is quicker than the gap between the replicas' fires.
+pub async fn run_scheduled(
+    ctx: &Ctx,
+    name: &str,
+    holder: &str,
+    tick: Timestamp,
+) -> Result<RunResult> {
+    run_at_tick(ctx, name, holder, Some(tick)).await
+}
+
+/// The tick a scheduled fire at `now` belongs to: its whole second. Cron schedules
+/// are second-granular and the scheduler fires within half a second of the tick.
+pub fn tick_of(now: Timestamp) -> Timestamp {
+    Timestamp(now.0.replace_nanosecond(0).unwrap_or(now.0))
+}
+
+async fn run_at_tick(
+    ctx: &Ctx,
+    name: &str,
+    holder: &str,
+    tick: Option<Timestamp>,
+) -> Result<RunResult> {
     if !ALL.contains(&name) {
         return Err(Error::Invalid(format!(
             "unknown job \"{name}\"; jobs: {}",
@@ -119,8 +154,17 @@ pub async fn run(ctx: &Ctx, name: &str, holder: &str) -> Result<RunResult> {
     let lease =
         Duration::seconds(i64::try_from(ctx.config.jobs.lease_seconds.max(1)).unwrap_or(300));
     let mut tx = ctx.store.begin().await?;
-    if !store::take_lease(&mut tx, name, holder, now, Timestamp(now.0 + lease)).await? {
+    if !store::take_lease(&mut tx, name, holder, now, Timestamp(now.0 + lease), tick).await? {
+        ctx.metrics.job_skipped(name);
         return Ok(RunResult::Skipped);
+    }
+    let abandoned = store::fail_abandoned_runs(&mut tx, name, now).await?;
+    if abandoned > 0 {
+        tracing::warn!(
+            job = name,
+            abandoned,
+            "took over the lease of a replica that stopped mid-run"
+        );
     }
     let run = JobRun {
         id: Uuid::now_v7(),
@@ -130,6 +174,7 @@ pub async fn run(ctx: &Ctx, name: &str, holder: &str) -> Result<RunResult> {
         finished_at: None,
         status: "running".into(),
         outcome: None,
+        tick,
     };
     store::start_run(&mut tx, &run).await?;
     tx.commit().await?;
@@ -139,7 +184,8 @@ pub async fn run(ctx: &Ctx, name: &str, holder: &str) -> Result<RunResult> {
         EXPIRE_INVITATIONS => expire_invitations(ctx).await.map(|o| json!(o)),
         _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
     };
-    let duration_ms = started.elapsed().as_millis();
+    let elapsed = started.elapsed();
+    let duration_ms = elapsed.as_millis();
     let (status, outcome) = match &result {
         Ok(o) => (
             "succeeded",
@@ -150,6 +196,7 @@ pub async fn run(ctx: &Ctx, name: &str, holder: &str) -> Result<RunResult> {
             json!({ "error": e.to_string(), "duration_ms": duration_ms }),
         ),
     };
+    ctx.metrics.job_ran(name, status, elapsed);
     let mut tx = ctx.store.begin().await?;
     store::finish_run(&mut tx, run.id, status, &outcome, ctx.now()).await?;
     store::release_lease(&mut tx, name, holder).await?;

@@ -1,7 +1,8 @@
 //! The thin scheduler: tokio-cron-scheduler fires each configured job on its cron
-//! schedule in every replica; `run`'s lease makes it happen once.
+//! schedule in every replica; `run_scheduled`'s lease, taken once per tick, makes each
+//! tick's run happen once.
 
-use super::{ALL, run, schedule_of};
+use super::{ALL, run_scheduled, schedule_of, tick_of};
 use crate::services::Ctx;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -18,7 +19,8 @@ pub async fn start(ctx: Ctx, holder: String) -> Result<JobScheduler, String> {
         let job = Job::new_async(schedule.as_str(), move |_id, _lock| {
             let (ctx, holder) = (ctx.clone(), holder.clone());
             Box::pin(async move {
-                if let Err(e) = run(&ctx, name, &holder).await {
+                let tick = tick_of(ctx.now());
+                if let Err(e) = run_scheduled(&ctx, name, &holder, tick).await {
                     tracing::error!(job = name, error = %e, "job failed");
                 }
             })

@@ -203,6 +203,12 @@ pub enum ResetRequested {
     UseProvider,
 }
 
+/// Whether the person has a password here. Those who sign in only through an identity
+/// provider have none, get no reset mail, and are not offered a reset.
+pub fn has_password(user: &User) -> bool {
+    user.password_hash.is_some()
+}
+
 /// Mails a reset link to a password account. A person without a password is told to
 /// use their identity provider and gets no mail; an unknown address gets the same
 /// answer as a known one.
@@ -242,7 +248,7 @@ pub async fn request_reset(
             Err(e) => return Err(e.into()),
         }
     };
-    if user.password_hash.is_none() {
+    if !has_password(&user) {
         return Ok(ResetRequested::UseProvider);
     }
     let now = ctx.now();

@@ -83,13 +83,47 @@ pub async fn record_alone(ctx: &Ctx, actor: &Actor, change: Change<'_>) {
     }
 }
 
+/// Which events of the log to read.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this action (e.g. `member.removed`).
+    pub action: Option<String>,
+    /// Only events older than this one (the next page's cursor).
+    pub before: Option<Uuid>,
+}
+
 /// The organization's audit log, newest first (admins only).
 pub async fn list(
     ctx: &Ctx,
     actor: &super::members::OrgActor,
     limit: i64,
 ) -> super::Result<Vec<AuditEvent>> {
+    page(ctx, actor, &Filter::default(), limit).await
+}
+
+/// One page of the organization's audit log, newest first (admins only).
+pub async fn page(
+    ctx: &Ctx,
+    actor: &super::members::OrgActor,
+    filter: &Filter,
+    limit: i64,
+) -> super::Result<Vec<AuditEvent>> {
     actor.require_admin("read the audit log")?;
     let mut db = ctx.store.read().await?;
-    Ok(audit::list(&mut db, actor.org_id, limit.clamp(1, 1000)).await?)
+    let action = filter.action.as_deref().filter(|a| !a.is_empty());
+    Ok(audit::page(
+        &mut db,
+        actor.org_id,
+        action,
+        filter.before,
+        limit.clamp(1, 1000),
+    )
+    .await?)
+}
+
+/// The actions that occur in the organization's log (admins only).
+pub async fn actions(ctx: &Ctx, actor: &super::members::OrgActor) -> super::Result<Vec<String>> {
+    actor.require_admin("read the audit log")?;
+    let mut db = ctx.store.read().await?;
+    Ok(audit::actions(&mut db, actor.org_id).await?)
 }

@@ -3,7 +3,7 @@
 //! acceptance that takes a seat.
 
 use super::audit::{self, Change};
-use super::members::{self, OrgActor};
+use super::members::{self, OrgActor, Principal};
 use super::{Ctx, Error, Result, not_found};
 use crate::mail::{Mail, html_escape};
 use crate::store::invitations::{self, Invitation, InvitationStatus, Kind, WorkspaceRole};
@@ -59,9 +59,11 @@ pub fn split_addresses(text: &str) -> Vec<String> {
     text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
         .map(|s| s.trim_matches(|c| c == '<' || c == '>').trim().to_string())
         .filter(|s| !s.is_empty())
-        .take(500)
         .collect()
 }
+
+/// The most addresses one invitation request may carry (a pasted list included).
+pub const MAX_ADDRESSES_PER_REQUEST: usize = 500;
 
 /// Who may send what: members invite to the organization; admin invitations and
 /// invitations to several workspaces are for org admins; one workspace may also be
@@ -85,8 +87,13 @@ async fn authorize(ctx: &Ctx, actor: &OrgActor, req: &InviteRequest) -> Result<K
         )),
         Kind::Member => {
             let (ws, _) = req.workspaces[0];
-            let mut db = ctx.store.read().await?;
-            let role = workspaces::role_of(&mut db, actor.org_id, ws, actor.membership_id).await?;
+            let role = match actor.membership_id() {
+                Some(m) => {
+                    let mut db = ctx.store.read().await?;
+                    workspaces::role_of(&mut db, actor.org_id, ws, m).await?
+                }
+                None => None,
+            };
             if role.as_deref() == Some("manager") {
                 Ok(kind)
             } else {
@@ -112,6 +119,13 @@ pub async fn invite(
 ) -> Result<Vec<InviteOutcome>> {
     if emails.is_empty() {
         return Err(Error::Invalid("enter at least one email address".into()));
+    }
+    if emails.len() > MAX_ADDRESSES_PER_REQUEST {
+        return Err(Error::Invalid(format!(
+            "at most {MAX_ADDRESSES_PER_REQUEST} addresses at a time; this list has {}. \
+             Nothing was sent: split the list and send each part",
+            emails.len()
+        )));
     }
     let kind = authorize(ctx, actor, req).await?;
     count_against_hourly_limit(ctx, actor, emails.len()).await?;
@@ -191,7 +205,7 @@ pub async fn invite(
             email: email.clone(),
             role: req.role,
             kind,
-            inviter_id: Some(actor.user.id),
+            inviter_id: actor.user().map(|u| u.id),
             status: InvitationStatus::Pending,
             sent_at: now,
             expires_at: Timestamp(now.0 + VALID_FOR),
@@ -227,17 +241,20 @@ pub async fn invite(
     }
     tx.commit().await?;
     for o in outgoing {
-        send_mail(ctx, &org.name, &actor.user, &o).await;
+        send_mail(ctx, &org.name, actor.display_name(), &o).await;
     }
     Ok(outcomes)
 }
 
-/// Each member may send `auth.throttle.invitations_per_hour` addresses an hour; a
-/// request that would go over sends nothing.
+/// Each member, and each API key, may send `auth.throttle.invitations_per_hour` addresses
+/// an hour; a request that would go over sends nothing.
 async fn count_against_hourly_limit(ctx: &Ctx, actor: &OrgActor, addresses: usize) -> Result<()> {
     let limit = ctx.config.auth.throttle.invitations_per_hour;
     let amount = u32::try_from(addresses).unwrap_or(u32::MAX);
-    let key = format!("invite:member:{}", actor.membership_id);
+    let key = match &actor.by {
+        Principal::Person { membership_id, .. } => format!("invite:member:{membership_id}"),
+        Principal::ApiKey { id, .. } => format!("invite:api-key:{id}"),
+    };
     match super::throttle::consume(ctx, &key, amount, limit, Duration::hours(1)).await? {
         Ok(()) => Ok(()),
         Err(super::throttle::RetryAfter(secs)) => Err(Error::TooMany {
@@ -254,12 +271,7 @@ fn link(ctx: &Ctx, plaintext: &str) -> String {
     format!("{}/invite/{plaintext}", ctx.config.server.public_url())
 }
 
-async fn send_mail(ctx: &Ctx, org_name: &str, inviter: &User, o: &Outgoing) {
-    let who = if inviter.display_name.is_empty() {
-        inviter.email.clone()
-    } else {
-        inviter.display_name.clone()
-    };
+async fn send_mail(ctx: &Ctx, org_name: &str, who: &str, o: &Outgoing) {
     let mail = Mail {
         to: o.email.clone(),
         subject: format!("{who} invited you to {org_name} on Gatehouse"),
@@ -271,7 +283,7 @@ async fn send_mail(ctx: &Ctx, org_name: &str, inviter: &User, o: &Outgoing) {
         html: format!(
             "<p>{w} invited you to join <strong>{n}</strong>.</p><p><a href=\"{l}\">Accept the invitation</a> (valid for 5 days).</p>\
              <p>If you did not expect it, you can ignore this message.</p>",
-            w = html_escape(&who),
+            w = html_escape(who),
             n = html_escape(org_name),
             l = html_escape(&o.link)
         ),
@@ -369,7 +381,7 @@ pub async fn resend(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
     send_mail(
         ctx,
         &org.name,
-        &actor.user,
+        actor.display_name(),
         &Outgoing {
             email: inv.email,
             link: link(ctx, &t.plaintext),

@@ -11,14 +11,26 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-/// A signed-in person acting in one organization.
+/// Who acts in an organization: a signed-in member or one of its API keys.
 #[derive(Debug, Clone)]
 pub struct OrgActor {
     pub org_id: Uuid,
-    pub membership_id: Uuid,
     pub role: Role,
-    pub user: User,
+    pub by: Principal,
     pub client_addr: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Person {
+        user: User,
+        membership_id: Uuid,
+    },
+    /// An API key acts with its own role and no membership.
+    ApiKey {
+        id: Uuid,
+        name: String,
+    },
 }
 
 impl OrgActor {
@@ -26,11 +38,40 @@ impl OrgActor {
         self.role == Role::Admin
     }
 
+    /// The signed-in person, unless an API key acts.
+    pub fn user(&self) -> Option<&User> {
+        match &self.by {
+            Principal::Person { user, .. } => Some(user),
+            Principal::ApiKey { .. } => None,
+        }
+    }
+
+    /// The actor's own membership, unless an API key acts.
+    pub fn membership_id(&self) -> Option<Uuid> {
+        match &self.by {
+            Principal::Person { membership_id, .. } => Some(*membership_id),
+            Principal::ApiKey { .. } => None,
+        }
+    }
+
+    /// How mail and pages name the actor.
+    pub fn display_name(&self) -> &str {
+        match &self.by {
+            Principal::Person { user, .. } if !user.display_name.is_empty() => &user.display_name,
+            Principal::Person { user, .. } => &user.email,
+            Principal::ApiKey { name, .. } => name,
+        }
+    }
+
     pub fn audit_actor(&self) -> Actor {
+        let (kind, id, name) = match &self.by {
+            Principal::Person { user, .. } => ("user", user.id, user.email.clone()),
+            Principal::ApiKey { id, name } => ("api_key", *id, name.clone()),
+        };
         Actor {
-            kind: "user",
-            id: Some(self.user.id.to_string()),
-            name: self.user.email.clone(),
+            kind,
+            id: Some(id.to_string()),
+            name,
             client_addr: self.client_addr.clone(),
         }
     }
@@ -44,6 +85,13 @@ impl OrgActor {
                 "Only organization admins can {what}."
             )))
         }
+    }
+
+    /// Refuses unless a signed-in person acts (API keys cannot do `what`).
+    pub fn require_person(&self, what: &str) -> Result<&User> {
+        self.user().ok_or_else(|| {
+            Error::Forbidden(format!("API keys cannot {what}; sign in as an admin."))
+        })
     }
 }
 
@@ -64,9 +112,11 @@ pub async fn actor(
     }
     Ok(OrgActor {
         org_id,
-        membership_id: m.id,
         role: m.role,
-        user: user.clone(),
+        by: Principal::Person {
+            user: user.clone(),
+            membership_id: m.id,
+        },
         client_addr,
     })
 }

@@ -1,9 +1,14 @@
 //! Services hold the rules and are the only writers. Each takes a [`Ctx`]
 //! (store, clock, config); every write that belongs together is one transaction.
 
+pub mod account;
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
+pub mod avatars;
+pub mod billing;
 pub mod connections;
+pub mod contacts;
 pub mod invitations;
 pub mod me;
 pub mod members;
@@ -31,6 +36,8 @@ pub struct Ctx {
     pub oidc: Arc<crate::auth::oidc::OidcProviders>,
     /// SCIM requests per token (in memory, per process; see `rate_limit`).
     pub scim_rate: Arc<rate_limit::TokenBuckets>,
+    /// This process's metrics (each replica has its own).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Ctx {
@@ -53,6 +60,9 @@ pub enum Error {
     /// Over a rate limit; may retry after `retry_after` seconds.
     #[error("{message}")]
     TooMany { message: String, retry_after: u64 },
+    /// An upload over its size limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Store(StoreError),
     #[error("internal error: {0}")]
@@ -70,6 +80,12 @@ impl From<StoreError> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether a credential's use is worth recording again: at most once a minute, so
+/// the request path does not write on every request.
+pub(crate) fn use_worth_noting(last_used: Option<Timestamp>, now: Timestamp) -> bool {
+    last_used.is_none_or(|t| now.0 - t.0 > time::Duration::minutes(1))
+}
 
 /// Maps a store `NotFound` to a not-found error naming `what`.
 pub(crate) fn not_found(what: &'static str) -> impl FnOnce(StoreError) -> Error {

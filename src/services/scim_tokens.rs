@@ -101,10 +101,7 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> Result<Option<ScimToken>> 
 /// path does not write on every request.
 pub async fn note_use(ctx: &Ctx, token: &ScimToken) {
     let now = ctx.now();
-    let stale = token
-        .last_used_at
-        .is_none_or(|t| now.0 - t.0 > time::Duration::minutes(1));
-    if !stale {
+    if !super::use_worth_noting(token.last_used_at, now) {
         return;
     }
     let result = async {

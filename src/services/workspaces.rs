@@ -41,8 +41,13 @@ pub struct WorkspaceDetail {
 
 /// Org admins see every workspace; everyone else the ones they were given access to.
 pub async fn list(ctx: &Ctx, actor: &OrgActor) -> Result<Vec<WorkspaceSummary>> {
+    let reached_by = match (actor.is_admin(), actor.membership_id()) {
+        (true, _) => None,
+        (false, Some(m)) => Some(m),
+        // A member-role API key has been given no workspace.
+        (false, None) => return Ok(Vec::new()),
+    };
     let mut db = ctx.store.read().await?;
-    let reached_by = (!actor.is_admin()).then_some(actor.membership_id);
     Ok(workspaces::list_summaries(&mut db, actor.org_id, reached_by).await?)
 }
 
@@ -55,10 +60,11 @@ async fn reach(db: &mut dyn Db, actor: &OrgActor, id: Uuid) -> Result<(Workspace
     if actor.is_admin() {
         return Ok((w, Access::OrgAdmin));
     }
-    match workspaces::role_of(db, actor.org_id, id, actor.membership_id)
-        .await?
-        .as_deref()
-    {
+    let role = match actor.membership_id() {
+        Some(m) => workspaces::role_of(db, actor.org_id, id, m).await?,
+        None => None,
+    };
+    match role.as_deref() {
         Some("manager") => Ok((w, Access::Manager)),
         Some(_) => Ok((w, Access::Member)),
         None => Err(Error::Forbidden(format!(

@@ -57,3 +57,37 @@ pub async fn list(db: &mut dyn Db, org_id: Uuid, limit: i64) -> Result<Vec<Audit
         .fetch_all(c)
         .await)?)
 }
+
+/// One page of the organization's events, newest first: those older than the event
+/// `before` (when given) with action `action` (when given).
+pub async fn page(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    action: Option<&str>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE org_id = $1 \
+         AND ($2 IS NULL OR action = $2) \
+         AND ($3 IS NULL OR (created_at, id) < \
+              (SELECT b.created_at, b.id FROM audit_events b WHERE b.org_id = $1 AND b.id = $3)) \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(action)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// The actions that occur in the organization's log, for the page's filter.
+pub async fn actions(db: &mut dyn Db, org_id: Uuid) -> Result<Vec<String>> {
+    let sql = "SELECT DISTINCT action FROM audit_events WHERE org_id = $1 ORDER BY action";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .fetch_all(c)
+        .await)?)
+}

@@ -53,3 +53,12 @@ pub async fn touch(db: &mut dyn Db, id: Uuid, now: Timestamp) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// The providers (config names) a person has signed in through, by name.
+pub async fn providers_of(db: &mut dyn Db, user_id: Uuid) -> Result<Vec<String>> {
+    let sql = "SELECT DISTINCT provider FROM identities WHERE user_id = $1 ORDER BY provider";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(user_id)
+        .fetch_all(c)
+        .await)?)
+}

@@ -205,11 +205,37 @@ pub async fn close(
     Ok(n > 0)
 }
 
-/// Marks up to `batch` pending invitations past their expiry as expired; returns how many.
-pub async fn expire_batch(db: &mut dyn Db, now: Timestamp, batch: i64) -> Result<u64> {
+/// Where an expiry pass has got to: the (expires_at, id) of the last row it expired.
+pub type ExpiryCursor = (Timestamp, Uuid);
+
+/// Marks up to `batch` pending invitations past their expiry as expired, in
+/// (expires_at, id) order after `after`; returns how many and the new cursor.
+///
+/// Walking the index from a cursor keeps each batch as quick as the first: PostgreSQL
+/// keeps the entries of rows just expired in the partial index until VACUUM, and a
+/// batch that started from the index's beginning would step over all of them again.
+pub async fn expire_batch(
+    db: &mut dyn Db,
+    now: Timestamp,
+    after: Option<ExpiryCursor>,
+    batch: i64,
+) -> Result<(u64, Option<ExpiryCursor>)> {
     let sql = "UPDATE invitations SET status = 'expired' WHERE id IN \
-               (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= $1 LIMIT $2)";
-    Ok(crate::execute!(db, sqlx::query(sql).bind(now).bind(batch))?)
+               (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= $1 \
+                AND (expires_at, id) > ($2, $3) \
+                ORDER BY expires_at, id LIMIT $4) \
+               RETURNING expires_at, id";
+    let (from, from_id) =
+        after.unwrap_or((Timestamp(time::OffsetDateTime::UNIX_EPOCH), Uuid::nil()));
+    let rows: Vec<ExpiryCursor> = on_conn!(db, |c| sqlx::query_as(sql)
+        .bind(now)
+        .bind(from)
+        .bind(from_id)
+        .bind(batch)
+        .fetch_all(c)
+        .await)?;
+    let last = rows.iter().max().copied().or(after);
+    Ok((rows.len() as u64, last))
 }
 
 /// Ids of the pending, unexpired invitations to this address, in every organization.

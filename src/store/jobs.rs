@@ -7,17 +7,21 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 /// Takes the lease of `job` for `holder` until `until`, unless another holder's
-/// lease is still running. Returns whether it was taken.
+/// lease is still running or, for a scheduled run (`tick` set), that tick already ran.
+/// Returns whether it was taken.
 pub async fn take_lease(
     db: &mut dyn Db,
     job: &str,
     holder: &str,
     now: Timestamp,
     until: Timestamp,
+    tick: Option<Timestamp>,
 ) -> Result<bool> {
-    let sql = "INSERT INTO job_leases (job_name, holder, acquired_at, expires_at) VALUES ($1, $2, $3, $4) \
-               ON CONFLICT (job_name) DO UPDATE SET holder = $2, acquired_at = $3, expires_at = $4 \
-               WHERE job_leases.expires_at <= $3";
+    let sql = "INSERT INTO job_leases (job_name, holder, acquired_at, expires_at, last_tick) VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (job_name) DO UPDATE SET holder = $2, acquired_at = $3, expires_at = $4, \
+               last_tick = COALESCE($5, job_leases.last_tick) \
+               WHERE job_leases.expires_at <= $3 \
+               AND ($5 IS NULL OR job_leases.last_tick IS NULL OR job_leases.last_tick < $5)";
     let n = crate::execute!(
         db,
         sqlx::query(sql)
@@ -25,18 +29,38 @@ pub async fn take_lease(
             .bind(holder)
             .bind(now)
             .bind(until)
+            .bind(tick)
     )?;
     Ok(n > 0)
 }
 
+/// Ends `holder`'s lease of `job` (the row stays: it remembers the last tick).
 pub async fn release_lease(db: &mut dyn Db, job: &str, holder: &str) -> Result<()> {
     crate::execute!(
         db,
-        sqlx::query("DELETE FROM job_leases WHERE job_name = $1 AND holder = $2")
-            .bind(job)
-            .bind(holder)
+        sqlx::query(
+            "UPDATE job_leases SET expires_at = acquired_at WHERE job_name = $1 AND holder = $2"
+        )
+        .bind(job)
+        .bind(holder)
     )?;
     Ok(())
+}
+
+/// Marks runs of `job` still "running" as failed: called by the new lease holder, so
+/// they belong to a replica that died mid-run. Returns how many.
+pub async fn fail_abandoned_runs(db: &mut dyn Db, job: &str, now: Timestamp) -> Result<u64> {
+    let outcome = serde_json::json!({ "error": "abandoned: the replica running it stopped before it finished" });
+    Ok(crate::execute!(
+        db,
+        sqlx::query(
+            "UPDATE job_runs SET status = 'failed', outcome = $2, finished_at = $3 \
+             WHERE job_name = $1 AND status = 'running'"
+        )
+        .bind(job)
+        .bind(Json(outcome))
+        .bind(now)
+    )?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -48,16 +72,19 @@ pub struct JobRun {
     pub finished_at: Option<Timestamp>,
     pub status: String,
     pub outcome: Option<Json<Value>>,
+    /// The schedule tick a scheduled run belongs to; `None` for runs started by hand.
+    pub tick: Option<Timestamp>,
 }
 
 pub async fn start_run(db: &mut dyn Db, run: &JobRun) -> Result<()> {
     crate::execute!(
         db,
-        sqlx::query("INSERT INTO job_runs (id, job_name, holder, started_at, status) VALUES ($1, $2, $3, $4, 'running')")
+        sqlx::query("INSERT INTO job_runs (id, job_name, holder, started_at, status, tick) VALUES ($1, $2, $3, $4, 'running', $5)")
             .bind(run.id)
             .bind(&run.job_name)
             .bind(&run.holder)
             .bind(run.started_at)
+            .bind(run.tick)
     )?;
     Ok(())
 }
@@ -84,7 +111,7 @@ pub async fn finish_run(
 
 /// The latest run of `job`, if any.
 pub async fn last_run(db: &mut dyn Db, job: &str) -> Result<Option<JobRun>> {
-    let sql = "SELECT id, job_name, holder, started_at, finished_at, status, outcome FROM job_runs \
+    let sql = "SELECT id, job_name, holder, started_at, finished_at, status, outcome, tick FROM job_runs \
                WHERE job_name = $1 ORDER BY started_at DESC, id DESC LIMIT 1";
     Ok(on_conn!(db, |c| sqlx::query_as(sql)
         .bind(job)

@@ -172,6 +172,17 @@ pub async fn count_active_admins(db: &mut dyn Db, org_id: Uuid) -> Result<i64> {
         .await)?)
 }
 
+/// Whether the membership is the organization's only active admin.
+pub async fn is_last_active_admin(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<bool> {
+    let sql = "SELECT COUNT(*) = 1 AND SUM(CASE WHEN id = $2 THEN 1 ELSE 0 END) = 1 FROM memberships \
+               WHERE org_id = $1 AND status = 'active' AND role = 'admin'";
+    Ok(crate::on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
 /// Disconnects (date kept) or reconnects a membership.
 pub async fn set_status(
     db: &mut dyn Db,
@@ -195,4 +206,17 @@ pub async fn set_status(
         return Err(super::StoreError::NotFound);
     }
     Ok(())
+}
+
+/// The organization's primary account: its longest-standing active admin.
+pub async fn primary_admin(db: &mut dyn Db, org_id: Uuid) -> Result<MemberView> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.org_id = $1 AND m.status = 'active' AND m.role = 'admin' \
+         ORDER BY m.created_at, m.id LIMIT 1"
+    );
+    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .fetch_one(c)
+        .await)?)
 }

@@ -6,7 +6,10 @@
 //! Store functions take `&mut dyn Db`, so the same function runs on a pooled
 //! connection ([`Store::read`]) or inside a transaction ([`Store::begin`]).
 
+pub mod api_keys;
 pub mod audit;
+pub mod avatars;
+pub mod billing_contacts;
 mod checkpoint;
 pub mod dialect;
 pub mod group_mappings;
@@ -26,6 +29,7 @@ pub mod sql_values;
 mod sqlite_lower;
 pub mod text_enum;
 pub mod throttles;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 
@@ -177,6 +181,15 @@ impl Tx {
     }
 }
 
+/// One connection pool's use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStats {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
 /// The database. Cheap to clone.
 ///
 /// SQLite gets two pools over one file: many readers (WAL lets them run beside a
@@ -236,14 +249,21 @@ impl Store {
         Ok(())
     }
 
-    /// Connections in use and idle, for metrics and diagnostics.
-    pub fn pool_usage(&self) -> (u32, usize) {
+    /// Each pool's open, idle and largest number of connections, for metrics.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
+            PoolStats {
+                name,
+                size: pool.size(),
+                idle: pool.num_idle(),
+                max: pool.options().get_max_connections(),
+            }
+        }
         match self {
-            Store::Sqlite { read, write } => (
-                read.size() + write.size(),
-                read.num_idle() + write.num_idle(),
-            ),
-            Store::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Store::Sqlite { read, write } => {
+                vec![stats("sqlite_read", read), stats("sqlite_write", write)]
+            }
+            Store::Postgres(pool) => vec![stats("postgres", pool)],
         }
     }
 

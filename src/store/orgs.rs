@@ -88,3 +88,18 @@ pub async fn set_seat_limit(
     )?;
     Ok(())
 }
+
+/// Renames; fails with `Conflict` when another organization has the name (any case).
+pub async fn rename(db: &mut dyn Db, id: Uuid, name: &str, now: Timestamp) -> Result<()> {
+    crate::execute!(
+        db,
+        sqlx::query(
+            "UPDATE organizations SET name = $2, name_key = $3, updated_at = $4 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(name)
+        .bind(name_key(name))
+        .bind(now)
+    )?;
+    Ok(())
+}

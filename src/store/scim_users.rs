@@ -136,11 +136,7 @@ pub async fn get_with_groups(
     id: Uuid,
     with_groups: bool,
 ) -> Result<(ScimUserRow, Vec<(Uuid, String)>)> {
-    let groups = if with_groups {
-        groups_column(db.backend())
-    } else {
-        "NULL AS groups_json"
-    };
+    let groups = groups_column(db.backend(), with_groups);
     let sql =
         format!("SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND m.id = $2");
     let row: WithGroups = on_conn!(db, |c| sqlx::query_as(&sql)
@@ -187,11 +183,7 @@ pub async fn list(
     with_groups: bool,
 ) -> Result<Vec<(ScimUserRow, Vec<(Uuid, String)>)>> {
     let (offset, limit) = page;
-    let groups = if with_groups {
-        groups_column(db.backend())
-    } else {
-        "NULL AS groups_json"
-    };
+    let groups = groups_column(db.backend(), with_groups);
     let sql = format!(
         "SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND ({}) ORDER BY {order_by} LIMIT {limit} OFFSET {offset}",
         filter.sql
@@ -235,9 +227,11 @@ fn parse_groups(text: &str) -> Option<Vec<(Uuid, String)>> {
         .collect()
 }
 
-/// The user's groups (id, displayName) in displayName order, as one JSON text column.
-fn groups_column(backend: super::Backend) -> &'static str {
+/// The user's groups (id, displayName) in displayName order, as one JSON text column
+/// (NULL when not wanted).
+fn groups_column(backend: super::Backend, wanted: bool) -> &'static str {
     match backend {
+        _ if !wanted => "NULL AS groups_json",
         super::Backend::Sqlite => {
             "(SELECT json_group_array(json_array(lower(hex(g.id)), g.display_name)) FROM                (SELECT g.id, g.display_name FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id                 WHERE gm.org_id = m.org_id AND gm.membership_id = m.id                 ORDER BY g.display_name_key, g.id) g) AS groups_json"
         }

@@ -290,8 +290,8 @@ mod flows {
     pub async fn workspace_pages_create_invite_and_change_roles(app: &TestApp, browser: &Browser) {
         sign_in(browser, app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         browser.goto(&members_url(app, "")).await;
-        browser.wait_for("nav.org-links").await;
-        browser.click("nav.org-links a[href$='/workspaces']").await;
+        browser.wait_for("nav.orgnav").await;
+        browser.click("nav.orgnav a[href$='/workspaces']").await;
         browser.wait_for("form.create-workspace").await;
         browser
             .fill("form.create-workspace input[name=name]", "Deploy")

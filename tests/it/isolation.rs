@@ -4,6 +4,7 @@
 //! (A's SCIM token, or A's admin session) and must never succeed on B's resources
 //! nor show any of B's data.
 
+use crate::avatars::{PNG, upload};
 use crate::backend_tests;
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use crate::orgs::Person;
@@ -996,6 +997,370 @@ const TABLE: &[(&str, &[Call])] = &[
             Some(BULK_ON_B),
         )],
     ),
+    // Account, billing, API keys, avatars, audit, metrics.
+    (
+        "/api/v1/orgs/{org_id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{B}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"name":"Hijacked"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/api-keys",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/api-keys",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/api-keys",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"name":"A key in B"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/api-keys",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/api-keys/{id}",
+        &[
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/api-keys/{b_api_key}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/api-keys/{b_api_key}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/billing",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/billing",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/billing",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/contacts",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/contacts",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/contacts",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"email":"hijack@a.test"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/contacts",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/contacts/{id}",
+        &[
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/contacts/{b_contact}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/contacts/{b_contact}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/members/{id}/avatar",
+        &[
+            (
+                "PUT",
+                "/api/v1/orgs/{A}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                Some(r#"png"#),
+            ),
+            (
+                "PUT",
+                "/api/v1/orgs/{B}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                Some(r#"png"#),
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/metrics",
+        &[("GET", "/metrics", As::Anonymous, Expect::OwnOnly, None)],
+    ),
+    (
+        "/orgs/{org_id}/account",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/account",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{A}/account",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/account/contacts",
+        &[(
+            "POST",
+            "/orgs/{B}/account/contacts",
+            As::Session,
+            Expect::Refused,
+            Some(r#"form:email=hijack@a.test"#),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/account/contacts/{id}/remove",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/account/contacts/{b_contact}/remove",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/account/contacts/{b_contact}/remove",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/account/name",
+        &[(
+            "POST",
+            "/orgs/{B}/account/name",
+            As::Session,
+            Expect::Refused,
+            Some(r#"form:name=Hijacked"#),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/account/password-reset",
+        &[(
+            "POST",
+            "/orgs/{B}/account/password-reset",
+            As::Session,
+            Expect::Refused,
+            Some(r#"form"#),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/api-keys",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/api-keys",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/orgs/{B}/api-keys",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form:name=Hijack&role=admin"#),
+            ),
+            (
+                "GET",
+                "/orgs/{A}/api-keys",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/api-keys/{id}/revoke",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/api-keys/{b_api_key}/revoke",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/api-keys/{b_api_key}/revoke",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/audit",
+        &[
+            ("GET", "/orgs/{B}/audit", As::Session, Expect::Refused, None),
+            ("GET", "/orgs/{A}/audit", As::Session, Expect::OwnOnly, None),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/billing",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/billing",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{A}/billing",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/members/{id}/avatar",
+        &[
+            (
+                "GET",
+                "/orgs/{A}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{B}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/orgs/{A}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                Some(r#"multipart-png"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/members/{b_member}/avatar",
+                As::Session,
+                Expect::Refused,
+                Some(r#"multipart-png"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/members/{id}/avatar/remove",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/members/{b_member}/avatar/remove",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/members/{b_member}/avatar/remove",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
     (
         "/ServiceProviderConfig",
         &[(
@@ -1088,6 +1453,8 @@ struct World {
     b_token: String,
     b_token_id: String,
     b_mapping: String,
+    b_api_key: String,
+    b_contact: String,
     /// Strings only B's data contains.
     b_markers: Vec<String>,
 }
@@ -1105,6 +1472,8 @@ impl World {
             .replace("{b_workspace}", &self.b_workspace)
             .replace("{b_token}", &self.b_token_id)
             .replace("{b_mapping}", &self.b_mapping)
+            .replace("{b_api_key}", &self.b_api_key)
+            .replace("{b_contact}", &self.b_contact)
     }
 }
 
@@ -1211,6 +1580,36 @@ async fn organization_b(app: &TestApp) -> World {
         .and_then(|m| m["id"].as_str())
         .unwrap_or_else(|| panic!("B's members: {members}"))
         .to_string();
+    let b_key_name = format!("B key {suffix}");
+    let (s, key) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/api-keys", boot.org.id),
+            Some(json!({"name": b_key_name})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{key}");
+    let b_contact_email = format!("b-billing-{suffix}@globex.test");
+    let (s, contact) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/contacts", boot.org.id),
+            Some(json!({"email": b_contact_email})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{contact}");
+    let r = b
+        .client
+        .put(app.url(&format!(
+            "/api/v1/orgs/{}/members/{b_member}/avatar",
+            boot.org.id
+        )))
+        .header("Content-Type", "image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .expect("avatar");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "B's avatar");
     World {
         a_org: app.org_id.to_string(),
         b_org: boot.org.id.to_string(),
@@ -1233,6 +1632,8 @@ async fn organization_b(app: &TestApp) -> World {
             .map(str::to_string)
             .or_else(|| mapping["id"].as_i64().map(|i| i.to_string()))
             .unwrap_or_else(|| panic!("{mapping}")),
+        b_api_key: key["id"].as_str().expect("key id").to_string(),
+        b_contact: contact["id"].as_str().expect("contact id").to_string(),
         b_markers: vec![
             b_name,
             b_admin,
@@ -1241,6 +1642,8 @@ async fn organization_b(app: &TestApp) -> World {
             b_invitee,
             b_workspace,
             format!("B title {suffix}"),
+            b_key_name,
+            b_contact_email,
         ],
     }
 }
@@ -1296,8 +1699,9 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
                 eprintln!("isolation: {method} {path} answered {status}: {text}");
             }
             if *expect == Expect::Refused {
+                // Pages answer a done form with a redirect: that counts as done too.
                 assert!(
-                    !status.is_success(),
+                    !status.is_success() && !status.is_redirection(),
                     "{method} {path} as A answered {status}: {text}"
                 );
             }
@@ -1345,6 +1749,8 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         ("workspaces", &world.b_workspace),
         ("group-mappings", &world.b_mapping),
         ("scim-tokens", &world.b_token_id),
+        ("api-keys", &world.b_api_key),
+        ("contacts", &world.b_contact),
     ] {
         let (s, v) = b
             .call("GET", &format!("/api/v1/orgs/{}/{path}", world.b_org), None)
@@ -1352,6 +1758,22 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         assert_eq!(s, StatusCode::OK, "{v}");
         assert!(v.to_string().contains(id.as_str()), "B's {path}: {v}");
     }
+    let (s, org) = b
+        .call("GET", &format!("/api/v1/orgs/{}", world.b_org), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{org}");
+    assert_eq!(org["name"], world.b_markers[0].as_str(), "B's name: {org}");
+    let avatar = b
+        .client
+        .get(app.url(&format!(
+            "/orgs/{}/members/{}/avatar",
+            world.b_org, world.b_member
+        )))
+        .send()
+        .await
+        .expect("avatar");
+    assert_eq!(avatar.status(), StatusCode::OK, "B's avatar is still there");
+    assert_eq!(avatar.bytes().await.expect("bytes").as_ref(), PNG);
     eprintln!(
         "isolation: {} routes, {} calls as organization A, by status {statuses:?}",
         TABLE.len(),
@@ -1360,7 +1782,7 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
 }
 
 /// A page or JSON API call; `form...` bodies are form posts with A's CSRF token.
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     person: &Person,
     method: &str,
@@ -1371,25 +1793,23 @@ async fn send(
         .client
         .request(method.parse().expect("method"), app.url(path));
     match body.as_deref() {
+        Some("png") => {
+            req = req.header("Content-Type", "image/png").body(PNG.to_vec());
+        }
+        Some("multipart-png") => {
+            let profile = path.strip_suffix("/avatar").expect("an avatar path");
+            let r = upload(
+                person,
+                profile,
+                &csrf_for(app, person).await,
+                ("a.png", "image/png", PNG),
+            )
+            .await;
+            let status = r.status();
+            return (status, r.text().await.unwrap_or_default());
+        }
         Some(form) if form.starts_with("form") => {
-            // Signed-in people are sent on from the sign-in page: use a page of A's.
-            let mut csrf = None;
-            for page in ["/auth/signin", &format!("/orgs/{}/members", app.org_id)] {
-                let html = person
-                    .client
-                    .get(app.url(page))
-                    .send()
-                    .await
-                    .expect("page")
-                    .text()
-                    .await
-                    .unwrap_or_default();
-                if html.contains("name=\"csrf\"") {
-                    csrf = Some(crate::auth::csrf_of(&html));
-                    break;
-                }
-            }
-            let csrf = csrf.expect("a page with a CSRF token");
+            let csrf = csrf_for(app, person).await;
             let mut fields = vec![("csrf".to_string(), csrf)];
             for (k, v) in form
                 .strip_prefix("form:")
@@ -1411,4 +1831,23 @@ async fn send(
     let r = req.send().await.expect("call");
     let status = r.status();
     (status, r.text().await.unwrap_or_default())
+}
+
+/// A's CSRF token. Signed-in people are sent on from the sign-in page: use a page of A's.
+async fn csrf_for(app: &TestApp, person: &Person) -> String {
+    for page in ["/auth/signin", &format!("/orgs/{}/members", app.org_id)] {
+        let html = person
+            .client
+            .get(app.url(page))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .unwrap_or_default();
+        if html.contains("name=\"csrf\"") {
+            return crate::auth::csrf_of(&html);
+        }
+    }
+    panic!("no page with a CSRF token")
 }

@@ -1,21 +1,28 @@
 //! The one integration-test binary (one link step instead of one per file).
 
+mod account;
+mod api_keys;
 mod auth;
+mod authorization;
+mod avatars;
 mod browser;
 mod browser_org;
 mod cli;
 mod connections;
 mod crash;
+mod deploy;
 mod foundation;
 mod harness;
 mod isolation;
 mod jobs;
 mod jwt;
 mod limits;
+mod metrics;
 mod oidc;
 mod oidc_peer;
 mod orgs;
 mod real_server;
+mod replicas;
 mod scim;
 mod scim_fixtures;
 mod scim_props;

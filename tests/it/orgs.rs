@@ -503,6 +503,25 @@ async fn bulk_invitations_report_each_address(app: TestApp) {
             ("already_member".into(), "admin@acme.test".into()),
         ]
     );
+    // A list over the limit is refused whole, saying so, rather than cut short.
+    let long: Vec<String> = (0..501).map(|i| format!("p{i}@acme.test")).collect();
+    let (s, v) = admin
+        .call(
+            "POST",
+            &org_path(&app, "/invitations"),
+            Some(json!({"text": long.join("\n")})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("at most 500") && message.contains("501"),
+        "{message}"
+    );
+    let (_, pending) = admin
+        .call("GET", &org_path(&app, "/invitations"), None)
+        .await;
+    assert_eq!(pending.as_array().unwrap().len(), 2, "{pending}");
 }
 
 async fn seats_limit_invitations_and_acceptance(app: TestApp) {

@@ -445,7 +445,60 @@ async fn admin_group_mapping_grants_and_takes_the_role(app: TestApp) {
     assert_eq!(role(&app, id.clone()).await, "admin");
     let (s, _) = scim(&app, "DELETE", &format!("/Groups/{gid2}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(role(&app, id).await, "member");
+    assert_eq!(role(&app, id.clone()).await, "member");
+
+    // The directory cannot leave the organization without an admin: when its admin is
+    // the only one, leaving the group keeps the role, and the audit log says why.
+    let (_, g3) = scim(
+        &app,
+        "POST",
+        "/Groups",
+        Some(json!({"displayName": "Gatehouse Admins", "members": [{"value": id}]})),
+    )
+    .await;
+    assert_eq!(role(&app, id.clone()).await, "admin");
+    let admin = crate::orgs::admin(&app).await;
+    let (_, me) = admin
+        .call(
+            "GET",
+            &crate::orgs::org_path(&app, "/members?view=admins"),
+            None,
+        )
+        .await;
+    let own = me
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == app.admin_id.to_string())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = admin
+        .call(
+            "PATCH",
+            &crate::orgs::org_path(&app, &format!("/members/{own}")),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let gid3 = g3["id"].as_str().unwrap();
+    let (s, _) = scim(&app, "DELETE", &format!("/Groups/{gid3}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        role(&app, id.clone()).await,
+        "admin",
+        "the last admin stays"
+    );
+    let mut db = app.ctx.store.read().await.unwrap();
+    let kept: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'member.role_kept' AND target_id = $1"
+    )
+    .bind(&id)
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(kept, 1);
 }
 
 async fn etags_guard_writes_and_reads(app: TestApp) {

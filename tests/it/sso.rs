@@ -101,6 +101,10 @@ async fn cancelling_at_the_provider_ends_on_a_plain_page() {
         "{body}"
     );
     assert_eq!(app.get("/api/me").await.status(), StatusCode::UNAUTHORIZED);
+    // A provider that is not configured is a page that does not exist, not a bad gateway.
+    let r = app.get("/auth/oidc/nope/start").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("Sign-in did not start"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,8 +3,8 @@
 
 use super::super::AppState;
 use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
-use super::orgs::{actor, parse_id};
+use super::super::session::ClientInfo;
+use super::caller::{OrgCaller, actor, parse_id};
 use crate::services::Error;
 use crate::services::connections::{self, Grant, MappingView};
 use crate::store::group_mappings::GroupMapping;
@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
 
 async fn list_tokens(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
 ) -> Result<Json<Vec<ScimToken>>, ApiError> {
@@ -64,7 +64,7 @@ struct CreatedToken {
 
 async fn create_token(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<NewToken>,
@@ -83,7 +83,7 @@ async fn create_token(
 
 async fn revoke_token(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<ScimToken>, ApiError> {
@@ -94,7 +94,7 @@ async fn revoke_token(
 
 async fn list_mappings(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
 ) -> Result<Json<Vec<MappingView>>, ApiError> {
@@ -131,7 +131,7 @@ impl NewMapping {
 
 async fn add_mapping(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<NewMapping>,
@@ -146,7 +146,7 @@ async fn add_mapping(
 
 async fn remove_mapping(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<GroupMapping>, ApiError> {

@@ -1,5 +1,9 @@
 //! The JSON API.
 
+mod account;
+mod api_keys;
+mod avatars;
+mod caller;
 mod connections;
 mod me;
 mod orgs;
@@ -11,6 +15,9 @@ use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(account::router())
+        .merge(api_keys::router())
+        .merge(avatars::router())
         .merge(me::router())
         .merge(orgs::router())
         .merge(token::router())

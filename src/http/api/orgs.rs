@@ -1,12 +1,14 @@
 //! `/api/v1/orgs/{org_id}/...`: members, invitations, seats, audit events.
-//! Handlers parse, authorize (through `OrgActor`), call one service, map.
+//! Handlers parse, authorize (through `OrgActor`, for a session or an API key), call
+//! one service, map.
 
 use super::super::AppState;
 use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
-use crate::services::Error;
+use super::super::session::ClientInfo;
+use super::caller::{OrgCaller, actor, parse_id};
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
-use crate::services::members::{self, OrgActor, Seats, View};
+use crate::services::members::{self, Seats, View};
+use crate::services::{Error, audit};
 use crate::store::audit::AuditEvent;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role};
@@ -44,20 +46,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orgs/{org_id}/audit-events", get(audit_events))
 }
 
-pub(super) async fn actor(
-    ctx: &AppState,
-    who: &ApiUser,
-    org_id: &str,
-    client: &ClientInfo,
-) -> Result<OrgActor, ApiError> {
-    let org_id = parse_id(org_id, "organization")?;
-    Ok(members::actor(ctx, &who.0.user, org_id, client.addr.clone()).await?)
-}
-
-pub(super) fn parse_id(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| Error::NotFound(what).into())
-}
-
 #[derive(Deserialize)]
 struct ViewQuery {
     view: Option<String>,
@@ -65,7 +53,7 @@ struct ViewQuery {
 
 async fn list_members(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Query(q): Query<ViewQuery>,
@@ -87,7 +75,7 @@ async fn list_members(
 
 async fn get_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
@@ -105,7 +93,7 @@ struct MemberUpdate {
 
 async fn update_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
     Json(body): Json<MemberUpdate>,
@@ -118,7 +106,7 @@ async fn update_member(
 
 async fn remove_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
@@ -130,7 +118,7 @@ async fn remove_member(
 
 async fn reactivate_member(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
@@ -147,7 +135,7 @@ struct InvitationsQuery {
 
 async fn list_invitations(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Query(q): Query<InvitationsQuery>,
@@ -190,7 +178,7 @@ fn default_role() -> Role {
 
 async fn invite(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<InviteBody>,
@@ -200,9 +188,6 @@ async fn invite(
     emails.extend(body.email);
     if let Some(text) = &body.text {
         emails.extend(invitations::split_addresses(text));
-    }
-    if emails.len() > 500 {
-        return Err(Error::Invalid("at most 500 addresses per request".into()).into());
     }
     let req = InviteRequest {
         role: body.role,
@@ -218,7 +203,7 @@ async fn invite(
 
 async fn resend_invitation(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -229,7 +214,7 @@ async fn resend_invitation(
 
 async fn revoke_invitation(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -240,7 +225,7 @@ async fn revoke_invitation(
 
 async fn get_seats(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
 ) -> Result<Json<Seats>, ApiError> {
@@ -256,7 +241,7 @@ struct SeatsBody {
 
 async fn set_seats(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<SeatsBody>,
@@ -270,17 +255,28 @@ async fn set_seats(
 #[derive(Deserialize)]
 struct AuditQuery {
     limit: Option<i64>,
+    action: Option<String>,
+    before: Option<Uuid>,
 }
 
 async fn audit_events(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
-        crate::services::audit::list(&ctx, &actor, q.limit.unwrap_or(100)).await?,
+        audit::page(
+            &ctx,
+            &actor,
+            &audit::Filter {
+                action: q.action,
+                before: q.before,
+            },
+            q.limit.unwrap_or(100),
+        )
+        .await?,
     ))
 }

@@ -4,8 +4,8 @@
 
 use super::super::AppState;
 use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
-use super::orgs::{actor, parse_id};
+use super::super::session::ClientInfo;
+use super::caller::{OrgCaller, actor, parse_id};
 use crate::services::invitations::InviteOutcome;
 use crate::services::workspaces::{self, WorkspaceDetail};
 use crate::store::invitations::WorkspaceRole;
@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 
 async fn list(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
 ) -> Result<Json<Vec<WorkspaceSummary>>, ApiError> {
@@ -49,7 +49,7 @@ struct NewWorkspace {
 
 async fn create(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path(org_id): Path<String>,
     Json(body): Json<NewWorkspace>,
@@ -63,7 +63,7 @@ async fn create(
 
 async fn detail(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<WorkspaceDetail>, ApiError> {
@@ -74,7 +74,7 @@ async fn detail(
 
 async fn people(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<Json<Vec<WorkspacePerson>>, ApiError> {
@@ -91,7 +91,7 @@ struct RoleBody {
 
 async fn set_role(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id, member_id)): Path<(String, String, String)>,
     Json(body): Json<RoleBody>,
@@ -106,7 +106,7 @@ async fn set_role(
 
 async fn remove(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id, member_id)): Path<(String, String, String)>,
 ) -> Result<Json<WorkspacePerson>, ApiError> {
@@ -132,7 +132,7 @@ fn member() -> WorkspaceRole {
 
 async fn invite(
     State(ctx): State<AppState>,
-    who: ApiUser,
+    who: OrgCaller,
     client: ClientInfo,
     Path((org_id, id)): Path<(String, String)>,
     Json(body): Json<InviteBody>,

@@ -6,8 +6,9 @@ use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::redirects;
 use super::super::session::{ClientInfo, SignedIn};
+use super::CsrfForm;
 use super::csrf_failed;
-use super::members::{CsrfForm, act, date, error_page, org_actor};
+use super::members::{act, date, error_page, org_actor};
 use crate::services::Error;
 use crate::services::connections::{self, Grant, Provider};
 use crate::services::members::OrgActor;
@@ -109,7 +110,7 @@ async fn page(
     };
     ConnectionsPage {
         csrf: csrf.0,
-        email: actor.user.email.clone(),
+        email: actor.user().map(|u| u.email.clone()).unwrap_or_default(),
         org_id: actor.org_id,
         org_name,
         is_admin: actor.is_admin(),

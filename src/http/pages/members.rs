@@ -5,7 +5,8 @@
 use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::session::{ClientInfo, SignedIn};
-use super::{csrf_failed, internal};
+use super::{CsrfForm, Notes, csrf_failed, internal};
+use crate::services::avatars;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest};
 use crate::services::members::{self, OrgActor, View};
 use crate::services::{Error, sessions::SessionUser};
@@ -58,6 +59,20 @@ pub(super) async fn org_actor(
     members::actor(ctx, &who.user, org_id, client.addr.clone())
         .await
         .map_err(error_page)
+}
+
+/// The acting member for a submitted form, whose CSRF token must match first.
+pub(super) async fn form_actor(
+    ctx: &AppState,
+    who: &SessionUser,
+    org_id: &str,
+    client: &ClientInfo,
+    (csrf, submitted): (&CsrfToken, &str),
+) -> Result<OrgActor, Response> {
+    if !csrf::verify(csrf, submitted) {
+        return Err(csrf_failed());
+    }
+    org_actor(ctx, who, org_id, client).await
 }
 
 pub(super) fn error_page(e: Error) -> Response {
@@ -180,7 +195,7 @@ async fn render(
     };
     MembersPage {
         csrf: csrf.0.clone(),
-        email: actor.user.email.clone(),
+        email: actor.user().map(|u| u.email.clone()).unwrap_or_default(),
         org_id: actor.org_id,
         org_name: org.name,
         is_admin: actor.is_admin(),
@@ -325,9 +340,13 @@ async fn invite(
             )
             .await
         }
-        Err(Error::Invalid(m)) | Err(Error::Forbidden(m)) => {
-            let mut r = render(&ctx, &actor, &csrf, &q, Some(m), Vec::new()).await;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
+        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+            let status = match e {
+                Error::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let mut r = render(&ctx, &actor, &csrf, &q, Some(e.to_string()), Vec::new()).await;
+            *r.status_mut() = status;
             r
         }
         Err(Error::TooMany { message, .. }) => {
@@ -337,11 +356,6 @@ async fn invite(
         }
         Err(e) => error_page(e),
     }
-}
-
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    pub(super) csrf: String,
 }
 
 /// Runs an action on one item and goes back to `back` with a notice.
@@ -449,6 +463,11 @@ struct ProfilePage {
     from_directory: bool,
     admin: bool,
     is_admin: bool,
+    /// The profile image's version, when there is one.
+    avatar: Option<String>,
+    /// Admins, and the person themself.
+    can_edit_avatar: bool,
+    max_avatar_kib: usize,
     error: Option<String>,
     notice: Option<String>,
     /// `(name, role)` of the workspaces they reach.
@@ -457,19 +476,13 @@ struct ProfilePage {
     connectable: Vec<(Uuid, String)>,
 }
 
-#[derive(Deserialize, Default)]
-struct ProfileQuery {
-    error: Option<String>,
-    notice: Option<String>,
-}
-
 async fn profile(
     State(ctx): State<AppState>,
     SignedIn(who): SignedIn,
     client: ClientInfo,
     Extension(csrf): Extension<CsrfToken>,
     Path((org_id, id)): Path<(String, String)>,
-    Query(q): Query<ProfileQuery>,
+    Query(q): Query<Notes>,
 ) -> Response {
     let actor = match org_actor(&ctx, &who, &org_id, &client).await {
         Ok(a) => a,
@@ -478,11 +491,23 @@ async fn profile(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(Error::NotFound("member"));
     };
+    render_profile(&ctx, &actor, &csrf, id, q).await
+}
+
+/// The profile page of member `id`, with a message when a form on it failed.
+pub(super) async fn render_profile(
+    ctx: &AppState,
+    actor: &OrgActor,
+    csrf: &CsrfToken,
+    id: Uuid,
+    q: Notes,
+) -> Response {
     let data = async {
-        let m = members::get(&ctx, &actor, id).await?;
-        let reached = crate::services::workspaces::of_member(&ctx, &actor, id).await?;
+        let m = members::get(ctx, actor, id).await?;
+        let avatar = avatars::version(ctx, actor, id).await?;
+        let reached = crate::services::workspaces::of_member(ctx, actor, id).await?;
         let connectable = if actor.is_admin() && m.role == Role::Member {
-            crate::services::workspaces::list(&ctx, &actor)
+            crate::services::workspaces::list(ctx, actor)
                 .await?
                 .into_iter()
                 .filter(|w| !reached.iter().any(|r| r.id == w.id))
@@ -493,12 +518,12 @@ async fn profile(
         };
         let mut db = ctx.store.read().await?;
         let org = orgs::get(&mut db, actor.org_id).await?;
-        Ok::<_, Error>((m, org, reached, connectable))
+        Ok::<_, Error>((m, avatar, org, reached, connectable))
     }
     .await;
     match data {
-        Ok((m, org, reached, connectable)) => ProfilePage {
-            csrf: csrf.0,
+        Ok((m, avatar, org, reached, connectable)) => ProfilePage {
+            csrf: csrf.0.clone(),
             org_id: actor.org_id,
             org_name: org.name,
             id: m.id,
@@ -514,6 +539,9 @@ async fn profile(
             from_directory: m.source == Source::Scim,
             admin: m.role == Role::Admin && m.status == Status::Active,
             is_admin: actor.is_admin(),
+            avatar: avatar.map(|v| v.chars().take(16).collect()),
+            can_edit_avatar: actor.is_admin() || actor.membership_id() == Some(m.id),
+            max_avatar_kib: ctx.config.server.max_avatar_bytes / 1024,
             error: q.error,
             notice: q.notice,
             workspaces: reached.into_iter().map(|w| (w.name, w.role)).collect(),

@@ -1,7 +1,12 @@
 //! Server-rendered pages (askama). A page struct per view; forms carry the CSRF
 //! token and are re-shown with the message and what was typed when they fail.
 
+pub mod account;
+pub mod api_keys;
+pub mod audit;
 pub mod auth;
+pub mod avatars;
+pub mod billing;
 pub mod connections;
 pub mod home;
 pub mod invite;
@@ -19,7 +24,12 @@ use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(account::router())
+        .merge(api_keys::router())
+        .merge(audit::router())
         .merge(auth::router())
+        .merge(avatars::router())
+        .merge(billing::router())
         .merge(connections::router())
         .merge(home::router())
         .merge(invite::router())
@@ -75,6 +85,19 @@ impl MessagePage {
         }
         .into_response()
     }
+}
+
+/// A form with nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// The message a page shows after a redirect (`?notice=` or `?error=`).
+#[derive(serde::Deserialize, Default)]
+pub struct Notes {
+    pub error: Option<String>,
+    pub notice: Option<String>,
 }
 
 /// A failed form submission that was not ours (missing or wrong CSRF token).

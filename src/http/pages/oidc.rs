@@ -9,7 +9,7 @@ use super::super::redirects::safe_next;
 use super::super::session::ClientInfo;
 use super::auth::start_session;
 use super::{MessagePage, internal};
-use crate::auth::oidc::{CallbackParams, PendingLogin};
+use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
 use crate::services::sso::{self, ProviderIdentity, SsoOutcome};
 use crate::services::{Ctx, Error};
 use crate::store::Timestamp;
@@ -74,6 +74,11 @@ async fn start(
             Ok(()) => Redirect::to(&auth.url).into_response(),
             Err(e) => internal(e),
         },
+        Err(e @ OidcError::UnknownProvider(_)) => MessagePage::error(
+            StatusCode::NOT_FOUND,
+            "Sign-in did not start",
+            e.user_message(),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, provider = %name, "could not start a provider sign-in");
             MessagePage::error(

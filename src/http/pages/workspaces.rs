@@ -6,8 +6,9 @@ use super::super::AppState;
 use super::super::csrf::{self, CsrfToken};
 use super::super::redirects;
 use super::super::session::{ClientInfo, SignedIn};
+use super::CsrfForm;
 use super::csrf_failed;
-use super::members::{CsrfForm, act, describe, error_page, org_actor};
+use super::members::{act, describe, error_page, org_actor};
 use crate::services::Error;
 use crate::services::members::OrgActor;
 use crate::services::workspaces::{self, Access};
@@ -91,7 +92,7 @@ async fn list_page(
     match data {
         Ok((org_name, list)) => ListPage {
             csrf: csrf.0,
-            email: actor.user.email.clone(),
+            email: actor.user().map(|u| u.email.clone()).unwrap_or_default(),
             org_id: actor.org_id,
             org_name,
             is_admin: actor.is_admin(),
@@ -193,7 +194,7 @@ async fn render_people(
     };
     PeoplePage {
         csrf: csrf.0.clone(),
-        email: actor.user.email.clone(),
+        email: actor.user().map(|u| u.email.clone()).unwrap_or_default(),
         org_id: actor.org_id,
         org_name,
         id,

@@ -1,6 +1,8 @@
 //! Directory groups → organization roles and workspace access. A member of a group
 //! mapped to `admin` (config `scim.admin_groups`, or the organization's own mappings)
-//! is an admin; leaving the last such group takes the role away. A member of a group
+//! is an admin; leaving the last such group takes the role away, except from the
+//! organization's last active admin (an organization always keeps one; the audit log
+//! says why the role stayed). A member of a group
 //! mapped to a workspace is given access to it (leaving the group does not take it
 //! away: workspace access may also have come from an invitation).
 
@@ -68,6 +70,25 @@ pub async fn resync_roles(
     for id in members {
         let admin = group_mappings::member_of_any(db, org_id, *id, &keys).await?;
         let role = if admin { Role::Admin } else { Role::Member };
+        if role == Role::Member && memberships::is_last_active_admin(db, org_id, *id).await? {
+            audit::record(
+                ctx,
+                db,
+                actor,
+                Change {
+                    org_id: Some(org_id),
+                    action: "member.role_kept",
+                    target_kind: "membership",
+                    target_id: id.to_string(),
+                    details: json!({
+                        "role": Role::Admin,
+                        "reason": "the directory's groups would leave the organization without an admin",
+                    }),
+                },
+            )
+            .await?;
+            continue;
+        }
         if memberships::set_role(db, org_id, *id, role, now).await? {
             // As with an admin's unchecking: a former admin keeps the workspaces.
             if role == Role::Member {
