@@ -22,6 +22,7 @@ pub mod store;
 pub mod telemetry;
 pub mod token;
 
+use axum::serve::ListenerExt;
 use clock::SharedClock;
 use config::Config;
 use services::Ctx;
@@ -62,6 +63,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         oidc: Arc::new(oidc),
         scim_rate: Arc::default(),
         metrics: Arc::new(metrics::Metrics::new()),
+        scim_creates: Arc::default(),
     })
 }
 
@@ -76,6 +78,13 @@ pub async fn serve(
     ctx.store.spawn_wal_checkpointer();
     let app = http::router(ctx).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    // Without TCP_NODELAY a response written in two parts waits for the client's
+    // delayed ACK (40 ms) before its second part leaves.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");

@@ -38,6 +38,8 @@ pub struct Ctx {
     pub scim_rate: Arc<rate_limit::TokenBuckets>,
     /// This process's metrics (each replica has its own).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// SCIM creates waiting to be written in groups (see `scim::create_queue`).
+    pub scim_creates: Arc<scim::create_queue::CreateQueue>,
 }
 
 impl Ctx {

@@ -48,13 +48,26 @@ pub struct EmailRow {
     pub display: Option<String>,
 }
 
-pub async fn insert(db: &mut dyn Db, row: &ScimUserRow, user_name_key: &str) -> Result<()> {
-    let sql = "INSERT INTO memberships (id, org_id, user_id, role, status, source, disconnected_at, user_name, user_name_key, \
-               external_id, scim_attributes, version, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-    crate::execute!(
+/// Inserts the membership unless it would be active in an organization without a
+/// free seat; `false` when refused. The seat check and the insert are one statement
+/// (one round trip on the SCIM create path); PostgreSQL locks the organization's row
+/// for it, SQLite's single writer serializes it.
+pub async fn insert_within_seats(
+    db: &mut dyn Db,
+    row: &ScimUserRow,
+    user_name_key: &str,
+) -> Result<bool> {
+    let lock = db.backend().for_update();
+    let sql = format!(
+        "WITH org AS (SELECT seat_limit, seats_used FROM organizations WHERE id = $2{lock}) \
+         INSERT INTO memberships (id, org_id, user_id, role, status, source, disconnected_at, user_name, user_name_key, \
+         external_id, scim_attributes, version, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM org \
+         WHERE $5 <> 'active' OR org.seat_limit IS NULL OR org.seats_used < org.seat_limit"
+    );
+    let n = crate::execute!(
         db,
-        sqlx::query(sql)
+        sqlx::query(&sql)
             .bind(row.id)
             .bind(row.org_id)
             .bind(row.user_id)
@@ -70,7 +83,7 @@ pub async fn insert(db: &mut dyn Db, row: &ScimUserRow, user_name_key: &str) -> 
             .bind(row.created_at)
             .bind(row.updated_at)
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Writes every mutable column of the row (and un-deletes it: a directory may

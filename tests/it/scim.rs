@@ -12,6 +12,7 @@ backend_tests!(
     requests_without_a_valid_token_are_401,
     a_token_sees_only_its_own_organization,
     create_read_and_case_insensitive_uniqueness,
+    concurrent_creates_share_transactions_but_not_failures,
     deactivation_disconnects_frees_the_seat_and_revokes_sessions,
     no_free_seat_is_a_clear_error_the_admin_can_see,
     delete_disconnects_and_hides_the_user,
@@ -110,6 +111,85 @@ async fn set_seat_limit(app: &TestApp, limit: i64) {
     )
     .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// POSTs every user at once; the statuses in the order of `names`.
+async fn create_all_at_once(app: &TestApp, names: &[String]) -> Vec<StatusCode> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let request = app
+            .client
+            .post(app.url("/scim/v2/Users"))
+            .bearer_auth(&app.scim_token)
+            .header("Content-Type", "application/scim+json")
+            .body(user(name).to_string());
+        set.spawn(async move { (i, request.send().await.unwrap().status()) });
+    }
+    let mut statuses = vec![StatusCode::OK; names.len()];
+    while let Some(done) = set.join_next().await {
+        let (i, status) = done.unwrap();
+        statuses[i] = status;
+    }
+    statuses
+}
+
+async fn count_where(app: &TestApp, sql: &str) -> i64 {
+    let mut db = app.ctx.store.read().await.unwrap();
+    gatehouse::on_conn!(db, |c| sqlx::query_scalar(sql).fetch_one(c).await).unwrap()
+}
+
+/// Creates that arrive together may be written in one transaction; a failing one
+/// (a taken userName, no free seat) must fail alone, and seats must hold exactly.
+async fn concurrent_creates_share_transactions_but_not_failures(app: TestApp) {
+    let mut names: Vec<String> = (0..24).map(|i| format!("grp-{i}@acme.test")).collect();
+    names[23] = "GRP-0@acme.test".into();
+    let statuses = create_all_at_once(&app, &names).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let taken = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, taken), (23, 1), "{statuses:?}");
+    let (_, list) = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName%20sw%20%22grp-%22&count=0",
+        None,
+    )
+    .await;
+    assert_eq!(list["totalResults"], 23, "{list}");
+    let audited = count_where(
+        &app,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'scim.user.created' AND target_kind = 'scim_user'",
+    )
+    .await;
+    assert_eq!(
+        audited, 23,
+        "one audit row per created user, none for the refused"
+    );
+
+    // Five seats left, twelve creates at once: exactly five get in.
+    set_seat_limit(&app, 1 + 23 + 5).await;
+    let more: Vec<String> = (0..12).map(|i| format!("late-{i}@acme.test")).collect();
+    let statuses = create_all_at_once(&app, &more).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!((created, refused), (5, 7), "{statuses:?}");
+    let active = count_where(
+        &app,
+        "SELECT COUNT(*) FROM memberships WHERE status = 'active'",
+    )
+    .await;
+    assert_eq!(active, 1 + 23 + 5);
 }
 
 async fn requests_without_a_valid_token_are_401(app: TestApp) {
@@ -338,7 +418,7 @@ async fn no_free_seat_is_a_clear_error_the_admin_can_see(app: TestApp) {
     );
     let detail = v["detail"].as_str().unwrap();
     assert!(
-        detail.contains("no free seat") && detail.contains("2 of 2"),
+        detail.contains("No free seat") && detail.contains("2 of 2"),
         "{detail}"
     );
     // An inactive user takes no seat and can be created.

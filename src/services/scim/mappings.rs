@@ -70,44 +70,34 @@ pub async fn resync_roles(
     for id in members {
         let admin = group_mappings::member_of_any(db, org_id, *id, &keys).await?;
         let role = if admin { Role::Admin } else { Role::Member };
-        if role == Role::Member && memberships::is_last_active_admin(db, org_id, *id).await? {
-            audit::record(
-                ctx,
-                db,
-                actor,
-                Change {
-                    org_id: Some(org_id),
-                    action: "member.role_kept",
-                    target_kind: "membership",
-                    target_id: id.to_string(),
-                    details: json!({
-                        "role": Role::Admin,
-                        "reason": "the directory's groups would leave the organization without an admin",
-                    }),
-                },
-            )
-            .await?;
-            continue;
-        }
-        if memberships::set_role(db, org_id, *id, role, now).await? {
-            // As with an admin's unchecking: a former admin keeps the workspaces.
-            if role == Role::Member {
-                workspaces::grant_all_missing(db, org_id, *id, "member", now).await?;
-            }
-            audit::record(
-                ctx,
-                db,
-                actor,
-                Change {
-                    org_id: Some(org_id),
-                    action: "member.role_changed",
-                    target_kind: "membership",
-                    target_id: id.to_string(),
-                    details: json!({ "role": role, "reason": "directory group mapping" }),
-                },
-            )
-            .await?;
-        }
+        let (action, details) =
+            if role == Role::Member && memberships::is_last_active_admin(db, org_id, *id).await? {
+                let why = "the directory's groups would leave the organization without an admin";
+                (
+                    "member.role_kept",
+                    json!({ "role": Role::Admin, "reason": why }),
+                )
+            } else if memberships::set_role(db, org_id, *id, role, now).await? {
+                // As with an admin's unchecking: a former admin keeps the workspaces.
+                if role == Role::Member {
+                    workspaces::grant_all_missing(db, org_id, *id, "member", now).await?;
+                }
+                let why = "directory group mapping";
+                (
+                    "member.role_changed",
+                    json!({ "role": role, "reason": why }),
+                )
+            } else {
+                continue;
+            };
+        let change = Change {
+            org_id: Some(org_id),
+            action,
+            target_kind: "membership",
+            target_id: id.to_string(),
+            details,
+        };
+        audit::record(ctx, db, actor, change).await?;
     }
     Ok(())
 }

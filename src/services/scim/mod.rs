@@ -3,6 +3,7 @@
 //! sessions revoked), groups map to roles. Errors are SCIM errors, since the only
 //! caller is the SCIM protocol layer.
 
+pub mod create_queue;
 pub mod groups;
 pub mod mappings;
 pub mod users;

@@ -8,6 +8,7 @@ use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, USER_RESOURCE};
 use crate::scim::sql::{self, Target};
 use crate::services::Ctx;
 use crate::services::audit::{self, Change};
+use crate::services::members::{Seats, no_seat_message};
 use crate::store::memberships::{Role, Source, Status};
 use crate::store::scim_users::{self, EmailRow, ScimUserRow};
 use crate::store::users::{self, User};
@@ -190,17 +191,22 @@ fn uniqueness(user_name: &str) -> ScimError {
 /// Checks a seat is free for one more active member.
 async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
     let org = orgs::lock(db, org_id).await?;
-    if let Some(limit) = org.seat_limit {
-        let used = org.seats_used;
-        if used >= limit {
-            return Err(ScimError::forbidden(format!(
-                "no free seat: \"{}\" uses {used} of {limit} seats. An organization admin can add seats \
-                 (Billing) or disconnect someone, then the directory can retry",
-                org.name
-            )));
-        }
+    match no_free_seat(&org) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The directory's error when every seat of `org` is taken: the admin's message
+/// (`members::no_seat_message`) plus what the directory should do.
+fn no_free_seat(org: &orgs::Org) -> Option<ScimError> {
+    let seats = Seats::of(org);
+    (!seats.free()).then(|| {
+        ScimError::forbidden(format!(
+            "{} The directory can retry then.",
+            no_seat_message(&org.name, &seats)
+        ))
+    })
 }
 
 /// Records a refused activation for the admins to see; the directory gets the error.
@@ -216,9 +222,15 @@ async fn record_refusal(ctx: &Ctx, client: &ScimClient, user_name: &str, err: &S
 }
 
 pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimUser, ScimError> {
-    let parts = split(doc, true)?;
+    let mut parts = split(doc, true)?;
+    let password_hash = hash_password(parts.password.take()).await?;
     let user_name = parts.user_name.clone();
-    match create_inner(ctx, client, parts).await {
+    let new = NewUser {
+        client: client.clone(),
+        parts,
+        password_hash,
+    };
+    match ctx.scim_creates.submit(ctx, new).await {
         Err(e) if e.status == 403 => {
             record_refusal(ctx, client, &user_name, &e).await;
             Err(e)
@@ -227,37 +239,40 @@ pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimUs
     }
 }
 
-async fn create_inner(
+/// A create, parsed and with its password hashed, waiting for the writer.
+pub(super) struct NewUser {
+    client: ScimClient,
+    parts: Parts,
+    password_hash: Option<String>,
+}
+
+/// Writes one create in `tx`; the caller commits (`create_queue` groups them).
+pub(super) async fn create_in(
     ctx: &Ctx,
-    client: &ScimClient,
-    mut parts: Parts,
+    tx: &mut dyn Db,
+    new: &NewUser,
 ) -> Result<ScimUser, ScimError> {
+    let (client, parts) = (&new.client, &new.parts);
     let org_id = client.org_id();
     let key = fold_case(&parts.user_name);
-    let password_hash = hash_password(parts.password.take()).await?;
     let now = ctx.now();
-    let mut tx = ctx.store.begin().await?;
-    if parts.active {
-        ensure_seat(&mut tx, org_id).await?;
-    } else {
-        orgs::lock(&mut tx, org_id).await?;
-    }
+    // A new membership checks its seat as it is inserted (below); an adopted one here.
     // A taken userName surfaces as the unique index's conflict when the row is written.
     // One person, many organizations: a known address joins the existing account.
-    let email = login_email(&parts);
+    let email = login_email(parts);
     let new_user = User {
         id: Uuid::now_v7(),
         email: email.clone().unwrap_or_default(),
-        display_name: display_name(&parts),
-        password_hash,
+        display_name: display_name(parts),
+        password_hash: new.password_hash.clone(),
         created_at: now,
         updated_at: now,
     };
-    let (user_id, adopted) = if users::insert_unless_email_taken(&mut tx, &new_user).await? {
+    let (user_id, adopted) = if users::insert_unless_email_taken(tx, &new_user).await? {
         (new_user.id, None)
     } else {
-        let user = users::find_by_email(&mut tx, &new_user.email).await?;
-        match scim_users::find_for_user(&mut tx, org_id, user.id).await {
+        let user = users::find_by_email(tx, &new_user.email).await?;
+        match scim_users::find_for_user(tx, org_id, user.id).await {
             Ok(m) if m.scim_visible => {
                 return Err(ScimError::uniqueness(format!(
                     "{} is already provisioned in this organization as \"{}\"",
@@ -278,9 +293,14 @@ async fn create_inner(
     };
     let row = match adopted {
         Some(mut before) => {
+            if parts.active {
+                ensure_seat(tx, org_id).await?;
+            } else {
+                orgs::lock(tx, org_id).await?;
+            }
             if before.source == Source::Scim {
                 let new_id = Uuid::now_v7();
-                scim_users::change_id(&mut tx, org_id, before.id, new_id).await?;
+                scim_users::change_id(tx, org_id, before.id, new_id).await?;
                 before.id = new_id;
             }
             let row = ScimUserRow {
@@ -299,14 +319,13 @@ async fn create_inner(
                 scim_visible: true,
                 ..before
             };
-            scim_users::update(&mut tx, &row, &key)
+            scim_users::update(tx, &row, &key)
                 .await
                 .map_err(|e| match e {
                     StoreError::Conflict(_) => uniqueness(&parts.user_name),
                     other => other.into(),
                 })?;
-            scim_users::replace_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes))
-                .await?;
+            scim_users::replace_emails(tx, org_id, row.id, &email_rows(&parts.attributes)).await?;
             row
         }
         None => {
@@ -326,20 +345,23 @@ async fn create_inner(
                 disconnected_at,
                 scim_visible: true,
             };
-            scim_users::insert(&mut tx, &row, &key)
+            let inserted = scim_users::insert_within_seats(tx, &row, &key)
                 .await
                 .map_err(|e| match e {
                     StoreError::Conflict(_) => uniqueness(&parts.user_name),
                     other => other.into(),
                 })?;
-            scim_users::insert_emails(&mut tx, org_id, row.id, &email_rows(&parts.attributes))
-                .await?;
+            if !inserted {
+                let org = orgs::get(tx, org_id).await?;
+                return Err(no_free_seat(&org).unwrap_or_else(ScimError::internal));
+            }
+            scim_users::insert_emails(tx, org_id, row.id, &email_rows(&parts.attributes)).await?;
             row
         }
     };
     audit::record(
         ctx,
-        &mut tx,
+        tx,
         &client.actor(),
         Change {
             org_id: Some(org_id),
@@ -354,7 +376,6 @@ async fn create_inner(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(ScimUser {
         row,
         groups: Vec::new(),

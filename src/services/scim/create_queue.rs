@@ -1,0 +1,101 @@
+//! SCIM creates committed in groups. SQLite has one writer, and a directory's initial
+//! sync sends creates over several connections at once: the creates that arrive while a
+//! transaction runs are written together by the next one (group commit), which saves
+//! each create its own BEGIN and COMMIT and writes the pages they share once.
+//!
+//! The request that finds the writer free writes every create waiting at that moment,
+//! its own included, so a create that meets no other pays for no hand-off. The group
+//! runs in a task of its own: a caller that goes away does not cancel the others.
+//!
+//! Each create stays whole or absent. When any create of a group fails (a taken
+//! userName, no free seat), the group is rolled back and each of its creates runs again
+//! in a transaction of its own, so one directory's bad user never fails another's.
+
+use super::users::{NewUser, ScimUser, create_in};
+use crate::scim::error::ScimError;
+use crate::services::Ctx;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::oneshot;
+
+/// The most creates one transaction takes.
+const MAX_GROUP: usize = 32;
+
+type Reply = oneshot::Sender<Result<ScimUser, ScimError>>;
+
+/// The process's SCIM creates waiting for the writer.
+#[derive(Default)]
+pub struct CreateQueue {
+    waiting: Mutex<Vec<(NewUser, Reply)>>,
+    /// Held while a group is written.
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl CreateQueue {
+    pub(super) async fn submit(&self, ctx: &Ctx, new: NewUser) -> Result<ScimUser, ScimError> {
+        let (reply, mut answer) = oneshot::channel();
+        self.take_waiting(|w| w.push((new, reply)));
+        let turn = self.writer.clone().lock_owned().await;
+        // The group before may have written this create already.
+        if let Ok(result) = answer.try_recv() {
+            return result;
+        }
+        let group = self.take_waiting(std::mem::take);
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            for creates in chunks(group) {
+                write_group(&ctx, creates).await;
+            }
+            drop(turn);
+        });
+        answer.await.unwrap_or_else(|_| {
+            tracing::error!("a SCIM create was dropped unanswered");
+            Err(ScimError::internal())
+        })
+    }
+
+    fn take_waiting<T>(&self, f: impl FnOnce(&mut Vec<(NewUser, Reply)>) -> T) -> T {
+        f(&mut self.waiting.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+fn chunks<T>(mut all: Vec<T>) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    while all.len() > MAX_GROUP {
+        let rest = all.split_off(MAX_GROUP);
+        out.push(std::mem::replace(&mut all, rest));
+    }
+    out.push(all);
+    out
+}
+
+async fn write_group(ctx: &Ctx, creates: Vec<(NewUser, Reply)>) {
+    if creates.len() > 1
+        && let Some(users) = together(ctx, &creates).await
+    {
+        for ((_, reply), user) in creates.into_iter().zip(users) {
+            let _ = reply.send(Ok(user));
+        }
+        return;
+    }
+    for (new, reply) in creates {
+        let _ = reply.send(alone(ctx, &new).await);
+    }
+}
+
+/// All of `creates` in one transaction, or `None` (rolled back) if any of them fails.
+async fn together(ctx: &Ctx, creates: &[(NewUser, Reply)]) -> Option<Vec<ScimUser>> {
+    let mut tx = ctx.store.begin().await.ok()?;
+    let mut users = Vec::with_capacity(creates.len());
+    for (new, _) in creates {
+        users.push(create_in(ctx, &mut tx, new).await.ok()?);
+    }
+    tx.commit().await.ok()?;
+    Some(users)
+}
+
+async fn alone(ctx: &Ctx, new: &NewUser) -> Result<ScimUser, ScimError> {
+    let mut tx = ctx.store.begin().await?;
+    let user = create_in(ctx, &mut tx, new).await?;
+    tx.commit().await?;
+    Ok(user)
+}
