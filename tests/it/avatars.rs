@@ -73,7 +73,8 @@ fn image_src(html: &str) -> String {
     src.to_string()
 }
 
-async fn admin_membership(app: &TestApp, admin: &Person) -> String {
+/// The bootstrap admin's membership id.
+pub(crate) async fn admin_membership(app: &TestApp, admin: &Person) -> String {
     let (_, list) = admin.call("GET", &org_path(app, "/members"), None).await;
     list.as_array()
         .unwrap()

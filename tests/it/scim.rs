@@ -538,22 +538,7 @@ async fn admin_group_mapping_grants_and_takes_the_role(app: TestApp) {
     .await;
     assert_eq!(role(&app, id.clone()).await, "admin");
     let admin = crate::orgs::admin(&app).await;
-    let (_, me) = admin
-        .call(
-            "GET",
-            &crate::orgs::org_path(&app, "/members?view=admins"),
-            None,
-        )
-        .await;
-    let own = me
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["user_id"] == app.admin_id.to_string())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let own = crate::avatars::admin_membership(&app, &admin).await;
     let (s, v) = admin
         .call(
             "PATCH",
