@@ -7,7 +7,7 @@ use super::{Ctx, Error, Result, orgs};
 use crate::mail::{Mail, html_escape};
 use crate::store::links::{self, OneTimeLink, Purpose};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, Timestamp, sessions};
+use crate::store::{StoreError, Timestamp, memberships, sessions};
 use crate::{password, token};
 use serde_json::json;
 use std::sync::OnceLock;
@@ -91,7 +91,9 @@ pub async fn sign_in(
     }
 }
 
-/// Sign-in security events are not tied to one organization.
+/// Sign-in security events go to the log of every organization the address's person is
+/// active in, where its admins read them; an address nobody has is logged under no
+/// organization.
 async fn record(
     ctx: &Ctx,
     user_id: Option<Uuid>,
@@ -105,14 +107,33 @@ async fn record(
         name: users::email_key(email),
         client_addr: client_addr.map(str::to_string),
     };
-    let change = Change {
-        org_id: None,
-        action,
-        target_kind: "user",
-        target_id: user_id.map(|u| u.to_string()).unwrap_or_default(),
-        details: json!({}),
+    let (subject, orgs) = person_of(ctx, email).await;
+    let orgs = if orgs.is_empty() { vec![None] } else { orgs };
+    for org_id in orgs {
+        let change = Change {
+            org_id,
+            action,
+            target_kind: "user",
+            target_id: subject.map(|u| u.to_string()).unwrap_or_default(),
+            details: json!({}),
+        };
+        audit::record_alone(ctx, &actor, change).await;
+    }
+}
+
+/// The person holding `email`, and the organizations they are active in.
+async fn person_of(ctx: &Ctx, email: &str) -> (Option<Uuid>, Vec<Option<Uuid>>) {
+    let Ok(mut db) = ctx.store.read().await else {
+        return (None, Vec::new());
     };
-    audit::record_alone(ctx, &actor, change).await;
+    let Ok(user) = users::find_by_email(&mut db, email).await else {
+        return (None, Vec::new());
+    };
+    let orgs = memberships::active_for_user(&mut db, user.id)
+        .await
+        .map(|list| list.into_iter().map(|o| Some(o.org_id)).collect())
+        .unwrap_or_default();
+    (Some(user.id), orgs)
 }
 
 pub struct SignUp {

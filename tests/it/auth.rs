@@ -326,6 +326,26 @@ async fn failed_sign_in_is_generic_and_throttled(app: TestApp) {
     .await)
     .unwrap();
     assert_eq!(n, 6);
+    // The admin reads them, the block and the sign-in on the organization's log, with
+    // the client address.
+    let admin = crate::orgs::admin(&app).await;
+    let (s, events) = admin
+        .call(
+            "GET",
+            &crate::orgs::org_path(&app, "/audit-events?limit=200"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    let events = events.as_array().unwrap();
+    for action in ["signin.failed", "signin.throttled", "signin.succeeded"] {
+        let event = events
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action} on the organization's log: {events:?}"));
+        assert_eq!(event["target_id"], app.admin_id.to_string(), "{event}");
+        assert!(event["client_addr"].is_string(), "{event}");
+    }
 }
 
 async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
