@@ -107,7 +107,7 @@ async fn record(
         name: users::email_key(email),
         client_addr: client_addr.map(str::to_string),
     };
-    let (subject, orgs) = person_of(ctx, email).await;
+    let (subject, orgs) = person_of(ctx, user_id, email).await;
     let orgs = if orgs.is_empty() { vec![None] } else { orgs };
     for org_id in orgs {
         let change = Change {
@@ -121,19 +121,28 @@ async fn record(
     }
 }
 
-/// The person holding `email`, and the organizations they are active in.
-async fn person_of(ctx: &Ctx, email: &str) -> (Option<Uuid>, Vec<Option<Uuid>>) {
+/// The person holding `email` (`known` when the caller has them), and the
+/// organizations they are active in.
+async fn person_of(
+    ctx: &Ctx,
+    known: Option<Uuid>,
+    email: &str,
+) -> (Option<Uuid>, Vec<Option<Uuid>>) {
     let Ok(mut db) = ctx.store.read().await else {
         return (None, Vec::new());
     };
-    let Ok(user) = users::find_by_email(&mut db, email).await else {
-        return (None, Vec::new());
+    let user_id = match known {
+        Some(id) => id,
+        None => match users::find_by_email(&mut db, email).await {
+            Ok(user) => user.id,
+            Err(_) => return (None, Vec::new()),
+        },
     };
-    let orgs = memberships::active_for_user(&mut db, user.id)
+    let orgs = memberships::active_for_user(&mut db, user_id)
         .await
         .map(|list| list.into_iter().map(|o| Some(o.org_id)).collect())
         .unwrap_or_default();
-    (Some(user.id), orgs)
+    (Some(user_id), orgs)
 }
 
 pub struct SignUp {

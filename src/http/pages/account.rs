@@ -7,7 +7,7 @@ use super::super::AppState;
 use super::super::csrf::CsrfToken;
 use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
-use super::members::{date, error_page, form_actor, org_actor};
+use super::members::{act, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes, internal};
 use crate::services::accounts::{self, ResetRequested};
 use crate::services::members::OrgActor;
@@ -213,25 +213,24 @@ async fn remove_contact(
     SignedIn(who): SignedIn,
     client: ClientInfo,
     Extension(csrf): Extension<CsrfToken>,
-    Path((org_id, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let form_csrf = (&csrf, form.csrf.as_str());
-    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Error::NotFound("contact"));
-    };
-    match contacts::remove(&ctx, &actor, id).await {
-        Ok(c) => back(
-            actor.org_id,
-            "notice",
-            &format!("{} no longer receives billing emails.", c.email),
-        ),
-        Err(e) => error_page(e),
-    }
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        "account?",
+        move |a, id| async move {
+            contacts::remove(&c, &a, id)
+                .await
+                .map(|c| format!("{} no longer receives billing emails.", c.email))
+        },
+    )
+    .await
 }
 
 /// Mails the viewer a reset link, the same way `/auth/forgot` does: password

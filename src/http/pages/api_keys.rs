@@ -3,9 +3,8 @@
 
 use super::super::AppState;
 use super::super::csrf::CsrfToken;
-use super::super::redirects::encode;
 use super::super::session::{ClientInfo, SignedIn};
-use super::members::{date, error_page, form_actor, org_actor};
+use super::members::{act, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes};
 use crate::services::members::OrgActor;
 use crate::services::{Error, api_keys};
@@ -16,7 +15,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -166,27 +165,22 @@ async fn revoke(
     SignedIn(who): SignedIn,
     client: ClientInfo,
     Extension(csrf): Extension<CsrfToken>,
-    Path((org_id, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let form_csrf = (&csrf, form.csrf.as_str());
-    let actor = match form_actor(&ctx, &who, &org_id, &client, form_csrf).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(Error::NotFound("API key"));
-    };
-    match api_keys::revoke(&ctx, &actor, id).await {
-        Ok(k) => Redirect::to(&format!(
-            "/orgs/{}/api-keys?notice={}",
-            actor.org_id,
-            encode(&format!(
-                "The key {} was revoked; it no longer works.",
-                k.name
-            ))
-        ))
-        .into_response(),
-        Err(e) => error_page(e),
-    }
+    let c = ctx.clone();
+    act(
+        &ctx,
+        &who,
+        &client,
+        (&csrf, &form.csrf),
+        ids,
+        "api-keys?",
+        move |a, id| async move {
+            api_keys::revoke(&c, &a, id)
+                .await
+                .map(|k| format!("The key {} was revoked; it no longer works.", k.name))
+        },
+    )
+    .await
 }
