@@ -52,6 +52,15 @@ impl std::fmt::Display for Backend {
     }
 }
 
+/// The page size of a new SQLite database (an existing one keeps its own).
+///
+/// Every commit appends each page it changed, whole, to the WAL: a SCIM create changes
+/// about 20 pages (its rows and their indexes), so with SQLite's default 4 KiB pages a
+/// directory's sync wrote some 80 KiB per user, and the checkpoints' `fsync`s of those
+/// megabytes stalled the writer. 1 KiB pages cut that to about a quarter; point reads
+/// walk one more level of a B-tree, which costs nothing measurable (`perf/README.md`).
+pub const SQLITE_PAGE_SIZE: u32 = 1024;
+
 pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
     let url = config.url.expose();
     let acquire_timeout = Duration::from_secs(config.connect_timeout_secs.max(1));
@@ -62,25 +71,30 @@ pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("page_size", SQLITE_PAGE_SIZE.to_string());
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| super::StoreError::Database(sqlx::Error::Io(e)))?;
             }
+            let write = super::SqliteWriter::connect(
+                options
+                    .clone()
+                    .pragma(
+                        "wal_autocheckpoint",
+                        super::checkpoint::WRITER_AUTOCHECKPOINT_PAGES.to_string(),
+                    )
+                    .pragma(
+                        "journal_size_limit",
+                        super::checkpoint::WAL_SIZE_LIMIT_BYTES.to_string(),
+                    ),
+                acquire_timeout,
+            )
+            .await?;
             // No ping before handing out a connection: it is a local file, and the ping is
             // a round trip to the connection's worker thread on every request.
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .test_before_acquire(false)
-                .acquire_timeout(acquire_timeout)
-                .after_connect(|conn, _| Box::pin(super::sqlite_lower::register(conn)))
-                .connect_with(options.clone().pragma(
-                    "wal_autocheckpoint",
-                    super::checkpoint::WRITER_AUTOCHECKPOINT_PAGES.to_string(),
-                ))
-                .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(config.max_connections)
                 .test_before_acquire(false)

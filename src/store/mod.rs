@@ -32,8 +32,11 @@ pub mod throttles;
 pub mod usage;
 pub mod users;
 pub mod workspaces;
+mod writer;
 
+pub use checkpoint::WalProgress;
 pub use dialect::{Backend, Timestamp};
+pub use writer::{SqliteWriter, WriteConn, WriteTx};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -141,9 +144,11 @@ pub trait Db: Send {
     }
 }
 
-/// A connection from the pool, outside any transaction (reads).
+/// A connection outside any transaction: a pooled one for reads, or the writer
+/// ([`Store::write`]) for a write that is one statement.
 pub enum Handle {
     Sqlite(PoolConnection<Sqlite>),
+    SqliteWriter(WriteConn),
     Postgres(PoolConnection<Postgres>),
 }
 
@@ -151,6 +156,7 @@ impl Db for Handle {
     fn conn(&mut self) -> Conn<'_> {
         match self {
             Handle::Sqlite(c) => Conn::Sqlite(c),
+            Handle::SqliteWriter(c) => Conn::Sqlite(c),
             Handle::Postgres(c) => Conn::Postgres(c),
         }
     }
@@ -158,14 +164,14 @@ impl Db for Handle {
 
 /// A transaction; dropped without `commit` it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(WriteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Db for Tx {
     fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Sqlite(t) => Conn::Sqlite(t.conn()),
             Tx::Postgres(t) => Conn::Postgres(t),
         }
     }
@@ -192,12 +198,15 @@ pub struct PoolStats {
 
 /// The database. Cheap to clone.
 ///
-/// SQLite gets two pools over one file: many readers (WAL lets them run beside a
-/// writer) and a single writer connection, so in-process writers queue in the pool
-/// instead of failing with "database is locked".
+/// SQLite gets a pool of readers (WAL lets them run beside a writer) and a single
+/// writer connection ([`SqliteWriter`]) over one file, so in-process writers queue
+/// for it instead of failing with "database is locked".
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqliteWriter,
+    },
     Postgres(PgPool),
 }
 
@@ -220,7 +229,9 @@ impl Store {
     /// so replicas starting together apply each migration once.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
+            Store::Sqlite { write, .. } => {
+                SQLITE_MIGRATOR.run(&mut *write.acquire().await?).await?
+            }
             Store::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
         Ok(())
@@ -230,6 +241,15 @@ impl Store {
     pub async fn read(&self) -> Result<Handle> {
         Ok(match self {
             Store::Sqlite { read, .. } => Handle::Sqlite(read.acquire().await?),
+            Store::Postgres(pool) => Handle::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// The write connection outside a transaction, for a write that is one statement
+    /// (atomic on its own): it saves the transaction's BEGIN and COMMIT round trips.
+    pub async fn write(&self) -> Result<Handle> {
+        Ok(match self {
+            Store::Sqlite { write, .. } => Handle::SqliteWriter(write.acquire().await?),
             Store::Postgres(pool) => Handle::Postgres(pool.acquire().await?),
         })
     }
@@ -261,7 +281,13 @@ impl Store {
         }
         match self {
             Store::Sqlite { read, write } => {
-                vec![stats("sqlite_read", read), stats("sqlite_write", write)]
+                let writer = PoolStats {
+                    name: "sqlite_write",
+                    size: 1,
+                    idle: usize::from(write.is_idle()),
+                    max: 1,
+                };
+                vec![stats("sqlite_read", read), writer]
             }
             Store::Postgres(pool) => vec![stats("postgres", pool)],
         }

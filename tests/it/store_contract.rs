@@ -202,3 +202,91 @@ async fn seat_counter_follows_every_status_change(app: TestApp) {
     }
     check(&app, other.id, 1).await;
 }
+
+/// Under steady writes only a checkpoint that holds the writer can copy all of the WAL;
+/// the background round does so once the WAL is large, and the next commit starts the
+/// WAL over (instead of the writer checkpointing inside a commit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_wal_starts_over_under_steady_writes() {
+    let (url, _dir) = fresh_database(Backend::Sqlite).await;
+    let store = Store::connect(&test_config(&url).database).await.unwrap();
+    store.migrate().await.unwrap();
+    async fn write(store: &Store, sql: &'static str) {
+        let mut db = store.write().await.unwrap();
+        gatehouse::execute!(db, sqlx::query(sql)).unwrap();
+    }
+    write(&store, "CREATE TABLE filler (b BLOB NOT NULL)").await;
+    // About 24 MB of pages: well past the size at which a round starts the WAL over.
+    write(
+        &store,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 24000) \
+         INSERT INTO filler SELECT randomblob(1000) FROM n",
+    )
+    .await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let (store, stop) = (store.clone(), stop.clone());
+        async move {
+            let mut commits = 0_u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                write(&store, "INSERT INTO filler VALUES (randomblob(100))").await;
+                commits += 1;
+            }
+            commits
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    store.checkpoint_wal().await.unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let commits = writer.await.unwrap();
+    let after = store.wal_progress().await.unwrap().unwrap();
+    assert!(commits > 0);
+    assert!(
+        after.pages < 4_000,
+        "the WAL started over while commits kept coming ({commits} commits): {after:?}"
+    );
+}
+
+/// The single write connection is handed from writer to writer: one that fails or is
+/// dropped mid-transaction leaves it clean, and waiting writers each get their turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writers_take_turns_on_one_connection() {
+    let (url, _dir) = fresh_database(Backend::Sqlite).await;
+    let store = Store::connect(&test_config(&url).database).await.unwrap();
+    store.migrate().await.unwrap();
+    let count = |store: Store| async move {
+        let mut db = store.read().await.unwrap();
+        gatehouse::on_conn!(db, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM organizations"
+        )
+        .fetch_one(c)
+        .await)
+        .unwrap()
+    };
+    let now = Timestamp(datetime!(2026-03-01 12:00:00 UTC));
+    {
+        let mut tx = store.begin().await.unwrap();
+        orgs::insert(&mut tx, &org("Dropped", now)).await.unwrap();
+        // a failed statement, then dropped without commit
+        assert!(orgs::insert(&mut tx, &org("dropped", now)).await.is_err());
+    }
+    let writers = (0..16).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            orgs::insert(&mut tx, &org(&format!("Writer {i}"), now))
+                .await
+                .unwrap();
+            tokio::task::yield_now().await;
+            tx.commit().await.unwrap();
+        })
+    });
+    for w in writers.collect::<Vec<_>>() {
+        w.await.unwrap();
+    }
+    assert_eq!(count(store.clone()).await, 16);
+    let mut db = store.write().await.unwrap();
+    orgs::insert(&mut db, &org("Alone", now)).await.unwrap();
+    drop(db);
+    assert_eq!(count(store.clone()).await, 17);
+}
