@@ -51,7 +51,12 @@ pub struct Change<'a> {
 /// Writes one audit row inside the caller's transaction, so the event exists exactly
 /// when the change does.
 pub async fn record(ctx: &Ctx, db: &mut dyn Db, actor: &Actor, change: Change<'_>) -> Result<()> {
-    let event = AuditEvent {
+    audit::insert(db, &event(ctx, actor, change)).await
+}
+
+/// The row [`record`] writes, for a store function that writes it with its change.
+pub fn event(ctx: &Ctx, actor: &Actor, change: Change<'_>) -> AuditEvent {
+    AuditEvent {
         id: Uuid::now_v7(),
         org_id: change.org_id,
         actor_kind: actor.kind.to_string(),
@@ -63,8 +68,7 @@ pub async fn record(ctx: &Ctx, db: &mut dyn Db, actor: &Actor, change: Change<'_
         details: Json(change.details),
         client_addr: actor.client_addr.clone(),
         created_at: ctx.now(),
-    };
-    audit::insert(db, &event).await
+    }
 }
 
 /// Records an event in a transaction of its own, for events about something that did

@@ -2,8 +2,10 @@
 //! membership id is the SCIM id; queryable attributes have columns (and indexes),
 //! the rest of the resource is JSON in `scim_attributes`.
 
+use super::audit::AuditEvent;
 use super::memberships::{Role, Source, Status};
 use super::sql_values::Fragment;
+use super::users::{User, email_key};
 use super::{Db, Result, StoreError, Timestamp};
 use crate::{bind_values, on_conn};
 use serde_json::Value;
@@ -39,19 +41,93 @@ pub const COLUMNS: &str = "m.id, m.org_id, m.user_id, m.role, m.status, m.source
 const VISIBLE: &str = "m.org_id = $1 AND m.user_name_key IS NOT NULL AND m.scim_deleted_at IS NULL";
 
 /// One element of `emails`, kept in `scim_emails` for indexed filters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct EmailRow {
     pub value: String,
     pub value_key: String,
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     pub primary: bool,
     pub display: Option<String>,
 }
 
+/// What [`insert_new`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insertion {
+    Done,
+    /// Another person has the login address: nothing was written.
+    AddressTaken,
+    /// The membership would be active and every seat is taken: nothing was written.
+    NoFreeSeat,
+}
+
+/// A new person with their new SCIM membership, written whole by [`insert_new`].
+pub struct NewScimUser<'a> {
+    pub user: &'a User,
+    pub row: &'a ScimUserRow,
+    pub user_name_key: &'a str,
+    pub emails: &'a [EmailRow],
+    pub event: &'a AuditEvent,
+}
+
+/// Writes the person, the membership (within the organization's seats), its emails and
+/// the audit event in one statement: one round trip, and atomic on its own (the view
+/// `scim_user_creations` and its trigger, see the migration). A taken userName is
+/// `Err(Conflict)`.
+pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insertion> {
+    let (user, row, event) = (new.user, new.row, new.event);
+    let sql = "INSERT INTO scim_user_creations (user_id, email, email_key, display_name, password_hash, \
+               membership_id, org_id, role, status, source, disconnected_at, user_name, user_name_key, \
+               external_id, scim_attributes, emails, audit_id, actor_kind, actor_id, actor_name, action, \
+               target_kind, target_id, details, client_addr, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+               $19, $20, $21, $22, $23, $24, $25, $26)";
+    let done = crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(user.id)
+            .bind(&user.email)
+            .bind(Some(email_key(&user.email)).filter(|k| !k.is_empty()))
+            .bind(&user.display_name)
+            .bind(&user.password_hash)
+            .bind(row.id)
+            .bind(row.org_id)
+            .bind(row.role)
+            .bind(row.status)
+            .bind(row.source)
+            .bind(row.disconnected_at)
+            .bind(&row.user_name)
+            .bind(new.user_name_key)
+            .bind(&row.external_id)
+            .bind(&row.scim_attributes)
+            .bind(Json(new.emails))
+            .bind(event.id)
+            .bind(&event.actor_kind)
+            .bind(&event.actor_id)
+            .bind(&event.actor_name)
+            .bind(&event.action)
+            .bind(&event.target_kind)
+            .bind(&event.target_id)
+            .bind(&event.details)
+            .bind(&event.client_addr)
+            .bind(row.created_at)
+    );
+    match done.map_err(StoreError::from) {
+        Ok(_) => Ok(Insertion::Done),
+        Err(e) if e.is_conflict_on("email_key") => Ok(Insertion::AddressTaken),
+        Err(StoreError::Database(sqlx::Error::Database(e))) if e.message() == NO_FREE_SEAT => {
+            Ok(Insertion::NoFreeSeat)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The error the creation trigger raises when no seat is free.
+const NO_FREE_SEAT: &str = "no free seat";
+
 /// Inserts the membership unless it would be active in an organization without a
-/// free seat; `false` when refused. The seat check and the insert are one statement
-/// (one round trip on the SCIM create path); PostgreSQL locks the organization's row
-/// for it, SQLite's single writer serializes it.
+/// free seat; `false` when refused. The seat check and the insert are one statement;
+/// PostgreSQL locks the organization's row for it, SQLite's single writer serializes it.
 pub async fn insert_within_seats(
     db: &mut dyn Db,
     row: &ScimUserRow,

@@ -39,25 +39,6 @@ pub async fn insert(db: &mut dyn Db, user: &User) -> Result<()> {
     Ok(())
 }
 
-/// Inserts the user unless another already has the address; returns whether it did
-/// (one statement where a lookup then an insert would take two).
-pub async fn insert_unless_email_taken(db: &mut dyn Db, user: &User) -> Result<bool> {
-    let sql = "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_key) DO NOTHING";
-    let inserted = crate::execute!(
-        db,
-        sqlx::query(sql)
-            .bind(user.id)
-            .bind(&user.email)
-            .bind(Some(email_key(&user.email)).filter(|k| !k.is_empty()))
-            .bind(&user.display_name)
-            .bind(&user.password_hash)
-            .bind(user.created_at)
-            .bind(user.updated_at)
-    )?;
-    Ok(inserted == 1)
-}
-
 pub async fn get(db: &mut dyn Db, id: Uuid) -> Result<User> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     Ok(on_conn!(db, |c| sqlx::query_as(&sql)

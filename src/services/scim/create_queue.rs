@@ -1,17 +1,19 @@
 //! SCIM creates committed in groups. SQLite has one writer, and a directory's initial
-//! sync sends creates over several connections at once: the creates that arrive while a
-//! transaction runs are written together by the next one (group commit), which saves
-//! each create its own BEGIN and COMMIT and writes the pages they share once.
+//! sync sends creates over several connections at once: the creates that arrive while
+//! one is written are written together by the next transaction (group commit), which
+//! writes the pages they share once. A create that comes alone is one statement
+//! (`users::insert_new`) and needs no transaction at all.
 //!
 //! The request that finds the writer free writes every create waiting at that moment,
 //! its own included, so a create that meets no other pays for no hand-off. The group
 //! runs in a task of its own: a caller that goes away does not cancel the others.
 //!
 //! Each create stays whole or absent. When any create of a group fails (a taken
-//! userName, no free seat), the group is rolled back and each of its creates runs again
-//! in a transaction of its own, so one directory's bad user never fails another's.
+//! userName, no free seat) or is for a person who exists already, the group is rolled
+//! back and each of its creates runs again on its own, so one directory's bad user never
+//! fails another's.
 
-use super::users::{NewUser, ScimUser, create_in};
+use super::users::{NewUser, ScimUser, adopt, insert_new};
 use crate::scim::error::ScimError;
 use crate::services::Ctx;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -82,20 +84,26 @@ async fn write_group(ctx: &Ctx, creates: Vec<(NewUser, Reply)>) {
     }
 }
 
-/// All of `creates` in one transaction, or `None` (rolled back) if any of them fails.
+/// All of `creates` in one transaction, or `None` (rolled back) if any of them fails
+/// or is for a person who exists already.
 async fn together(ctx: &Ctx, creates: &[(NewUser, Reply)]) -> Option<Vec<ScimUser>> {
     let mut tx = ctx.store.begin().await.ok()?;
     let mut users = Vec::with_capacity(creates.len());
     for (new, _) in creates {
-        users.push(create_in(ctx, &mut tx, new).await.ok()?);
+        users.push(insert_new(ctx, &mut tx, new).await.ok()??);
     }
     tx.commit().await.ok()?;
     Some(users)
 }
 
+/// One create: a new person is one statement, which needs no transaction around it.
 async fn alone(ctx: &Ctx, new: &NewUser) -> Result<ScimUser, ScimError> {
+    let inserted = insert_new(ctx, &mut ctx.store.write().await?, new).await?;
+    if let Some(user) = inserted {
+        return Ok(user);
+    }
     let mut tx = ctx.store.begin().await?;
-    let user = create_in(ctx, &mut tx, new).await?;
+    let user = adopt(ctx, &mut tx, new).await?;
     tx.commit().await?;
     Ok(user)
 }

@@ -10,7 +10,7 @@ use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use crate::services::members::{Seats, no_seat_message};
 use crate::store::memberships::{Role, Source, Status};
-use crate::store::scim_users::{self, EmailRow, ScimUserRow};
+use crate::store::scim_users::{self, EmailRow, Insertion, NewScimUser, ScimUserRow};
 use crate::store::users::{self, User};
 use crate::store::{Db, StoreError, orgs, scim_groups, sessions};
 use serde_json::{Map, Value, json};
@@ -246,8 +246,77 @@ pub(super) struct NewUser {
     password_hash: Option<String>,
 }
 
-/// Writes one create in `tx`; the caller commits (`create_queue` groups them).
-pub(super) async fn create_in(
+/// The create of a new person as one statement on `db` (`scim_users::insert_new`,
+/// which the caller need not wrap in a transaction). `None` when the login address
+/// belongs to a person already: nothing was written, and the create is theirs to
+/// [`adopt`].
+pub(super) async fn insert_new(
+    ctx: &Ctx,
+    db: &mut dyn Db,
+    new: &NewUser,
+) -> Result<Option<ScimUser>, ScimError> {
+    let (client, parts) = (&new.client, &new.parts);
+    let org_id = client.org_id();
+    let now = ctx.now();
+    let user = User {
+        id: Uuid::now_v7(),
+        email: login_email(parts).unwrap_or_default(),
+        display_name: display_name(parts),
+        password_hash: new.password_hash.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let (status, disconnected_at) = if parts.active {
+        (Status::Active, None)
+    } else {
+        (Status::Disconnected, Some(now))
+    };
+    let row = ScimUserRow {
+        id: Uuid::now_v7(),
+        org_id,
+        user_id: user.id,
+        role: Role::Member,
+        status,
+        source: Source::Scim,
+        user_name: Some(parts.user_name.clone()),
+        external_id: parts.external_id.clone(),
+        scim_attributes: Some(Json(parts.attributes.clone())),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        disconnected_at,
+        scim_visible: true,
+    };
+    let insertion = scim_users::insert_new(
+        db,
+        &NewScimUser {
+            user: &user,
+            row: &row,
+            user_name_key: &fold_case(&parts.user_name),
+            emails: &email_rows(&parts.attributes),
+            event: &audit::event(ctx, &client.actor(), created(parts, &row)),
+        },
+    )
+    .await;
+    match insertion {
+        Ok(Insertion::Done) => Ok(Some(ScimUser {
+            row,
+            groups: Vec::new(),
+        })),
+        Ok(Insertion::AddressTaken) => Ok(None),
+        Ok(Insertion::NoFreeSeat) => {
+            let org = orgs::get(db, org_id).await?;
+            Err(no_free_seat(&org).unwrap_or_else(ScimError::internal))
+        }
+        Err(StoreError::Conflict(_)) => Err(uniqueness(&parts.user_name)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The create when its login address belongs to a person already: one person, many
+/// organizations, so the create joins that person to this organization (or provisions
+/// again the membership a directory deleted), in `tx`.
+pub(super) async fn adopt(
     ctx: &Ctx,
     tx: &mut dyn Db,
     new: &NewUser,
@@ -256,36 +325,23 @@ pub(super) async fn create_in(
     let org_id = client.org_id();
     let key = fold_case(&parts.user_name);
     let now = ctx.now();
-    // A new membership checks its seat as it is inserted (below); an adopted one here.
-    // A taken userName surfaces as the unique index's conflict when the row is written.
-    // One person, many organizations: a known address joins the existing account.
-    let email = login_email(parts);
-    let new_user = User {
-        id: Uuid::now_v7(),
-        email: email.clone().unwrap_or_default(),
-        display_name: display_name(parts),
-        password_hash: new.password_hash.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let (user_id, adopted) = if users::insert_unless_email_taken(tx, &new_user).await? {
-        (new_user.id, None)
-    } else {
-        let user = users::find_by_email(tx, &new_user.email).await?;
-        match scim_users::find_for_user(tx, org_id, user.id).await {
-            Ok(m) if m.scim_visible => {
-                return Err(ScimError::uniqueness(format!(
-                    "{} is already provisioned in this organization as \"{}\"",
-                    user.email,
-                    m.user_name.unwrap_or_default()
-                )));
-            }
-            Ok(m) => (user.id, Some(m)),
-            Err(StoreError::NotFound) => (user.id, None),
-            Err(e) => return Err(e.into()),
+    let email = login_email(parts).unwrap_or_default();
+    // Gone since the create found it taken (the person deleted their account).
+    let user = users::find_by_email(tx, &email)
+        .await
+        .map_err(|_| ScimError::unavailable())?;
+    let adopted = match scim_users::find_for_user(tx, org_id, user.id).await {
+        Ok(m) if m.scim_visible => {
+            return Err(ScimError::uniqueness(format!(
+                "{} is already provisioned in this organization as \"{}\"",
+                user.email,
+                m.user_name.unwrap_or_default()
+            )));
         }
+        Ok(m) => Some(m),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
     };
-
     let (status, disconnected_at) = if parts.active {
         (Status::Active, None)
     } else {
@@ -332,7 +388,7 @@ pub(super) async fn create_in(
             let row = ScimUserRow {
                 id: Uuid::now_v7(),
                 org_id,
-                user_id,
+                user_id: user.id,
                 role: Role::Member,
                 status,
                 source: Source::Scim,
@@ -359,27 +415,26 @@ pub(super) async fn create_in(
             row
         }
     };
-    audit::record(
-        ctx,
-        tx,
-        &client.actor(),
-        Change {
-            org_id: Some(org_id),
-            action: "scim.user.created",
-            target_kind: "scim_user",
-            target_id: row.id.to_string(),
-            details: json!({
-                "userName": parts.user_name,
-                "active": parts.active,
-                "after": document(&row),
-            }),
-        },
-    )
-    .await?;
+    audit::record(ctx, tx, &client.actor(), created(parts, &row)).await?;
     Ok(ScimUser {
         row,
         groups: Vec::new(),
     })
+}
+
+/// The audit event of a create.
+fn created(parts: &Parts, row: &ScimUserRow) -> Change<'static> {
+    Change {
+        org_id: Some(row.org_id),
+        action: "scim.user.created",
+        target_kind: "scim_user",
+        target_id: row.id.to_string(),
+        details: json!({
+            "userName": parts.user_name,
+            "active": parts.active,
+            "after": document(row),
+        }),
+    }
 }
 
 pub async fn get(

@@ -1,0 +1,55 @@
+-- A SCIM create as one statement: `INSERT INTO scim_user_creations` writes the person,
+-- the membership (only while the organization has a seat free for an active one), the
+-- membership's emails and the audit event. One statement is one round trip to the
+-- database and atomic on its own: when any part fails (a taken address or userName, no
+-- free seat: "no free seat") nothing of it stays.
+-- The SCIM service decides every value; this only writes them together.
+CREATE VIEW scim_user_creations AS SELECT
+    NULL::uuid AS user_id, NULL::text AS email, NULL::text AS email_key,
+    NULL::text AS display_name, NULL::text AS password_hash,
+    NULL::uuid AS membership_id, NULL::uuid AS org_id, NULL::text AS role, NULL::text AS status,
+    NULL::text AS source, NULL::timestamptz AS disconnected_at, NULL::text AS user_name,
+    NULL::text AS user_name_key, NULL::text AS external_id, NULL::jsonb AS scim_attributes,
+    NULL::jsonb AS emails,   -- array of {value, value_key, type, primary, display}
+    NULL::uuid AS audit_id, NULL::text AS actor_kind, NULL::text AS actor_id,
+    NULL::text AS actor_name, NULL::text AS action, NULL::text AS target_kind,
+    NULL::text AS target_id, NULL::jsonb AS details, NULL::text AS client_addr,
+    NULL::timestamptz AS created_at
+WHERE false;
+
+CREATE FUNCTION scim_user_creations_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    org organizations%ROWTYPE;
+BEGIN
+    INSERT INTO users (id, email, email_key, display_name, password_hash, created_at, updated_at)
+    VALUES (NEW.user_id, NEW.email, NEW.email_key, NEW.display_name, NEW.password_hash,
+            NEW.created_at, NEW.created_at);
+
+    -- The row lock orders concurrent creates of one organization around its seat count.
+    SELECT * INTO org FROM organizations WHERE id = NEW.org_id FOR UPDATE;
+    IF NEW.status = 'active' AND org.seat_limit IS NOT NULL AND org.seats_used >= org.seat_limit THEN
+        RAISE EXCEPTION 'no free seat';
+    END IF;
+
+    INSERT INTO memberships (id, org_id, user_id, role, status, source, disconnected_at, user_name,
+                             user_name_key, external_id, scim_attributes, version, created_at, updated_at)
+    VALUES (NEW.membership_id, NEW.org_id, NEW.user_id, NEW.role, NEW.status, NEW.source,
+            NEW.disconnected_at, NEW.user_name, NEW.user_name_key, NEW.external_id,
+            NEW.scim_attributes, 1, NEW.created_at, NEW.created_at);
+
+    INSERT INTO scim_emails (membership_id, org_id, position, value, value_key, type, is_primary, display)
+    SELECT NEW.membership_id, NEW.org_id, (e.n - 1)::integer,
+           e.v ->> 'value', e.v ->> 'value_key', e.v ->> 'type',
+           COALESCE((e.v ->> 'primary')::boolean, false), e.v ->> 'display'
+      FROM jsonb_array_elements(COALESCE(NEW.emails, '[]'::jsonb)) WITH ORDINALITY AS e(v, n);
+
+    INSERT INTO audit_events (id, org_id, actor_kind, actor_id, actor_name, action, target_kind,
+                              target_id, details, client_addr, created_at)
+    VALUES (NEW.audit_id, NEW.org_id, NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.action,
+            NEW.target_kind, NEW.target_id, NEW.details, NEW.client_addr, NEW.created_at);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER scim_user_creations_insert INSTEAD OF INSERT ON scim_user_creations
+    FOR EACH ROW EXECUTE FUNCTION scim_user_creations_insert();
