@@ -59,7 +59,7 @@ impl std::fmt::Display for Backend {
 /// directory's sync wrote some 80 KiB per user, and the checkpoints' `fsync`s of those
 /// megabytes stalled the writer. 1 KiB pages cut that to about a quarter; point reads
 /// walk one more level of a B-tree, which costs nothing measurable (`perf/README.md`).
-pub const SQLITE_PAGE_SIZE: u32 = 1024;
+const SQLITE_PAGE_SIZE: u32 = 1024;
 
 pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
     let url = config.url.expose();

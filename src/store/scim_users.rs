@@ -5,7 +5,7 @@
 use super::audit::AuditEvent;
 use super::memberships::{Role, Source, Status};
 use super::sql_values::Fragment;
-use super::users::{User, email_key};
+use super::users::{User, email_key_column};
 use super::{Db, Result, StoreError, Timestamp};
 use crate::{bind_values, on_conn};
 use serde_json::Value;
@@ -89,7 +89,7 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
         sqlx::query(sql)
             .bind(user.id)
             .bind(&user.email)
-            .bind(Some(email_key(&user.email)).filter(|k| !k.is_empty()))
+            .bind(email_key_column(&user.email))
             .bind(&user.display_name)
             .bind(&user.password_hash)
             .bind(row.id)

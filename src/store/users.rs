@@ -22,6 +22,12 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The `users.email_key` column: the key, or NULL for a person without a usable address
+/// (so they never collide on the unique index).
+pub(super) fn email_key_column(email: &str) -> Option<String> {
+    Some(email_key(email)).filter(|k| !k.is_empty())
+}
+
 pub async fn insert(db: &mut dyn Db, user: &User) -> Result<()> {
     let sql = "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -30,7 +36,7 @@ pub async fn insert(db: &mut dyn Db, user: &User) -> Result<()> {
         sqlx::query(sql)
             .bind(user.id)
             .bind(&user.email)
-            .bind(Some(email_key(&user.email)).filter(|k| !k.is_empty()))
+            .bind(email_key_column(&user.email))
             .bind(&user.display_name)
             .bind(&user.password_hash)
             .bind(user.created_at)

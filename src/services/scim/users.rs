@@ -12,7 +12,7 @@ use crate::services::members::{Seats, no_seat_message};
 use crate::store::memberships::{Role, Source, Status};
 use crate::store::scim_users::{self, EmailRow, Insertion, NewScimUser, ScimUserRow};
 use crate::store::users::{self, User};
-use crate::store::{Db, StoreError, orgs, scim_groups, sessions};
+use crate::store::{Db, StoreError, Timestamp, orgs, scim_groups, sessions};
 use serde_json::{Map, Value, json};
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -266,27 +266,7 @@ pub(super) async fn insert_new(
         created_at: now,
         updated_at: now,
     };
-    let (status, disconnected_at) = if parts.active {
-        (Status::Active, None)
-    } else {
-        (Status::Disconnected, Some(now))
-    };
-    let row = ScimUserRow {
-        id: Uuid::now_v7(),
-        org_id,
-        user_id: user.id,
-        role: Role::Member,
-        status,
-        source: Source::Scim,
-        user_name: Some(parts.user_name.clone()),
-        external_id: parts.external_id.clone(),
-        scim_attributes: Some(Json(parts.attributes.clone())),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        disconnected_at,
-        scim_visible: true,
-    };
+    let row = new_membership(parts, org_id, user.id, now);
     let insertion = scim_users::insert_new(
         db,
         &NewScimUser {
@@ -342,11 +322,6 @@ pub(super) async fn adopt(
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let (status, disconnected_at) = if parts.active {
-        (Status::Active, None)
-    } else {
-        (Status::Disconnected, Some(now))
-    };
     let row = match adopted {
         Some(mut before) => {
             if parts.active {
@@ -360,7 +335,7 @@ pub(super) async fn adopt(
                 before.id = new_id;
             }
             let row = ScimUserRow {
-                status,
+                status: status_of(parts),
                 disconnected_at: if parts.active {
                     None
                 } else {
@@ -385,22 +360,7 @@ pub(super) async fn adopt(
             row
         }
         None => {
-            let row = ScimUserRow {
-                id: Uuid::now_v7(),
-                org_id,
-                user_id: user.id,
-                role: Role::Member,
-                status,
-                source: Source::Scim,
-                user_name: Some(parts.user_name.clone()),
-                external_id: parts.external_id.clone(),
-                scim_attributes: Some(Json(parts.attributes.clone())),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-                disconnected_at,
-                scim_visible: true,
-            };
+            let row = new_membership(parts, org_id, user.id, now);
             let inserted = scim_users::insert_within_seats(tx, &row, &key)
                 .await
                 .map_err(|e| match e {
@@ -420,6 +380,34 @@ pub(super) async fn adopt(
         row,
         groups: Vec::new(),
     })
+}
+
+/// The membership a create makes for a person new to the organization.
+fn new_membership(parts: &Parts, org_id: Uuid, user_id: Uuid, now: Timestamp) -> ScimUserRow {
+    ScimUserRow {
+        id: Uuid::now_v7(),
+        org_id,
+        user_id,
+        role: Role::Member,
+        status: status_of(parts),
+        source: Source::Scim,
+        user_name: Some(parts.user_name.clone()),
+        external_id: parts.external_id.clone(),
+        scim_attributes: Some(Json(parts.attributes.clone())),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        disconnected_at: (!parts.active).then_some(now),
+        scim_visible: true,
+    }
+}
+
+fn status_of(parts: &Parts) -> Status {
+    if parts.active {
+        Status::Active
+    } else {
+        Status::Disconnected
+    }
 }
 
 /// The audit event of a create.
