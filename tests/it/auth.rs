@@ -164,17 +164,33 @@ async fn me(app: &TestApp) -> (StatusCode, Value) {
 
 /// The newest message in the outbox, as raw text.
 pub fn last_mail(app: &TestApp) -> String {
+    newest_mail(app, |_| true).expect("a mail in the outbox")
+}
+
+/// The newest mail to `address`. Two mails written within one tick of the file system's
+/// clock have the same modification time, so when a test sends several in a row, only
+/// the recipient tells them apart.
+pub fn last_mail_to(app: &TestApp, address: &str) -> String {
+    let to = format!("To: {address}");
+    newest_mail(app, |raw| raw.lines().any(|l| l.trim_end() == to))
+        .unwrap_or_else(|| panic!("a mail to {address} in the outbox"))
+}
+
+fn newest_mail(app: &TestApp, wanted: impl Fn(&str) -> bool) -> Option<String> {
     let dir = &app.ctx.config.mail.outbox_dir;
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok()).collect())
         .unwrap_or_default();
     files.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
-    let f = files.last().expect("a mail in the outbox");
-    let raw = std::fs::read_to_string(f.path()).unwrap();
-    // Undo quoted-printable soft line breaks so links read whole.
-    raw.replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=")
+    files.iter().rev().find_map(|f| {
+        let raw = std::fs::read_to_string(f.path()).ok()?;
+        // Undo quoted-printable soft line breaks so links read whole.
+        let raw = raw
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+            .replace("=3D", "=");
+        wanted(&raw).then_some(raw)
+    })
 }
 
 pub fn mail_count(app: &TestApp) -> usize {

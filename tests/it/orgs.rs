@@ -1,7 +1,7 @@
 //! Organization management through the JSON API: the seeds' rules for roles,
 //! invitations, seats and removal.
 
-use crate::auth::{csrf_of, last_mail, mail_count};
+use crate::auth::{csrf_of, last_mail, last_mail_to, mail_count};
 use crate::backend_tests;
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use reqwest::{Client, StatusCode};
@@ -195,7 +195,15 @@ pub fn org_path(app: &TestApp, rest: &str) -> String {
 
 /// The invitation path (`/invite/<token>`) from the newest mail.
 pub fn invite_link(app: &TestApp) -> String {
-    let mail = last_mail(app);
+    invite_link_in(&last_mail(app))
+}
+
+/// The invitation path from the newest mail to `address`.
+pub fn invite_link_to(app: &TestApp, address: &str) -> String {
+    invite_link_in(&last_mail_to(app, address))
+}
+
+fn invite_link_in(mail: &str) -> String {
     let start = mail.find("/invite/ghi_").expect("invitation link in mail");
     mail[start..]
         .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
@@ -221,7 +229,7 @@ pub async fn add_member(app: &TestApp, admin: &Person, email: &str) -> (String, 
     assert_eq!(v[0]["result"], "invited", "{v}");
     let p = Person::new(app);
     assert_eq!(
-        p.join_by_link(&invite_link(app), "Member", "member password")
+        p.join_by_link(&invite_link_to(app, email), "Member", "member password")
             .await,
         StatusCode::SEE_OTHER
     );

@@ -5,7 +5,7 @@
 use crate::auth::csrf_of;
 use crate::backend_tests;
 use crate::harness::{ADMIN_EMAIL, TestApp};
-use crate::orgs::{Person, add_member, admin, invite_link, org_path, page};
+use crate::orgs::{Person, add_member, admin, invite_link, invite_link_to, org_path, page};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -96,7 +96,7 @@ async fn join_workspace(
     assert_eq!(v["result"], "invited", "{v}");
     let p = Person::new(app);
     assert_eq!(
-        p.join_by_link(&invite_link(app), "Wanda", "wanda password")
+        p.join_by_link(&invite_link_to(app, email), "Wanda", "wanda password")
             .await,
         StatusCode::SEE_OTHER
     );
