@@ -8,7 +8,7 @@
 #   GROUP_MEMBERS=10000 GROUP_REPS=500 GROUP_CHUNK=500 REF_USERS= (default: 100000, or
 #   REF_FALLBACK_USERS=10000 when the probe projects more than REF_SEED_BUDGET=420 s)
 #   QUIET_WAIT=20: before each measured phase, wait up to this many seconds for an idle machine
-#   GATEHOUSE_BIN=path | BUILD_REV=<commit> | default: target/release/gatehouse (built when
+#   BENCH_BIN=path | BUILD_REV=<commit> | default: target/release/gatehouse (built when
 #   missing; BUILD=1 rebuilds). KEEP_TMP=1 keeps the temporary databases for inspection.
 # It only talks to 127.0.0.1, stops everything it started (trap), and every phase is
 # bounded by `timeout`, so a run takes < ~15 minutes.
@@ -76,12 +76,12 @@ fi
 PY="$VENV/bin/python"
 LOAD=("$PY" "$PERF_DIR/scim_load.py")
 
-# Which Gatehouse: GATEHOUSE_BIN=path; or BUILD_REV=<commit> (built from `git archive` in
+# Which Gatehouse: BENCH_BIN=path; or BUILD_REV=<commit> (built from `git archive` in
 # $BENCH_BUILD_DIR/<rev>, for when the working tree is mid-edit); or the working tree's
 # target/release/gatehouse (built when missing, or always with BUILD=1).
 GIT_DIRTY=0
-if [ -n "${GATEHOUSE_BIN:-}" ]; then
-  BIN_SRC=$GATEHOUSE_BIN; GIT_REV="given binary $GATEHOUSE_BIN"
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN_SRC=$BENCH_BIN; GIT_REV="given binary $BENCH_BIN"
 elif [ -n "${BUILD_REV:-}" ]; then
   GIT_REV=$(git -C "$ROOT" rev-parse --short "$BUILD_REV")
   BDIR=${BENCH_BUILD_DIR:-/tmp/gatehouse-bench}/$GIT_REV

@@ -164,6 +164,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
     }
 
+    /// Clicks `css`, which submits a form or follows a link, and waits (bounded) until
+    /// the next page has replaced this one. A `wait_for` right after a plain `click`
+    /// can find the old page's element (a notice from the previous action) before the
+    /// browser has left it.
+    pub async fn click_to_next_page(&self, css: &str) {
+        let old = self.find("html").await;
+        self.click(css).await;
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        // An element of a replaced document answers "stale element reference".
+        while old.tag_name().await.is_ok() {
+            if Instant::now() > deadline {
+                self.screenshot("failed").await;
+                panic!("clicking `{css}` did not leave the page within {PAGE_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.expect("element text")

@@ -139,7 +139,7 @@ mod flows {
         browser.screenshot("5-edit-user").await;
         // "Save changes" saves and closes.
         browser
-            .click("form[action$='/role'] button[type=submit]")
+            .click_to_next_page("form[action$='/role'] button[type=submit]")
             .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert_eq!(notice, "Saved: bea@acme.test is now admin.");
@@ -156,7 +156,7 @@ mod flows {
         browser.wait_for("input[name=admin]:checked").await;
         browser.click("input[name=admin]").await;
         browser
-            .click("form[action$='/role'] button[type=submit]")
+            .click_to_next_page("form[action$='/role'] button[type=submit]")
             .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert_eq!(notice, "Saved: bea@acme.test is now member.");
@@ -168,7 +168,7 @@ mod flows {
         browser.wait_for("[role=dialog]").await;
         assert_eq!(browser.text("#confirm-title").await, "Remove Bea Berg?");
         browser.screenshot("7-confirm-removal").await;
-        browser.click("[role=dialog] button.danger").await;
+        browser.click_to_next_page("[role=dialog] button.danger").await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert!(notice.contains("bea@acme.test was removed"), "{notice}");
         assert!(
@@ -271,7 +271,9 @@ mod flows {
             .await;
         let button = browser.find("tr[data-email='late@acme.test'] button").await;
         assert_eq!(button.text().await.unwrap(), "Reinvite");
-        button.click().await.unwrap();
+        browser
+            .click_to_next_page("tr[data-email='late@acme.test'] button")
+            .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert_eq!(notice, "Invitation sent again, valid for 5 days.");
         let sent = browser
@@ -350,7 +352,7 @@ mod flows {
             .await
             .unwrap();
         browser
-            .click("tr[data-email='wes@acme.test'] form.role-form button")
+            .click_to_next_page("tr[data-email='wes@acme.test'] form.role-form button")
             .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert_eq!(notice, "Saved: wes@acme.test is now a workspace manager.");
@@ -398,7 +400,7 @@ mod flows {
         let mapped = browser.wait_for("tr[data-group='Helpdesk']").await;
         assert!(mapped.text().await.unwrap().contains("Organization admin"));
         browser
-            .click("tr[data-name='Entra ID'] button.danger")
+            .click_to_next_page("tr[data-name='Entra ID'] button.danger")
             .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert!(notice.contains("\"Entra ID\" is revoked"), "{notice}");
