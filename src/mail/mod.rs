@@ -2,6 +2,8 @@
 //! `.eml` file per message under `mail.outbox_dir`, so a fresh machine works and
 //! tests can read what was sent.
 
+pub mod templates;
+
 use crate::config::MailConfig;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

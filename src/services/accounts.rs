@@ -4,7 +4,7 @@
 use super::audit::{self, Actor, Change};
 use super::throttle::{self, RetryAfter};
 use super::{Ctx, Error, Result, orgs};
-use crate::mail::{Mail, html_escape};
+use crate::mail::templates;
 use crate::store::links::{self, OneTimeLink, Purpose};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, Timestamp, memberships, sessions};
@@ -305,23 +305,14 @@ pub async fn request_reset(
         ctx.config.server.public_url(),
         t.plaintext
     );
-    let minutes = ctx.config.auth.reset_link_minutes;
+    let mail = templates::PasswordReset {
+        link: &link,
+        minutes: ctx.config.auth.reset_link_minutes,
+    }
+    .to(&user.email)
+    .map_err(|e| Error::Internal(e.to_string()))?;
     ctx.mailer
-        .send(Mail {
-            to: user.email.clone(),
-            subject: "Reset your Gatehouse password".into(),
-            text: format!(
-                "Someone asked to reset the password of your Gatehouse account.\n\n\
-                 Set a new password here (the link works once, for {minutes} minutes):\n{link}\n\n\
-                 If it was not you, ignore this message: your password stays as it is.\n"
-            ),
-            html: format!(
-                "<p>Someone asked to reset the password of your Gatehouse account.</p>\
-                 <p><a href=\"{l}\">Set a new password</a> (the link works once, for {minutes} minutes).</p>\
-                 <p>If it was not you, ignore this message: your password stays as it is.</p>",
-                l = html_escape(&link)
-            ),
-        })
+        .send(mail)
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(ResetRequested::Sent)

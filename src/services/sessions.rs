@@ -33,12 +33,10 @@ pub async fn create(
 ) -> Result<NewSession> {
     let now = ctx.now();
     let id = token::generate("ghsess");
-    let csrf = token::generate("ghcsrf");
     let absolute = Duration::hours(i64::from(ctx.config.auth.session_absolute_hours));
     let session = Session {
         id_hash: id.hash,
         user_id,
-        csrf_secret: csrf.plaintext,
         created_at: now,
         last_seen_at: now,
         expires_at: Timestamp(now.0 + absolute),

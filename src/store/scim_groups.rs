@@ -189,13 +189,6 @@ pub async fn remove_all_members(
         .await)?)
 }
 
-/// Raises the group's version (members changed) and its lastModified.
-pub async fn touch(db: &mut dyn Db, org_id: Uuid, id: Uuid, now: Timestamp) -> Result<()> {
-    let sql = "UPDATE scim_groups SET version = version + 1, updated_at = $3 WHERE org_id = $1 AND id = $2";
-    crate::execute!(db, sqlx::query(sql).bind(org_id).bind(id).bind(now))?;
-    Ok(())
-}
-
 /// Takes a member out of every group of the organization; returns those groups.
 pub async fn remove_member_everywhere(
     db: &mut dyn Db,

@@ -9,15 +9,13 @@ use uuid::Uuid;
 pub struct Session {
     pub id_hash: String,
     pub user_id: Uuid,
-    pub csrf_secret: String,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str =
-    "id_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, revoked_at";
+const COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at, revoked_at";
 
 pub async fn insert(
     db: &mut dyn Db,
@@ -25,14 +23,13 @@ pub async fn insert(
     client_addr: Option<&str>,
     user_agent: Option<&str>,
 ) -> Result<()> {
-    let sql = "INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, client_addr, user_agent) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let sql = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7)";
     crate::execute!(
         db,
         sqlx::query(sql)
             .bind(&s.id_hash)
             .bind(s.user_id)
-            .bind(&s.csrf_secret)
             .bind(s.created_at)
             .bind(s.last_seen_at)
             .bind(s.expires_at)

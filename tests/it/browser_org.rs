@@ -168,7 +168,9 @@ mod flows {
         browser.wait_for("[role=dialog]").await;
         assert_eq!(browser.text("#confirm-title").await, "Remove Bea Berg?");
         browser.screenshot("7-confirm-removal").await;
-        browser.click_to_next_page("[role=dialog] button.danger").await;
+        browser
+            .click_to_next_page("[role=dialog] button.danger")
+            .await;
         let notice = browser.wait_for("p.notice").await.text().await.unwrap();
         assert!(notice.contains("bea@acme.test was removed"), "{notice}");
         assert!(

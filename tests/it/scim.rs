@@ -365,7 +365,7 @@ async fn deactivation_disconnects_frees_the_seat_and_revokes_sessions(app: TestA
     let mut tx = app.ctx.store.begin().await.unwrap();
     gatehouse::execute!(
         tx,
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at) VALUES ('h1', $1, 'c', $2, $2, $3)")
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES ('h1', $1, $2, $2, $3)")
             .bind(uid)
             .bind(now)
             .bind(gatehouse::store::Timestamp(now.0 + time::Duration::days(1)))
