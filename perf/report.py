@@ -21,6 +21,7 @@ seed_gh, seed_ref, seed_gh1k = load("seed_gh", {}), load("seed_ref", {}), load("
 get_gh, get_ref, get_gh1k = load("get_gh"), load("get_ref"), load("get_gh1k")
 post_gh, post_ref = load("post_gh"), load("post_ref")
 g_big, g_small = load("group_big", {}), load("group_small", {})
+get_floor, get_floor1k, post_floor = load("get_floor"), load("get_floor1k"), load("post_floor")
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
@@ -138,6 +139,26 @@ for kind in ("add", "remove"):
          f"{g_big.get('members', 0):,} members: {grp(g_big, kind)}",
          f"(Gatehouse) {g_small.get('members', 0):,} members: {grp(g_small, kind)}", "",
          "< 5 ms; big ≈ small", ok(worst < 5 and bool(same))))
+
+
+def share(a, floor):
+    r = ratio(a and a["rps"], floor and floor["rps"])
+    return (f"{100 * r:.0f}%" if r else "n/a"), r
+
+
+def body_size(name):
+    p = os.path.join(run, name)
+    return os.path.getsize(p) if os.path.exists(p) else None
+
+
+for label, a, floor, goal in (
+    (f"7. GET filter, share of the floor ({seed_gh.get('created', 0):,} users)", get_gh, get_floor, 0.80),
+    (f"7. GET filter, share of the floor ({seed_gh1k.get('created', 0):,} users)", get_gh1k, get_floor1k, 0.80),
+    ("7. POST /Users, share of the floor", post_gh, post_floor, 0.95),
+):
+    text, r = share(a, floor)
+    add((label, f"{rate(a)} (p99 {ms(a and a['p99_us'])})", f"(floor) {rate(floor)} (p99 {ms(floor and floor['p99_us'])})",
+         text, f"≥ {100 * goal:.0f}% of the floor", ok(r and r >= goal)))
 gh = rss.get("gh100k", {})
 add(("6. Gatehouse max VmRSS / VmHWM (1 s samples, whole run)",
      f"{gh.get('rss', 0) / 1024:.1f} / {gh.get('hwm', 0) / 1024:.1f} MB",
@@ -164,8 +185,13 @@ if gh:
         f"{p} {v / 1024:.0f}" for p, v in gh["by_phase"].items()) + f" ({gh['n']} samples).")
 if g_big:
     out.append(f"Filling the {g_big.get('members', 0):,}-member group (PATCH add, 500 a request): {g_big.get('fill_seconds')} s.")
+sizes = (body_size("gh_get_body.json"), body_size("floor_get_body.json"))
+if all(sizes):
+    out.append(f"One GET answer: Gatehouse {sizes[0]} bytes, floor {sizes[1]} bytes (perf/scim_floor.rs: axum + sqlx, "
+               "one indexed query, no auth, same database pragmas).")
 errs = []
-for name, d in (("get_gh", get_gh), ("get_ref", get_ref), ("get_gh1k", get_gh1k), ("post_gh", post_gh), ("post_ref", post_ref)):
+for name, d in (("get_gh", get_gh), ("get_ref", get_ref), ("get_gh1k", get_gh1k), ("post_gh", post_gh), ("post_ref", post_ref),
+                ("get_floor", get_floor), ("get_floor1k", get_floor1k), ("post_floor", post_floor)):
     if d and (d["non2xx"] or d["timeouts"] or d["read_errors"] or d["connect_errors"]):
         errs.append(f"{name}: non-2xx {d['non2xx']}, timeouts {d['timeouts']}, read errors {d['read_errors']}, connect errors {d['connect_errors']}")
 if errs:

@@ -105,6 +105,11 @@ else
   GIT_DIRTY=$(git -C "$ROOT" status --porcelain -- src migrations Cargo.toml Cargo.lock 2>/dev/null | wc -l)
 fi
 [ -x "$BIN_SRC" ] || die "no gatehouse binary at $BIN_SRC"
+# The floor (perf/scim_floor.rs) is built from this tree whichever Gatehouse is measured:
+# it shares no code with Gatehouse, only its crates.
+log "building the floor (cargo build --release --example scim-floor)"
+(cd "$ROOT" && timeout 1200 cargo build --release --quiet --example scim-floor) || die "building scim-floor failed"
+FLOOR_BIN="$TMP/scim-floor"; cp "$ROOT/target/release/examples/scim-floor" "$FLOOR_BIN"
 # A private copy: another engineer rebuilding target/ mid-run must not change what we measure.
 BIN="$TMP/gatehouse"; cp "$BIN_SRC" "$BIN"
 BIN_AGE=$(( $(date +%s) - $(stat -c %Y "$BIN_SRC") ))
@@ -196,6 +201,45 @@ run_wrk() { # name secs url script [env...]
   log "$name: $(cat "$RUN/$name.json")"
 }
 
+# The directory's first push, driven by wrk (C, cheap) so the client is not what limits it:
+# each user is POSTed once. wrk itself always runs its whole -d, so the sync's time is
+# taken here: from wrk's start until the server holds every user. -> $RUN/<name>.json
+wrk_seed() { # name base token count
+  local name=$1 base=$2 token=$3 count=$4 t0 t1 created=0 wrk_pid
+  t0=$(date +%s.%N)
+  env BENCH_LUA_DIR="$PERF_DIR/lua" BENCH_TOKEN="$token" BENCH_PATH=/scim/v2 BENCH_PREFIX=u \
+      BENCH_COUNT="$count" BENCH_THREADS=2 \
+    wrk -t2 -c"$SEED_CONC" -d"${GH_SEED_BUDGET}s" --latency -s "$PERF_DIR/lua/seed_users.lua" \
+    "${base%/scim/v2}" > "$RUN/${name}_wrk.txt" 2>&1 &
+  wrk_pid=$!; PIDS+=("$wrk_pid")
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    created=$(total_users "$base" "$token" 2>/dev/null || echo 0)
+    [ "$created" -ge "$count" ] && break
+    sleep 0.5
+  done
+  t1=$(date +%s.%N)
+  kill -INT "$wrk_pid" 2>/dev/null || true; wait "$wrk_pid" 2>/dev/null || true
+  created=$(total_users "$base" "$token")
+  "$PY" - "$RUN/$name.json" "$created" "$t0" "$t1" <<'PYEOF'
+import json, sys
+out, created, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+secs = t1 - t0
+json.dump({"created": created, "seconds": secs, "rate": created / secs, "client": "wrk"}, open(out, "w"))
+PYEOF
+}
+
+# The floor (perf/scim_floor.rs): a bare axum + sqlx server on a fresh SQLite database;
+# sets FLOOR_PID, FLOOR_BASE.
+start_floor() { # label
+  local label=$1 port
+  port=$(free_port)
+  "$FLOOR_BIN" "sqlite://$TMP/$label.db" "127.0.0.1:$port" > "$TMP/$label-server.log" 2>&1 &
+  FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
+  FLOOR_BASE="http://127.0.0.1:$port/scim/v2"
+  wait_http "$FLOOR_BASE/Users" || die "scim-floor ($label) did not start: $(tail -3 "$TMP/$label-server.log")"
+  log "floor $label: pid $FLOOR_PID on $port"
+}
+
 names_file() { # prefix count file: 10,000 random existing userNames
   "$PY" - "$1" "$2" "$3" <<'EOF'
 import random, sys
@@ -224,32 +268,8 @@ log "reference scim2-server: pid $REF_PID on $REF_PORT"
 # ---------------------------------------------------------------- 2. initial sync
 phase seed-gatehouse quiet
 c0=$(cpu_ticks "$GH_MAIN_PID")
-# The directory's first push, driven by wrk (C, cheap) so the client is not what limits it:
-# each user is POSTed once. wrk itself always runs its whole -d, so the sync's time is
-# taken here: from wrk's start until the server holds every user.
-SEED_T0=$(date +%s.%N)
-env BENCH_LUA_DIR="$PERF_DIR/lua" BENCH_TOKEN="$GH_MAIN_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX=u \
-    BENCH_COUNT="$USERS" BENCH_THREADS=2 \
-  wrk -t2 -c"$SEED_CONC" -d"${GH_SEED_BUDGET}s" --latency -s "$PERF_DIR/lua/seed_users.lua" \
-  "${GH_MAIN_BASE%/scim/v2}" > "$RUN/seed_gh_wrk.txt" 2>&1 &
-WRK_PID=$!; PIDS+=("$WRK_PID")
-CREATED=0
-while kill -0 "$WRK_PID" 2>/dev/null; do
-  CREATED=$(total_users "$GH_MAIN_BASE" "$GH_MAIN_TOKEN" 2>/dev/null || echo 0)
-  [ "$CREATED" -ge "$USERS" ] && break
-  sleep 0.5
-done
-SEED_T1=$(date +%s.%N)
-kill -INT "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true
+wrk_seed seed_gh "$GH_MAIN_BASE" "$GH_MAIN_TOKEN" "$USERS"
 echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_MAIN_PID") - c0 ))}" > "$RUN/seed_gh_cpu.json"
-CREATED=$(total_users "$GH_MAIN_BASE" "$GH_MAIN_TOKEN")
-"$PY" - "$RUN" "$CREATED" "$SEED_T0" "$SEED_T1" <<'PYEOF'
-import json, sys
-run, created, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-secs = t1 - t0
-json.dump({"created": created, "seconds": secs, "rate": created / secs, "client": "wrk"},
-          open(f"{run}/seed_gh.json", "w"))
-PYEOF
 log "gatehouse seed: $(cat "$RUN/seed_gh.json")"
 GH_N=$(total_users "$GH_MAIN_BASE" "$GH_MAIN_TOKEN")
 log "gatehouse stores $GH_N users"
@@ -312,6 +332,29 @@ c0=$(cpu_ticks "$GH_MAIN_PID")
 run_wrk post_gh "$WRK_SECS" "$GH_URL" post_users.lua BENCH_TOKEN="$GH_MAIN_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
 echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$GH_MAIN_PID") - c0 ))}" > "$RUN/post_gh_cpu.json"
 run_wrk post_ref "$WRK_SECS" "$REF_URL" post_users.lua BENCH_TOKEN="$REF_TOKEN" BENCH_PATH=/v2 BENCH_PREFIX="post-$TS-"
+
+# ---------------------------------------------------------------- 5b. the floor
+# The same GET (at both sizes) and POST against a bare axum + sqlx server on the same
+# kind of database: Gatehouse's share of it is the figure that does not move with the
+# machine or the reference.
+phase floor quiet
+start_floor floor100k
+wrk_seed seed_floor "$FLOOR_BASE" none "$USERS"
+log "floor seed: $(cat "$RUN/seed_floor.json")"
+FLOOR_URL=${FLOOR_BASE%/scim/v2}
+run_wrk warm_get_floor "$WARMUP_SECS" "$FLOOR_URL" get_filter.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+run_wrk get_floor "$WRK_SECS" "$FLOOR_URL" get_filter.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+run_wrk post_floor "$WRK_SECS" "$FLOOR_URL" post_users.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
+curl -fsS "$FLOOR_BASE/Users?filter=$("$PY" -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "userName eq \"$(head -1 "$TMP/names_gh.txt")\"")" \
+  -o "$RUN/floor_get_body.json" || true
+curl -fsS -H "Authorization: Bearer $GH_MAIN_TOKEN" "$GH_MAIN_BASE/Users?filter=$("$PY" -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "userName eq \"$(head -1 "$TMP/names_gh.txt")\"")" \
+  -o "$RUN/gh_get_body.json" || true
+stop_pid "$FLOOR_PID"
+start_floor floor1k
+wrk_seed seed_floor1k "$FLOOR_BASE" none "$SMALL_USERS"
+run_wrk warm_get_floor1k "$WARMUP_SECS" "${FLOOR_BASE%/scim/v2}" get_filter.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh1k.txt"
+run_wrk get_floor1k "$WRK_SECS" "${FLOOR_BASE%/scim/v2}" get_filter.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh1k.txt"
+stop_pid "$FLOOR_PID"
 
 # ---------------------------------------------------------------- 6. groups
 phase groups quiet

@@ -1,0 +1,202 @@
+//! The floor of the stack: the least an axum + sqlx server can do to answer the SCIM
+//! benchmark's two hot requests, with nothing of Gatehouse in between. No auth, no
+//! schema handling, no audit: one indexed query per GET, one INSERT per POST.
+//! `perf/scim-bench.sh` runs it beside Gatehouse and prints Gatehouse's share of it,
+//! a figure that does not move with the machine or with the reference server.
+//!
+//!   cargo build --release --example scim-floor
+//!   target/release/examples/scim-floor sqlite:///tmp/f.db 127.0.0.1:8090
+//!   target/release/examples/scim-floor postgres://postgres@127.0.0.1:5432/floor 127.0.0.1:8090
+//!
+//! `GET /scim/v2/Users?filter=userName eq "x"` answers a ListResponse with the stored
+//! resource; `GET /scim/v2/Users` (no filter) the count; `POST /scim/v2/Users` stores
+//! the body with an id and `meta` and answers it (201). The table has Gatehouse's
+//! lookup shape: a unique index on (org_id, lower-cased userName). SQLite is opened
+//! with the pragmas Gatehouse uses (WAL, synchronous=NORMAL, 1 KiB pages).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::collections::HashMap;
+use std::str::FromStr;
+use uuid::Uuid;
+
+#[derive(Clone)]
+enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// Every row belongs to one organization, as in Gatehouse.
+const ORG: &str = "00000000-0000-0000-0000-000000000001";
+const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS floor_users (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, \
+     user_name_key TEXT NOT NULL, doc TEXT NOT NULL)";
+const INDEX: &str =
+    "CREATE UNIQUE INDEX IF NOT EXISTS floor_users_name ON floor_users (org_id, user_name_key)";
+const FIND: &str = "SELECT doc FROM floor_users WHERE org_id = $1 AND user_name_key = $2";
+const COUNT: &str = "SELECT COUNT(*) FROM floor_users WHERE org_id = $1";
+const INSERT: &str =
+    "INSERT INTO floor_users (id, org_id, user_name_key, doc) VALUES ($1, $2, $3, $4)";
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let (Some(url), Some(bind)) = (args.next(), args.next()) else {
+        return Err("usage: scim-floor DATABASE_URL BIND_ADDR".into());
+    };
+    let db = if url.starts_with("postgres") {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&url)
+            .await?;
+        sqlx::query(CREATE).execute(&pool).await?;
+        sqlx::query(INDEX).execute(&pool).await?;
+        Db::Postgres(pool)
+    } else {
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .pragma("page_size", "1024");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::query(CREATE).execute(&write).await?;
+        sqlx::query(INDEX).execute(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Db::Sqlite { read, write }
+    };
+    let app = Router::new()
+        .route("/scim/v2/Users", get(list).post(create))
+        .with_state(db);
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    println!("scim-floor listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+fn scim(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/scim+json")],
+        body,
+    )
+        .into_response()
+}
+
+fn internal(e: sqlx::Error) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+}
+
+/// The value of `userName eq "<value>"`, the one filter the benchmark sends.
+fn user_name_eq(filter: &str) -> Option<&str> {
+    let rest = filter.trim().strip_prefix("userName eq \"")?;
+    rest.strip_suffix('"')
+}
+
+async fn list(State(db): State<Db>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let Some(filter) = q.get("filter") else {
+        let total: Result<i64, sqlx::Error> = match &db {
+            Db::Sqlite { read, .. } => sqlx::query_scalar(COUNT).bind(ORG).fetch_one(read).await,
+            Db::Postgres(pool) => sqlx::query_scalar(COUNT).bind(ORG).fetch_one(pool).await,
+        };
+        return match total {
+            Ok(n) => scim(
+                StatusCode::OK,
+                json!({"schemas": [LIST], "totalResults": n, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+                    .to_string(),
+            ),
+            Err(e) => internal(e),
+        };
+    };
+    let Some(name) = user_name_eq(filter) else {
+        return (StatusCode::BAD_REQUEST, "only userName eq").into_response();
+    };
+    let key = name.to_lowercase();
+    let doc: Result<Option<String>, sqlx::Error> = match &db {
+        Db::Sqlite { read, .. } => {
+            sqlx::query_scalar(FIND)
+                .bind(ORG)
+                .bind(&key)
+                .fetch_optional(read)
+                .await
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(FIND)
+                .bind(ORG)
+                .bind(&key)
+                .fetch_optional(pool)
+                .await
+        }
+    };
+    match doc {
+        Ok(doc) => {
+            let n = usize::from(doc.is_some());
+            let resources = doc.unwrap_or_default();
+            scim(
+                StatusCode::OK,
+                format!(
+                    r#"{{"schemas":["{LIST}"],"totalResults":{n},"startIndex":1,"itemsPerPage":{n},"Resources":[{resources}]}}"#
+                ),
+            )
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn create(State(db): State<Db>, body: Bytes) -> Response {
+    let Ok(mut doc) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
+    let Some(key) = doc["userName"].as_str().map(str::to_lowercase) else {
+        return (StatusCode::BAD_REQUEST, "no userName").into_response();
+    };
+    let id = Uuid::now_v7().to_string();
+    doc["id"] = json!(id);
+    doc["meta"] = json!({
+        "resourceType": "User",
+        "created": "2026-01-01T00:00:00Z",
+        "lastModified": "2026-01-01T00:00:00Z",
+        "location": format!("/scim/v2/Users/{id}"),
+        "version": "W/\"1\"",
+    });
+    let text = doc.to_string();
+    let done = match &db {
+        Db::Sqlite { write, .. } => sqlx::query(INSERT)
+            .bind(&id)
+            .bind(ORG)
+            .bind(&key)
+            .bind(&text)
+            .execute(write)
+            .await
+            .map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(INSERT)
+            .bind(&id)
+            .bind(ORG)
+            .bind(&key)
+            .bind(&text)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+    };
+    match done {
+        Ok(()) => scim(StatusCode::CREATED, text),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            (StatusCode::CONFLICT, "userName taken").into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
