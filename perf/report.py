@@ -165,6 +165,64 @@ add(("6. Gatehouse max VmRSS / VmHWM (1 s samples, whole run)",
      f"(reference, Python) {rss.get('ref', {}).get('rss', 0) / 1024:.0f} MB", "",
      "< 100 MB", ok(gh and gh["hwm"] < 100 * 1024)))
 
+# PostgreSQL: the same phases, the 4-organization row and the two-replica rows.
+pg_rows = []
+seed_pg = load("seed_pg", {})
+get_pg, post_pg, g_big_pg = load("get_pg"), load("post_pg"), load("group_big_pg", {})
+get_floor_pg, post_floor_pg = load("get_floor_pg"), load("post_floor_pg")
+if seed_pg:
+    padd = pg_rows.append
+    secs = seed_pg.get("seconds", 0)
+    pg_done = seed_pg.get("created") == users
+    sq = f"{seed_gh.get('seconds', 0):.1f} s" if seed_gh else "n/a"
+    padd((f"Initial sync: POST {users:,} users, {env.get('seed_conc')} connections",
+          f"{secs:.1f} s ({seed_pg.get('rate', 0):,.0f}/s)" + ("" if pg_done else f", only {seed_pg.get('created'):,} created"),
+          sq, "< 90 s", ok(pg_done and secs < 90)))
+    t, r = share(get_pg, get_floor_pg)
+    padd(("GET userName eq filter, wrk -t2 -c2",
+          f"{rate(get_pg)}, p50 / p99 {ms(get_pg and get_pg['p50_us'])} / {ms(get_pg and get_pg['p99_us'])}; "
+          f"{t} of the floor on PostgreSQL ({rate(get_floor_pg)})",
+          f"{rate(get_gh)}; {share(get_gh, get_floor)[0]} of the floor on SQLite", "≥ 50% of the floor", ok(r and r >= 0.5)))
+    t, r = share(post_pg, post_floor_pg)
+    padd(("POST /Users, wrk -t2 -c2",
+          f"{rate(post_pg)}, p50 / p99 {ms(post_pg and post_pg['p50_us'])} / {ms(post_pg and post_pg['p99_us'])}; "
+          f"{t} of the floor on PostgreSQL ({rate(post_floor_pg)})",
+          f"{rate(post_gh)}; {share(post_gh, post_floor)[0]} of the floor on SQLite", "", ""))
+    for kind in ("add", "remove"):
+        padd((f"Group PATCH {kind} one member ({g_big_pg.get('members', 0):,} members), p50 / p99",
+              grp(g_big_pg, kind), grp(g_big, kind), "< 5 ms",
+              ok(g_big_pg and g_big_pg[f"{kind}_p99_ms"] < 5)))
+    alone = load("post_org1_alone")
+    four = [load(f"post_org4_{i}") for i in range(4)]
+    if alone and all(four):
+        total = sum(d["rps"] for d in four)
+        r4 = total / alone["rps"]
+        padd(("4 organizations provisioning at once (4 tokens × 4 connections) vs 1 alone (4 connections)",
+              f"{total:,.0f} req/s in all (" + ", ".join(f"{d['rps']:,.0f}" for d in four) + ")",
+              f"1 alone: {alone['rps']:,.0f} req/s", f"{r4:.2f}×", ok(r4 >= 1.6)))
+
+    def created(d):
+        return d["requests"] - d["non2xx"]
+
+    one_g, r1_g, r2_g = load("get_pg_one"), load("get_pg_r1"), load("get_pg_r2")
+    one_p, r1_p, r2_p = load("post_pg_one"), load("post_pg_r1"), load("post_pg_r2")
+    dup = open(os.path.join(run, "pg_duplicates.txt")).read().strip() if os.path.exists(os.path.join(run, "pg_duplicates.txt")) else "n/a"
+    if one_g and r1_g and r2_g:
+        both = r1_g["rps"] + r2_g["rps"]
+        fivexx = sum(d.get("s5xx", 0) for d in (one_g, r1_g, r2_g))
+        padd(("Two replicas, GET (1 wrk thread × 2 connections on each) vs one replica (4 connections)",
+              f"{both:,.0f} req/s combined", f"one: {one_g['rps']:,.0f} req/s", f"{both / one_g['rps']:.2f}×",
+              f"5xx: {fivexx}" if fivexx else ok(True)))
+    if one_p and r1_p and r2_p:
+        secs = max(r1_p["duration_us"], r2_p["duration_us"]) / 1e6
+        made = (created(r1_p) + created(r2_p)) / secs
+        fivexx = sum(d.get("s5xx", 0) for d in (one_p, r1_p, r2_p))
+        conflicts = r1_p.get("s409", 0) + r2_p.get("s409", 0)
+        padd(("Two replicas, POST of the same userNames on both (each created once, 409 on the other)",
+              f"{made:,.0f} creates/s combined; {conflicts:,} answered 409; duplicate userNames in the database: {dup}",
+              f"one: {one_p['rps']:,.0f} req/s", f"{made / one_p['rps']:.2f}×",
+              ok(fivexx == 0 and dup == "0")))
+
 out = []
 out.append(f"# SCIM benchmark {env.get('start', '')}\n")
 out.append(f"Gatehouse {env.get('rev')} (release build, SQLite; {env.get('dirty_files', 0)} uncommitted source files; "
@@ -174,6 +232,13 @@ out.append("| figure | Gatehouse | reference | ratio | goal | met |")
 out.append("|---|---|---|---|---|---|")
 for r in rows:
     out.append("| " + " | ".join(str(c) for c in r) + " |")
+if pg_rows:
+    out.append("")
+    out.append("PostgreSQL 15 (the throwaway server the tests use: loopback, fsync off), same binary, same run:\n")
+    out.append("| figure | PostgreSQL | SQLite (same run) | goal | met |")
+    out.append("|---|---|---|---|---|")
+    for r in pg_rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
 out.append("")
 out.append("Server CPU per request (Gatehouse, utime+stime / requests): "
            f"seed {cpu_per_req('seed_gh', seed_gh.get('created'))}, "

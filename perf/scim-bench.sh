@@ -53,6 +53,7 @@ cleanup() {
     kill -9 "$p" 2>/dev/null || true
   done
   cp "$TMP"/*.log "$RUN"/ 2>/dev/null || true
+  [ -n "${PG_STOP:-}" ] && "$PG_STOP"
   if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $TMP (databases)"; else rm -rf "$TMP"; fi
   [ $code -ne 0 ] && log "stopped with exit code $code; partial data in $RUN"
   exit $code
@@ -164,11 +165,12 @@ wait_http() { # url [header]
   return 1
 }
 
-# Starts a Gatehouse on a fresh SQLite database; sets GH_PID, GH_BASE, GH_TOKEN.
-start_gatehouse() { # label
+# Starts a Gatehouse on a fresh database (SQLite in $TMP, or the URL given); sets GH_PID,
+# GH_BASE, GH_TOKEN, GH_PORT.
+start_gatehouse() { # label [database-url]
   local label=$1 dir="$TMP/$1" port
-  mkdir -p "$dir"; port=$(free_port)
-  export GATEHOUSE_DATABASE__URL="sqlite://$dir/g.db" GATEHOUSE_LOG__FILTER=warn \
+  mkdir -p "$dir"; port=$(free_port); GH_PORT=$port
+  export GATEHOUSE_DATABASE__URL="${2:-sqlite://$dir/g.db}" GATEHOUSE_LOG__FILTER=warn \
          GATEHOUSE_SERVER__BIND="127.0.0.1:$port" GATEHOUSE_LOG__FORMAT=json \
          GATEHOUSE_SCIM__RATE_PER_SECOND=0  # the per-token limit would measure itself
   "$BIN" migrate > "$TMP/$label-cli.log" 2>&1 || die "gatehouse migrate ($label)"
@@ -192,10 +194,13 @@ total_users() { # base token -> totalResults
 }
 
 # wrk run -> BENCH JSON line in $RUN/<name>.json, full output in <name>.txt
-run_wrk() { # name secs url script [env...]
-  local name=$1 secs=$2 url=$3 script=$4; shift 4
+run_wrk() { # name secs url script [env...]   (2 threads, 2 connections)
+  run_wrk_tc "$1" "$2" "$3" "$4" 2 2 "${@:5}"
+}
+run_wrk_tc() { # name secs url script threads connections [env...]
+  local name=$1 secs=$2 url=$3 script=$4 t=$5 c=$6; shift 6
   env BENCH_LUA_DIR="$PERF_DIR/lua" "$@" timeout $((secs + 30)) \
-    wrk -t2 -c2 -d"${secs}s" --latency -s "$PERF_DIR/lua/$script" "$url" > "$RUN/$name.txt" 2>&1 || true
+    wrk -t"$t" -c"$c" -d"${secs}s" --latency -s "$PERF_DIR/lua/$script" "$url" > "$RUN/$name.txt" 2>&1 || true
   grep '^BENCH ' "$RUN/$name.txt" | sed 's/^BENCH //' > "$RUN/$name.json" || true
   [ -s "$RUN/$name.json" ] || die "wrk $name: $(tail -5 "$RUN/$name.txt")"
   log "$name: $(cat "$RUN/$name.json")"
@@ -228,12 +233,12 @@ json.dump({"created": created, "seconds": secs, "rate": created / secs, "client"
 PYEOF
 }
 
-# The floor (perf/scim_floor.rs): a bare axum + sqlx server on a fresh SQLite database;
-# sets FLOOR_PID, FLOOR_BASE.
-start_floor() { # label
+# The floor (perf/scim_floor.rs): a bare axum + sqlx server on a fresh database (SQLite
+# in $TMP, or the URL given); sets FLOOR_PID, FLOOR_BASE.
+start_floor() { # label [database-url]
   local label=$1 port
   port=$(free_port)
-  "$FLOOR_BIN" "sqlite://$TMP/$label.db" "127.0.0.1:$port" > "$TMP/$label-server.log" 2>&1 &
+  "$FLOOR_BIN" "${2:-sqlite://$TMP/$label.db}" "127.0.0.1:$port" > "$TMP/$label-server.log" 2>&1 &
   FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
   FLOOR_BASE="http://127.0.0.1:$port/scim/v2"
   wait_http "$FLOOR_BASE/Users" || die "scim-floor ($label) did not start: $(tail -3 "$TMP/$label-server.log")"
@@ -366,6 +371,103 @@ timeout 120 "${LOAD[@]}" group-bench --base "$GH_MAIN_BASE" --token "$GH_MAIN_TO
   --name "Bench 10" --members 10 --reps "$GROUP_REPS" --chunk "$GROUP_CHUNK" > "$RUN/group_small.json" \
   || die "group bench (10)"
 log "group 10: $(cat "$RUN/group_small.json")"
+
+# ---------------------------------------------------------------- 8. PostgreSQL
+# The same phases on PostgreSQL: the throwaway server the tests use (scripts/postgres-
+# throwaway.sh: loopback, fsync off), or POSTGRES_TEST_URL. PG=0 skips them.
+if [ "${PG:-1}" = 1 ]; then
+  phase pg-setup
+  if [ -z "${POSTGRES_TEST_URL:-}" ]; then
+    # shellcheck source=scripts/postgres-throwaway.sh
+    source "$ROOT/scripts/postgres-throwaway.sh"
+    PG_STOP=stop_throwaway_postgres
+    trap cleanup EXIT   # the sourced script set its own; cleanup stops the server
+  fi
+  pg_db() { # name -> URL of a new, empty database
+    psql -q "$POSTGRES_TEST_URL" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    echo "${POSTGRES_TEST_URL%/*}/$1"
+  }
+  PG_GH_URL=$(pg_db bench_gh)
+  start_gatehouse pg100k "$PG_GH_URL"
+  PG_PID=$GH_PID; PG_BASE=$GH_BASE; PG_TOKEN=$GH_TOKEN; PG_URL=${GH_BASE%/scim/v2}
+
+  phase pg-seed quiet
+  c0=$(cpu_ticks "$PG_PID")
+  wrk_seed seed_pg "$PG_BASE" "$PG_TOKEN" "$USERS"
+  echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$PG_PID") - c0 ))}" > "$RUN/seed_pg_cpu.json"
+  log "postgres seed: $(cat "$RUN/seed_pg.json")"
+
+  phase pg-get quiet
+  run_wrk warm_get_pg "$WARMUP_SECS" "$PG_URL" get_filter.lua BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+  c0=$(cpu_ticks "$PG_PID")
+  run_wrk get_pg "$WRK_SECS" "$PG_URL" get_filter.lua BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+  echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$PG_PID") - c0 ))}" > "$RUN/get_pg_cpu.json"
+
+  phase pg-post quiet
+  c0=$(cpu_ticks "$PG_PID")
+  run_wrk post_pg "$WRK_SECS" "$PG_URL" post_users.lua BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
+  echo "{\"server_cpu_ticks\":$(( $(cpu_ticks "$PG_PID") - c0 ))}" > "$RUN/post_pg_cpu.json"
+
+  phase pg-groups quiet
+  timeout 300 "${LOAD[@]}" group-bench --base "$PG_BASE" --token "$PG_TOKEN" --prefix u \
+    --name "Bench 10k" --members "$GROUP_MEMBERS" --reps "$GROUP_REPS" --chunk "$GROUP_CHUNK" > "$RUN/group_big_pg.json" \
+    || die "group bench (10k, postgres)"
+  log "postgres group 10k: $(cat "$RUN/group_big_pg.json")"
+
+  # Two replicas on the same database: one wrk per replica at once (1 thread, 2 connections
+  # each) beside one replica alone with the same 4 connections.
+  phase pg-replicas quiet
+  R2_PORT=$(free_port); R2_URL="http://127.0.0.1:$R2_PORT"
+  GATEHOUSE_DATABASE__URL="$PG_GH_URL" GATEHOUSE_LOG__FILTER=warn GATEHOUSE_LOG__FORMAT=json \
+    GATEHOUSE_SERVER__BIND="127.0.0.1:$R2_PORT" GATEHOUSE_SCIM__RATE_PER_SECOND=0 \
+    "$BIN" serve > "$TMP/pg-replica2-server.log" 2>&1 &
+  R2_PID=$!; PIDS+=("$R2_PID")
+  wait_http "$R2_URL/healthz" || die "second replica did not start: $(tail -3 "$TMP/pg-replica2-server.log")"
+  run_wrk_tc get_pg_one "$WRK_SECS" "$PG_URL" get_filter.lua 2 4 BENCH_COUNT_STATUS=1 BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+  run_wrk_tc get_pg_r1 "$WRK_SECS" "$PG_URL" get_filter.lua 1 2 BENCH_COUNT_STATUS=1 BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt" &
+  W1=$!
+  run_wrk_tc get_pg_r2 "$WRK_SECS" "$R2_URL" get_filter.lua 1 2 BENCH_COUNT_STATUS=1 BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+  wait "$W1"
+  run_wrk_tc post_pg_one "$WRK_SECS" "$PG_URL" post_users.lua 2 4 BENCH_COUNT_STATUS=1 BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="one-$TS-"
+  run_wrk_tc post_pg_r1 "$WRK_SECS" "$PG_URL" post_users.lua 1 2 BENCH_COUNT_STATUS=1 BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="r1-$TS-" &
+  W1=$!
+  # The same userNames on both replicas: each must be created once (409 on the other).
+  run_wrk_tc post_pg_r2 "$WRK_SECS" "$R2_URL" post_users.lua 1 2 BENCH_COUNT_STATUS=1 BENCH_TOKEN="$PG_TOKEN" BENCH_PATH=/scim/v2 BENCH_PREFIX="r1-$TS-"
+  wait "$W1"
+  psql -qAt "$PG_GH_URL" -c "SELECT COUNT(*) FROM (SELECT 1 FROM memberships WHERE user_name_key IS NOT NULL GROUP BY org_id, user_name_key HAVING COUNT(*) > 1) d" \
+    > "$RUN/pg_duplicates.txt" || echo "n/a" > "$RUN/pg_duplicates.txt"
+  stop_pid "$R2_PID"
+
+  # Four organizations provisioning at once (4 tokens, 4 connections each) beside one alone.
+  phase pg-orgs quiet
+  stop_pid "$PG_PID"
+  start_gatehouse pgorgs "$(pg_db bench_orgs)"
+  ORGS_PID=$GH_PID; ORGS_URL=${GH_BASE%/scim/v2}
+  ORG_TOKENS=("$GH_TOKEN")
+  for n in 2 3 4; do
+    GATEHOUSE_DATABASE__URL="${POSTGRES_TEST_URL%/*}/bench_orgs" "$BIN" admin bootstrap --org "Bench $n" --email "admin@bench$n.test" >> "$TMP/pgorgs-cli.log" 2>&1 \
+      || die "bootstrap org $n"
+    t=$(GATEHOUSE_DATABASE__URL="${POSTGRES_TEST_URL%/*}/bench_orgs" "$BIN" scim-token create --org "Bench $n" --name bench 2>>"$TMP/pgorgs-cli.log" | grep -m1 '^ghs_' || true)
+    [ -n "$t" ] || die "no token for org $n"
+    ORG_TOKENS+=("$t")
+  done
+  run_wrk_tc post_org1_alone "$WRK_SECS" "$ORGS_URL" post_users.lua 1 4 BENCH_TOKEN="${ORG_TOKENS[0]}" BENCH_PATH=/scim/v2 BENCH_PREFIX="alone-$TS-"
+  WS=()
+  for i in 0 1 2 3; do
+    run_wrk_tc "post_org4_$i" "$WRK_SECS" "$ORGS_URL" post_users.lua 1 4 BENCH_TOKEN="${ORG_TOKENS[$i]}" BENCH_PATH=/scim/v2 BENCH_PREFIX="four-$TS-" &
+    WS+=("$!")
+  done
+  wait "${WS[@]}"
+  stop_pid "$ORGS_PID"
+
+  phase pg-floor quiet
+  start_floor floorpg "$(pg_db bench_floor)"
+  wrk_seed seed_floor_pg "$FLOOR_BASE" none "$USERS"
+  run_wrk warm_get_floor_pg "$WARMUP_SECS" "${FLOOR_BASE%/scim/v2}" get_filter.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+  run_wrk get_floor_pg "$WRK_SECS" "${FLOOR_BASE%/scim/v2}" get_filter.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_NAMES="$TMP/names_gh.txt"
+  run_wrk post_floor_pg "$WRK_SECS" "${FLOOR_BASE%/scim/v2}" post_users.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
+  stop_pid "$FLOOR_PID"
+fi
 
 # ---------------------------------------------------------------- 7. report
 phase done
