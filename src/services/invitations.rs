@@ -3,7 +3,8 @@
 //! acceptance that takes a seat.
 
 use super::audit::{self, Change};
-use super::members::{self, OrgActor, Principal};
+use super::members::{OrgActor, Principal};
+use super::seats;
 use super::{Ctx, Error, Result, not_found};
 use crate::mail::{Mail, html_escape};
 use crate::store::invitations::{self, Invitation, InvitationStatus, Kind, WorkspaceRole};
@@ -138,7 +139,7 @@ pub async fn invite(
             .map_err(not_found("workspace"))?;
     }
     // Invitations take no seat until accepted, so one reading serves every address.
-    let seats = members::seats(ctx, actor.org_id).await?;
+    let no_seat = seats::check(&org).err();
     let mut outcomes = Vec::new();
     let mut outgoing = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -191,9 +192,9 @@ pub async fn invite(
             });
             continue;
         }
-        if !seats.free() {
+        if let Some(refusal) = &no_seat {
             outcomes.push(InviteOutcome::NoSeat {
-                reason: members::no_seat_message(&org.name, &seats),
+                reason: refusal.to_string(),
                 email,
             });
             continue;
@@ -523,7 +524,7 @@ async fn accept_in(
     let membership_id = match existing {
         Some(m) if m.status == Status::Active => m.id,
         other => {
-            if let Err(e) = members::ensure_seat(&mut tx, inv.org_id).await {
+            if let Err(e) = seats::take(&mut tx, inv.org_id).await {
                 drop(tx);
                 record_seat_refusal(ctx, &inv, user).await;
                 return Err(e);

@@ -27,6 +27,7 @@ mod replicas;
 mod scim;
 mod scim_fixtures;
 mod scim_props;
+mod seats;
 mod secrets;
 mod sso;
 mod store_contract;

@@ -109,6 +109,9 @@ async fn accept(
         Err(Error::Forbidden(m)) | Err(Error::Conflict(m)) => {
             page(&ctx, &token, &csrf, true, Some(m)).await
         }
+        Err(e @ Error::NoFreeSeat { .. }) => {
+            page(&ctx, &token, &csrf, true, Some(e.to_string())).await
+        }
         Err(Error::NotFound(_)) => unusable(&LinkState::Unknown),
         Err(e) => internal(e),
     }
@@ -153,6 +156,11 @@ async fn signup(
             StatusCode::CONFLICT,
             "Your account was created, but you could not join yet",
             m,
+        ),
+        Err(e @ Error::NoFreeSeat { .. }) => MessagePage::error(
+            StatusCode::CONFLICT,
+            "Your account was created, but you could not join yet",
+            e.to_string(),
         ),
         Err(e) => internal(e),
     }

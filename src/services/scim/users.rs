@@ -1,6 +1,6 @@
 //! SCIM users: create, replace, patch, delete, read.
 
-use super::{AUDIT_ID_LIMIT, ScimClient};
+use super::{AUDIT_ID_LIMIT, ScimClient, service_error};
 use crate::scim::error::ScimError;
 use crate::scim::filter::{Filter, fold_case};
 use crate::scim::patch::{self, PatchOp};
@@ -8,7 +8,7 @@ use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, USER_RESOURCE};
 use crate::scim::sql::{self, Target};
 use crate::services::Ctx;
 use crate::services::audit::{self, Change};
-use crate::services::members::{Seats, no_seat_message};
+use crate::services::seats;
 use crate::store::memberships::{Role, Source, Status};
 use crate::store::scim_users::{self, EmailRow, Insertion, NewScimUser, ScimUserRow};
 use crate::store::users::{self, User};
@@ -188,25 +188,14 @@ fn uniqueness(user_name: &str) -> ScimError {
     ))
 }
 
-/// Checks a seat is free for one more active member.
-async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
-    let org = orgs::lock(db, org_id).await?;
-    match no_free_seat(&org) {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+/// Takes a seat for one more active member (`seats::take`), as the directory's error.
+async fn take_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
+    seats::take(db, org_id).await.map_err(service_error)
 }
 
-/// The directory's error when every seat of `org` is taken: the admin's message
-/// (`members::no_seat_message`) plus what the directory should do.
-fn no_free_seat(org: &orgs::Org) -> Option<ScimError> {
-    let seats = Seats::of(org);
-    (!seats.free()).then(|| {
-        ScimError::forbidden(format!(
-            "{} The directory can retry then.",
-            no_seat_message(&org.name, &seats)
-        ))
-    })
+/// The directory's error for a write the store refused for want of a seat.
+async fn seat_refusal(db: &mut dyn Db, org_id: Uuid, e: StoreError) -> ScimError {
+    service_error(seats::refusal(db, org_id, e).await)
 }
 
 /// Records a refused activation for the admins to see; the directory gets the error.
@@ -284,11 +273,8 @@ pub(super) async fn insert_new(
             groups: Vec::new(),
         })),
         Ok(Insertion::AddressTaken) => Ok(None),
-        Ok(Insertion::NoFreeSeat) => {
-            let org = orgs::get(db, org_id).await?;
-            Err(no_free_seat(&org).unwrap_or_else(ScimError::internal))
-        }
         Err(StoreError::Conflict(_)) => Err(uniqueness(&parts.user_name)),
+        Err(e @ StoreError::NoFreeSeat) => Err(seat_refusal(db, org_id, e).await),
         Err(e) => Err(e.into()),
     }
 }
@@ -325,7 +311,7 @@ pub(super) async fn adopt(
     let row = match adopted {
         Some(mut before) => {
             if parts.active {
-                ensure_seat(tx, org_id).await?;
+                take_seat(tx, org_id).await?;
             } else {
                 orgs::lock(tx, org_id).await?;
             }
@@ -361,15 +347,10 @@ pub(super) async fn adopt(
         }
         None => {
             let row = new_membership(parts, org_id, user.id, now);
-            let inserted = scim_users::insert_within_seats(tx, &row, &key)
-                .await
-                .map_err(|e| match e {
-                    StoreError::Conflict(_) => uniqueness(&parts.user_name),
-                    other => other.into(),
-                })?;
-            if !inserted {
-                let org = orgs::get(tx, org_id).await?;
-                return Err(no_free_seat(&org).unwrap_or_else(ScimError::internal));
+            match scim_users::insert_within_seats(tx, &row, &key).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => return Err(uniqueness(&parts.user_name)),
+                Err(e) => return Err(seat_refusal(tx, org_id, e).await),
             }
             scim_users::insert_emails(tx, org_id, row.id, &email_rows(&parts.attributes)).await?;
             row
@@ -558,7 +539,7 @@ async fn update(
     let (status, disconnected_at) = match (was_active, parts.active) {
         (true, false) => (Status::Disconnected, Some(now)),
         (false, true) => {
-            if let Err(e) = ensure_seat(&mut tx, org_id).await {
+            if let Err(e) = take_seat(&mut tx, org_id).await {
                 drop(tx);
                 if e.status == 403 {
                     record_refusal(ctx, client, &user_name, &e).await;
