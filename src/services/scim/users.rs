@@ -42,6 +42,7 @@ pub struct ListRequest<'a> {
 }
 
 /// A user resource split into what has columns and what stays JSON.
+#[derive(Clone)]
 struct Parts {
     user_name: String,
     external_id: Option<String>,
@@ -180,6 +181,47 @@ async fn hash_password(password: Option<String>) -> Result<Option<String>, ScimE
             .map_err(ScimError::invalid_value),
         None => Ok(None),
     }
+}
+
+/// A new password hashed before the write transaction: argon2 takes tens of
+/// milliseconds, which must not hold the writer (SQLite has one) or the user's row.
+#[derive(Default)]
+struct Hashed(Option<(String, String)>);
+
+impl Hashed {
+    async fn of(password: Option<String>) -> Result<Hashed, ScimError> {
+        Ok(Hashed(match password {
+            Some(p) => hash_password(Some(p.clone())).await?.map(|h| (p, h)),
+            None => None,
+        }))
+    }
+
+    /// The hash of `password`, as the transaction found it. It was hashed beforehand;
+    /// should the transaction find another one (it cannot come from the stored user,
+    /// which keeps no password), that one is hashed here.
+    async fn of_password(&mut self, password: Option<String>) -> Result<Option<String>, ScimError> {
+        match (self.0.take(), password) {
+            (_, None) => Ok(None),
+            (Some((plain, hash)), Some(p)) if plain == p => Ok(Some(hash)),
+            (_, p) => hash_password(p).await,
+        }
+    }
+}
+
+/// Whether PATCH operations may set a password (named by path, or in a value
+/// without one).
+fn sets_password(ops: &[PatchOp]) -> bool {
+    let is_password = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        name == "password" || name.ends_with(":password")
+    };
+    ops.iter().any(|op| match (&op.path, &op.value) {
+        (Some(path), _) => is_password(&path.attr.name),
+        (None, Some(Value::Object(map))) => map.iter().any(|(k, v)| {
+            is_password(k) || (k.starts_with("urn:") && v.get("password").is_some())
+        }),
+        (None, _) => false,
+    })
 }
 
 fn uniqueness(user_name: &str) -> ScimError {
@@ -480,7 +522,11 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> Result<ScimUser, ScimError> {
     let parts = split(doc, false)?;
-    update(ctx, client, id, if_match, move |_| Ok(Some(parts))).await
+    let hashed = Hashed::of(parts.password.clone()).await?;
+    update(ctx, client, id, if_match, hashed, move |_| {
+        Ok(Some(parts.clone()))
+    })
+    .await
 }
 
 /// PATCH: the operations apply atomically; a PATCH that changes nothing writes nothing.
@@ -491,7 +537,8 @@ pub async fn patch(
     ops: Vec<PatchOp>,
     if_match: Option<&str>,
 ) -> Result<ScimUser, ScimError> {
-    update(ctx, client, id, if_match, move |row| {
+    let ops_seen = sets_password(&ops);
+    let change = move |row: &ScimUserRow| {
         let mut doc = document(row);
         let changed = patch::apply(&mut doc, &ops, &crate::scim::patch_schema::USER)?;
         if !changed {
@@ -503,16 +550,30 @@ pub async fn patch(
             map.insert(ACTIVE_UNASSIGNED.into(), Value::Bool(true));
         }
         Ok(Some(parts))
-    })
-    .await
+    };
+    // The password comes from the operations; applied to the user as read outside the
+    // transaction (no lock), they tell it, so it is hashed before the transaction.
+    let hashed = if ops_seen {
+        let mut db = ctx.store.read().await?;
+        let row = scim_users::get(&mut db, client.org_id(), id, false)
+            .await
+            .map_err(not_found)?;
+        drop(db);
+        Hashed::of(change(&row)?.and_then(|p| p.password)).await?
+    } else {
+        Hashed::default()
+    };
+    update(ctx, client, id, if_match, hashed, change).await
 }
 
-/// Read-modify-write of one user inside one transaction.
+/// Read-modify-write of one user inside one transaction; a new password comes
+/// `hashed` already.
 async fn update(
     ctx: &Ctx,
     client: &ScimClient,
     id: Uuid,
     if_match: Option<&str>,
+    mut hashed: Hashed,
     change: impl FnOnce(&ScimUserRow) -> Result<Option<Parts>, ScimError>,
 ) -> Result<ScimUser, ScimError> {
     let org_id = client.org_id();
@@ -526,7 +587,7 @@ async fn update(
         return get(ctx, client, id, true).await;
     };
     let user_name = parts.user_name.clone();
-    let password_hash = hash_password(parts.password.take()).await?;
+    let password_hash = hashed.of_password(parts.password.take()).await?;
     let now = ctx.now();
     let key = fold_case(&parts.user_name);
     if Some(key.as_str()) != before.user_name.as_deref().map(fold_case).as_deref()
