@@ -2,7 +2,9 @@
 //! creates race for the last seat, and exactly one wins.
 
 use crate::backend_tests;
+use crate::auth::{csrf_of, last_mail_to};
 use crate::harness::TestApp;
+use crate::orgs::{Person, admin, invite_link_in, org_path};
 use crate::scim::user;
 use gatehouse::services::{Error, invitations};
 use gatehouse::store::invitations::{Invitation, InvitationStatus, Kind};
@@ -10,11 +12,15 @@ use gatehouse::store::memberships::Role;
 use gatehouse::store::users::User;
 use gatehouse::store::{Timestamp, orgs};
 use reqwest::StatusCode;
+use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-backend_tests!(one_free_seat_goes_to_exactly_one_of_twenty_racing_joins);
+backend_tests!(
+    one_free_seat_goes_to_exactly_one_of_twenty_racing_joins,
+    signing_up_through_an_invitation_without_a_free_seat_creates_no_account
+);
 
 /// A person with an account and a pending invitation; the invitation's link token.
 async fn invited_person(app: &TestApp, email: &str) -> (User, String) {
@@ -126,4 +132,77 @@ async fn one_free_seat_goes_to_exactly_one_of_twenty_racing_joins(app: TestApp) 
     let refused = outcomes.iter().filter(|o| *o == "refused").count();
     assert_eq!((joined, refused), (1, 19), "{outcomes:?}");
     assert_eq!(seats(&app).await, (used + 1, Some(used + 1), used + 1));
+}
+
+async fn account_exists(app: &TestApp, email: &str) -> bool {
+    let mut db = app.ctx.store.read().await.unwrap();
+    gatehouse::store::users::find_by_email(&mut db, email)
+        .await
+        .is_ok()
+}
+
+/// Signing up through an invitation link creates the account and joins in one
+/// transaction: refused for want of a seat, the person is left with no account (not
+/// an account without a membership), and the same link works once a seat is free.
+async fn signing_up_through_an_invitation_without_a_free_seat_creates_no_account(app: TestApp) {
+    let admin = admin(&app).await;
+    for email in ["first@acme.test", "late@acme.test"] {
+        let (s, v) = admin
+            .call(
+                "POST",
+                &org_path(&app, "/invitations"),
+                Some(json!({ "email": email })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let late_link = invite_link_in(&last_mail_to(&app, "late@acme.test"));
+    let (s, v) = admin
+        .call("PUT", &org_path(&app, "/seats"), Some(json!({"limit": 1})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let late = Person::new(&app);
+    let page = late
+        .client
+        .get(format!("{}{late_link}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = late
+        .client
+        .post(format!("{}{late_link}/signup", app.base))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("display_name", "Late"),
+            ("password", "a late password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("No free seat: Acme uses 1 of 1 seats"), "{body}");
+    assert!(
+        !account_exists(&app, "late@acme.test").await,
+        "no account without its membership"
+    );
+
+    // A seat comes free: the same link signs the person up and joins.
+    let (s, v) = admin
+        .call("PUT", &org_path(&app, "/seats"), Some(json!({"limit": 2})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        Person::new(&app)
+            .join_by_link(&late_link, "Late", "a late password")
+            .await,
+        StatusCode::SEE_OTHER
+    );
+    assert!(account_exists(&app, "late@acme.test").await);
+    let (_, seats) = admin.call("GET", &org_path(&app, "/seats"), None).await;
+    assert_eq!(seats, json!({"used": 2, "limit": 2}));
 }

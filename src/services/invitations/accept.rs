@@ -3,7 +3,7 @@
 
 use super::mail;
 use crate::services::audit::{self, Change};
-use crate::services::{Ctx, Error, Result, not_found, seats};
+use crate::services::{Ctx, Error, Result, accounts, not_found, seats};
 use crate::store::invitations::{self, Invitation, InvitationStatus};
 use crate::store::memberships::{self, Membership, Role, Source, Status};
 use crate::store::users::{self, User};
@@ -69,6 +69,34 @@ pub async fn accept(ctx: &Ctx, token_value: &str, user: &User) -> Result<Uuid> {
         .await
         .map_err(not_found("invitation"))?;
     accept_in(ctx, tx, inv, user).await
+}
+
+/// Signs up through the invitation link: creates a password account for the invited
+/// address and accepts the invitation in one transaction, so the person ends up with
+/// the account and its membership, or with nothing (no free seat, the invitation
+/// revoked meanwhile) and can follow the link again later.
+pub async fn sign_up_and_accept(
+    ctx: &Ctx,
+    token_value: &str,
+    password: String,
+    display_name: &str,
+) -> Result<User> {
+    let token_hash = token::hash(token_value);
+    let email = {
+        let mut db = ctx.store.read().await?;
+        invitations::find_by_token(&mut db, &token_hash)
+            .await
+            .map_err(not_found("invitation"))?
+            .email
+    };
+    let user = accounts::new_password_account(ctx, &email, password, display_name).await?;
+    let mut tx = ctx.store.begin().await?;
+    let inv = invitations::find_by_token(&mut tx, &token_hash)
+        .await
+        .map_err(not_found("invitation"))?;
+    accounts::insert_account(&mut tx, &user).await?;
+    accept_in(ctx, tx, inv, &user).await?;
+    Ok(user)
 }
 
 /// Accepts by id: a provider sign-in of the invited, verified address.

@@ -7,7 +7,7 @@ mod mail;
 mod manage;
 mod send;
 
-pub use accept::{LinkState, accept, accept_by_id, inspect};
+pub use accept::{LinkState, accept, accept_by_id, inspect, sign_up_and_accept};
 pub use manage::{PendingInvitation, list, resend, revoke};
 pub use send::{InviteOutcome, InviteRequest, MAX_ADDRESSES_PER_REQUEST, invite, split_addresses};
 
