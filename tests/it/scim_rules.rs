@@ -56,10 +56,7 @@ async fn passwords_are_hashed_before_the_write_transaction(app: TestApp) {
         });
         assert_eq!(s, StatusCode::BAD_REQUEST, "{method}: {v}");
         assert_eq!(v["scimType"], "invalidValue", "{v}");
-        assert!(
-            v["detail"].as_str().unwrap().contains("password"),
-            "{v}"
-        );
+        assert!(v["detail"].as_str().unwrap().contains("password"), "{v}");
     }
     drop(held);
     // A good password is still set, by PUT and by PATCH.

@@ -1,8 +1,8 @@
 //! The seat rule across every path that takes a seat: invitation acceptance and SCIM
 //! creates race for the last seat, and exactly one wins.
 
-use crate::backend_tests;
 use crate::auth::{csrf_of, last_mail_to};
+use crate::backend_tests;
 use crate::harness::TestApp;
 use crate::orgs::{Person, admin, invite_link_in, org_path};
 use crate::scim::user;
@@ -49,7 +49,9 @@ async fn invited_person(app: &TestApp, email: &str) -> (User, String) {
         created_at: now,
     };
     let mut tx = app.ctx.store.begin().await.unwrap();
-    gatehouse::store::users::insert(&mut tx, &user).await.unwrap();
+    gatehouse::store::users::insert(&mut tx, &user)
+        .await
+        .unwrap();
     gatehouse::store::invitations::insert(&mut tx, &inv, &token.hash)
         .await
         .unwrap();
@@ -76,14 +78,9 @@ async fn one_free_seat_goes_to_exactly_one_of_twenty_racing_joins(app: TestApp) 
         invited.push(invited_person(&app, &format!("inv-{i}@acme.test")).await);
     }
     let mut tx = app.ctx.store.begin().await.unwrap();
-    orgs::set_seat_limit(
-        &mut tx,
-        app.org_id,
-        Some(used + 1),
-        app.ctx.now(),
-    )
-    .await
-    .unwrap();
+    orgs::set_seat_limit(&mut tx, app.org_id, Some(used + 1), app.ctx.now())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let start = Arc::new(Barrier::new(20));
@@ -185,7 +182,10 @@ async fn signing_up_through_an_invitation_without_a_free_seat_creates_no_account
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let body = r.text().await.unwrap();
-    assert!(body.contains("No free seat: Acme uses 1 of 1 seats"), "{body}");
+    assert!(
+        body.contains("No free seat: Acme uses 1 of 1 seats"),
+        "{body}"
+    );
     assert!(
         !account_exists(&app, "late@acme.test").await,
         "no account without its membership"

@@ -6,8 +6,8 @@ use super::super::csrf::{self, CsrfToken};
 use super::super::session::{ClientInfo, MaybeSignedIn};
 use super::auth::start_session;
 use super::{MessagePage, csrf_failed, internal};
-use crate::services::invitations::{self, LinkState};
 use crate::services::Error;
+use crate::services::invitations::{self, LinkState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -140,8 +140,7 @@ async fn signup(
         Err(e) => return internal(e),
     }
     // The account and the membership are one transaction: refused, nothing is created.
-    match invitations::sign_up_and_accept(&ctx, &token, form.password, &form.display_name).await
-    {
+    match invitations::sign_up_and_accept(&ctx, &token, form.password, &form.display_name).await {
         Ok(user) => start_session(&ctx, user.id, &client, "/").await,
         Err(Error::Invalid(m)) | Err(Error::Conflict(m)) => {
             page(&ctx, &token, &csrf, false, Some(m)).await
