@@ -19,11 +19,13 @@ use uuid::Uuid;
 
 backend_tests!(
     one_free_seat_goes_to_exactly_one_of_twenty_racing_joins,
+    signing_up_with_an_invitation_revoked_meanwhile_creates_no_account,
     signing_up_through_an_invitation_without_a_free_seat_creates_no_account
 );
 
-/// A person with an account and a pending invitation; the invitation's link token.
-async fn invited_person(app: &TestApp, email: &str) -> (User, String) {
+/// A person with a pending invitation (and an account when `account`): the person,
+/// the invitation's link token and its id.
+async fn invited(app: &TestApp, email: &str, account: bool) -> (User, String, Uuid) {
     let now = app.ctx.now();
     let user = User {
         id: Uuid::now_v7(),
@@ -49,14 +51,16 @@ async fn invited_person(app: &TestApp, email: &str) -> (User, String) {
         created_at: now,
     };
     let mut tx = app.ctx.store.begin().await.unwrap();
-    gatehouse::store::users::insert(&mut tx, &user)
-        .await
-        .unwrap();
+    if account {
+        gatehouse::store::users::insert(&mut tx, &user)
+            .await
+            .unwrap();
+    }
     gatehouse::store::invitations::insert(&mut tx, &inv, &token.hash)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    (user, token.plaintext)
+    (user, token.plaintext, inv.id)
 }
 
 async fn seats(app: &TestApp) -> (i64, Option<i64>, i64) {
@@ -73,9 +77,10 @@ async fn seats(app: &TestApp) -> (i64, Option<i64>, i64) {
 /// seat (409 / 403 with the admins' message), and the counter matches the members.
 async fn one_free_seat_goes_to_exactly_one_of_twenty_racing_joins(app: TestApp) {
     let (used, _, _) = seats(&app).await;
-    let mut invited = Vec::new();
+    let mut joiners = Vec::new();
     for i in 0..10 {
-        invited.push(invited_person(&app, &format!("inv-{i}@acme.test")).await);
+        let (user, token, _) = invited(&app, &format!("inv-{i}@acme.test"), true).await;
+        joiners.push((user, token));
     }
     let mut tx = app.ctx.store.begin().await.unwrap();
     orgs::set_seat_limit(&mut tx, app.org_id, Some(used + 1), app.ctx.now())
@@ -85,7 +90,7 @@ async fn one_free_seat_goes_to_exactly_one_of_twenty_racing_joins(app: TestApp) 
 
     let start = Arc::new(Barrier::new(20));
     let mut racers = tokio::task::JoinSet::new();
-    for (user, token) in invited {
+    for (user, token) in joiners {
         let (ctx, start) = (app.ctx.clone(), start.clone());
         racers.spawn(async move {
             start.wait().await;
@@ -205,4 +210,25 @@ async fn signing_up_through_an_invitation_without_a_free_seat_creates_no_account
     assert!(account_exists(&app, "late@acme.test").await);
     let (_, seats) = admin.call("GET", &org_path(&app, "/seats"), None).await;
     assert_eq!(seats, json!({"used": 2, "limit": 2}));
+}
+
+/// The invitation is revoked between the page showing the sign-up form and the
+/// sign-up: refused, and no account is left behind.
+async fn signing_up_with_an_invitation_revoked_meanwhile_creates_no_account(app: TestApp) {
+    let (_, token, id) = invited(&app, "rev@acme.test", false).await;
+    let mut tx = app.ctx.store.begin().await.unwrap();
+    gatehouse::store::invitations::close(
+        &mut tx,
+        app.org_id,
+        id,
+        InvitationStatus::Revoked,
+        app.ctx.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let refused =
+        invitations::sign_up_and_accept(&app.ctx, &token, "a long password".into(), "Rev").await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    assert!(!account_exists(&app, "rev@acme.test").await);
 }
