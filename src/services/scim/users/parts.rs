@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use sqlx::types::Json;
 
 /// A user resource split into what has columns and what stays JSON.
-#[derive(Clone)]
 pub(super) struct Parts {
     pub(super) user_name: String,
     pub(super) external_id: Option<String>,

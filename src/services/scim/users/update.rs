@@ -43,10 +43,7 @@ pub async fn replace(
 ) -> Result<ScimUser, ScimError> {
     let parts = split(doc, false)?;
     let hashed = Hashed::of(parts.password.clone()).await?;
-    update(ctx, client, id, if_match, hashed, move |_| {
-        Ok(Some(parts.clone()))
-    })
-    .await
+    update(ctx, client, id, if_match, hashed, move |_| Ok(Some(parts))).await
 }
 
 /// PATCH: the operations apply atomically; a PATCH that changes nothing writes nothing.
@@ -57,7 +54,7 @@ pub async fn patch(
     ops: Vec<PatchOp>,
     if_match: Option<&str>,
 ) -> Result<ScimUser, ScimError> {
-    let ops_seen = sets_password(&ops);
+    let new_password = sets_password(&ops);
     let change = move |row: &ScimUserRow| {
         let mut doc = document(row);
         let changed = patch::apply(&mut doc, &ops, &crate::scim::patch_schema::USER)?;
@@ -73,7 +70,7 @@ pub async fn patch(
     };
     // The password comes from the operations; applied to the user as read outside the
     // transaction (no lock), they tell it, so it is hashed before the transaction.
-    let hashed = if ops_seen {
+    let hashed = if new_password {
         let mut db = ctx.store.read().await?;
         let row = scim_users::get(&mut db, client.org_id(), id, false)
             .await
