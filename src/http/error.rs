@@ -42,6 +42,9 @@ impl From<Error> for ApiError {
                 format!("{what} not found"),
             ),
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            e @ Error::NoFreeSeat { .. } => {
+                Self::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             Error::Invalid(m) => Self::new(StatusCode::BAD_REQUEST, "invalid", m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::TooMany {

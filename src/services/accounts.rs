@@ -195,8 +195,10 @@ pub async fn sign_up(ctx: &Ctx, req: SignUp, client_addr: Option<&str>) -> Resul
     Ok(users::get(&mut db, done.user_id).await?)
 }
 
-/// A password account without an organization (an invited person joining).
-pub async fn create_password_account(
+/// A password account without an organization (an invited person joining), ready to
+/// be written: the address checked and the password hashed (argon2, before any
+/// transaction).
+pub(crate) async fn new_password_account(
     ctx: &Ctx,
     email: &str,
     password: String,
@@ -205,23 +207,25 @@ pub async fn create_password_account(
     let email = crate::email::parse(email).map_err(Error::Invalid)?;
     let hash = password::hash(password).await.map_err(Error::Invalid)?;
     let now = ctx.now();
-    let user = User {
+    Ok(User {
         id: Uuid::now_v7(),
         email,
         display_name: display_name.trim().chars().take(200).collect(),
         password_hash: Some(hash),
         created_at: now,
         updated_at: now,
-    };
-    let mut tx = ctx.store.begin().await?;
-    users::insert(&mut tx, &user).await.map_err(|e| match e {
+    })
+}
+
+/// Writes an account made by [`new_password_account`]; a taken address is a conflict
+/// that tells the person to sign in.
+pub(crate) async fn insert_account(db: &mut dyn crate::store::Db, user: &User) -> Result<()> {
+    users::insert(db, user).await.map_err(|e| match e {
         StoreError::Conflict(_) => Error::Conflict(
             "An account with this email already exists. Sign in to accept the invitation.".into(),
         ),
         other => other.into(),
-    })?;
-    tx.commit().await?;
-    Ok(user)
+    })
 }
 
 /// What a reset request led to (the page words it; see `request_reset`).

@@ -2,12 +2,12 @@
 //! removal (disconnection, records kept), reactivation, seats.
 
 use super::audit::{self, Actor, Change};
+use super::seats;
+pub use super::seats::{Seats, seats};
 use super::{Ctx, Error, Result, not_found};
 use crate::store::memberships::{self, MemberView, Role, Status};
-use crate::store::orgs::Org;
 use crate::store::users::User;
-use crate::store::{Db, orgs, sessions, workspaces};
-use serde::Serialize;
+use crate::store::{orgs, sessions, workspaces};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -251,7 +251,7 @@ pub async fn reactivate(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberV
     if before.status == Status::Active {
         return Ok(before);
     }
-    ensure_seat(&mut tx, actor.org_id).await?;
+    seats::take(&mut tx, actor.org_id).await?;
     memberships::set_status(&mut tx, actor.org_id, id, Status::Active, now).await?;
     audit::record(
         ctx,
@@ -269,55 +269,6 @@ pub async fn reactivate(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberV
     let after = memberships::get_view(&mut tx, actor.org_id, id).await?;
     tx.commit().await?;
     Ok(after)
-}
-
-/// Seat use of an organization (the usage meter).
-#[derive(Debug, Clone, Serialize)]
-pub struct Seats {
-    pub used: i64,
-    pub limit: Option<i64>,
-}
-
-impl Seats {
-    pub fn of(org: &Org) -> Seats {
-        Seats {
-            used: org.seats_used,
-            limit: org.seat_limit,
-        }
-    }
-
-    pub fn free(&self) -> bool {
-        self.limit.is_none_or(|l| self.used < l)
-    }
-}
-
-pub async fn seats(ctx: &Ctx, org_id: Uuid) -> Result<Seats> {
-    let mut db = ctx.store.read().await?;
-    seats_in(&mut db, org_id).await
-}
-
-async fn seats_in(db: &mut dyn Db, org_id: Uuid) -> Result<Seats> {
-    Ok(Seats::of(&orgs::get(db, org_id).await?))
-}
-
-/// The message an admin can act on when no seat is free.
-pub fn no_seat_message(org_name: &str, seats: &Seats) -> String {
-    format!(
-        "No free seat: {org_name} uses {} of {} seats. An organization admin can add seats on the Billing page or remove someone.",
-        seats.used,
-        seats.limit.unwrap_or(0)
-    )
-}
-
-/// Locks the organization and checks one more active member fits.
-pub async fn ensure_seat(db: &mut dyn Db, org_id: Uuid) -> Result<()> {
-    let org = orgs::lock(db, org_id).await?;
-    let seats = Seats::of(&org);
-    if seats.free() {
-        Ok(())
-    } else {
-        Err(Error::Conflict(no_seat_message(&org.name, &seats)))
-    }
 }
 
 /// Admins set the organization's seat limit (`None`: unlimited).
@@ -343,7 +294,7 @@ pub async fn set_seat_limit(ctx: &Ctx, actor: &OrgActor, limit: Option<i64>) -> 
         },
     )
     .await?;
-    let seats = seats_in(&mut tx, actor.org_id).await?;
+    let seats = seats::seats_in(&mut tx, actor.org_id).await?;
     tx.commit().await?;
     Ok(seats)
 }

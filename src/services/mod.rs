@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod rate_limit;
 pub mod scim;
 pub mod scim_tokens;
+pub mod seats;
 pub mod sessions;
 pub mod sso;
 pub mod throttle;
@@ -59,6 +60,11 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Every seat of the organization is taken (see `seats`): what the admins see.
+    #[error(
+        "No free seat: {org} uses {used} of {limit} seats. An organization admin can add seats on the Billing page or remove someone."
+    )]
+    NoFreeSeat { org: String, used: i64, limit: i64 },
     /// Over a rate limit; may retry after `retry_after` seconds.
     #[error("{message}")]
     TooMany { message: String, retry_after: u64 },

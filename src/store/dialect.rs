@@ -43,6 +43,16 @@ impl Backend {
     }
 }
 
+/// How the seat rule, checked in SQL (the trigger of `scim_user_creations`), refuses:
+/// PostgreSQL raises this SQLSTATE; SQLite, whose `RAISE` carries no code, puts it at
+/// the start of the message.
+pub const NO_FREE_SEAT_CODE: &str = "SEATS";
+
+/// Whether a database error is the seat rule's refusal (on either backend).
+pub(super) fn is_no_free_seat(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.code().as_deref() == Some(NO_FREE_SEAT_CODE) || e.message().starts_with(NO_FREE_SEAT_CODE)
+}
+
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -75,6 +75,10 @@ pub enum StoreError {
     /// A unique constraint refused the write; the text names the constraint or columns.
     #[error("already exists ({0})")]
     Conflict(String),
+    /// The seat rule, checked in SQL, refused to make a membership active: every seat
+    /// is taken (`services::seats` reads how many).
+    #[error("no free seat")]
+    NoFreeSeat,
     /// The database cannot be reached right now (down, restarting, pool exhausted):
     /// worth a retry, so callers answer 503.
     #[error("database unavailable: {0}")]
@@ -102,6 +106,9 @@ impl From<sqlx::Error> for StoreError {
                     .map(str::to_string)
                     .unwrap_or_else(|| db.message().to_string()),
             ),
+            sqlx::Error::Database(db) if dialect::is_no_free_seat(db.as_ref()) => {
+                StoreError::NoFreeSeat
+            }
             other if is_unavailable(&other) => StoreError::Unavailable(other),
             other => StoreError::Database(other),
         }

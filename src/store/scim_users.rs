@@ -57,8 +57,6 @@ pub enum Insertion {
     Done,
     /// Another person has the login address: nothing was written.
     AddressTaken,
-    /// The membership would be active and every seat is taken: nothing was written.
-    NoFreeSeat,
 }
 
 /// A new person with their new SCIM membership, written whole by [`insert_new`].
@@ -72,8 +70,8 @@ pub struct NewScimUser<'a> {
 
 /// Writes the person, the membership (within the organization's seats), its emails and
 /// the audit event in one statement: one round trip, and atomic on its own (the view
-/// `scim_user_creations` and its trigger, see the migration). A taken userName is
-/// `Err(Conflict)`. The trigger lists the columns of `users`, `memberships`,
+/// `scim_user_creations` and its trigger, see the migrations). A taken userName is
+/// `Err(Conflict)`; an active membership without a free seat is `Err(NoFreeSeat)`. The trigger lists the columns of `users`, `memberships`,
 /// `scim_emails` and `audit_events`: a migration that adds a required column to one of
 /// them replaces the view and its trigger too (the SCIM tests fail until it does).
 pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insertion> {
@@ -117,24 +115,18 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
     match done.map_err(StoreError::from) {
         Ok(_) => Ok(Insertion::Done),
         Err(e) if e.is_conflict_on("email_key") => Ok(Insertion::AddressTaken),
-        Err(StoreError::Database(sqlx::Error::Database(e))) if e.message() == NO_FREE_SEAT => {
-            Ok(Insertion::NoFreeSeat)
-        }
         Err(e) => Err(e),
     }
 }
 
-/// The error the creation trigger raises when no seat is free.
-const NO_FREE_SEAT: &str = "no free seat";
-
 /// Inserts the membership unless it would be active in an organization without a
-/// free seat; `false` when refused. The seat check and the insert are one statement;
+/// free seat (`Err(NoFreeSeat)`). The seat check and the insert are one statement;
 /// PostgreSQL locks the organization's row for it, SQLite's single writer serializes it.
 pub async fn insert_within_seats(
     db: &mut dyn Db,
     row: &ScimUserRow,
     user_name_key: &str,
-) -> Result<bool> {
+) -> Result<()> {
     let lock = db.backend().for_update();
     let sql = format!(
         "WITH org AS (SELECT seat_limit, seats_used FROM organizations WHERE id = $2{lock}) \
@@ -161,7 +153,11 @@ pub async fn insert_within_seats(
             .bind(row.created_at)
             .bind(row.updated_at)
     )?;
-    Ok(n == 1)
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NoFreeSeat)
+    }
 }
 
 /// Writes every mutable column of the row (and un-deletes it: a directory may

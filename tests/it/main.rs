@@ -27,6 +27,8 @@ mod replicas;
 mod scim;
 mod scim_fixtures;
 mod scim_props;
+mod scim_rules;
+mod seats;
 mod secrets;
 mod sso;
 mod store_contract;

@@ -203,7 +203,7 @@ pub fn invite_link_to(app: &TestApp, address: &str) -> String {
     invite_link_in(&last_mail_to(app, address))
 }
 
-fn invite_link_in(mail: &str) -> String {
+pub fn invite_link_in(mail: &str) -> String {
     let start = mail.find("/invite/ghi_").expect("invitation link in mail");
     mail[start..]
         .split(|c: char| c.is_whitespace() || c == '"' || c == '<')

@@ -6,8 +6,8 @@ use super::super::csrf::{self, CsrfToken};
 use super::super::session::{ClientInfo, MaybeSignedIn};
 use super::auth::start_session;
 use super::{MessagePage, csrf_failed, internal};
+use crate::services::Error;
 use crate::services::invitations::{self, LinkState};
-use crate::services::{Error, accounts};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -109,6 +109,9 @@ async fn accept(
         Err(Error::Forbidden(m)) | Err(Error::Conflict(m)) => {
             page(&ctx, &token, &csrf, true, Some(m)).await
         }
+        Err(e @ Error::NoFreeSeat { .. }) => {
+            page(&ctx, &token, &csrf, true, Some(e.to_string())).await
+        }
         Err(Error::NotFound(_)) => unusable(&LinkState::Unknown),
         Err(e) => internal(e),
     }
@@ -131,29 +134,28 @@ async fn signup(
     if !csrf::verify(&csrf, &form.csrf) {
         return csrf_failed();
     }
-    let email = match invitations::inspect(&ctx, &token).await {
-        Ok(LinkState::Valid { email, .. }) => email,
+    match invitations::inspect(&ctx, &token).await {
+        Ok(LinkState::Valid { .. }) => {}
         Ok(other) => return unusable(&other),
         Err(e) => return internal(e),
-    };
-    let user =
-        match accounts::create_password_account(&ctx, &email, form.password, &form.display_name)
-            .await
-        {
-            Ok(u) => u,
-            Err(Error::Invalid(m)) | Err(Error::Conflict(m)) => {
-                return page(&ctx, &token, &csrf, false, Some(m)).await;
-            }
-            Err(e) => return internal(e),
-        };
-    match invitations::accept(&ctx, &token, &user).await {
-        Ok(_) => start_session(&ctx, user.id, &client, "/").await,
-        // The account exists now; the person can sign in and see the reason again.
-        Err(Error::Forbidden(m)) | Err(Error::Conflict(m)) => MessagePage::error(
-            StatusCode::CONFLICT,
-            "Your account was created, but you could not join yet",
-            m,
-        ),
+    }
+    // The account and the membership are one transaction: refused, nothing is created.
+    match invitations::sign_up_and_accept(&ctx, &token, form.password, &form.display_name).await {
+        Ok(user) => start_session(&ctx, user.id, &client, "/").await,
+        Err(Error::Invalid(m)) | Err(Error::Conflict(m)) => {
+            page(&ctx, &token, &csrf, false, Some(m)).await
+        }
+        Err(Error::Forbidden(m)) => could_not_join(m),
+        Err(e @ Error::NoFreeSeat { .. }) => could_not_join(e.to_string()),
+        Err(Error::NotFound(_)) => unusable(&LinkState::Unknown),
         Err(e) => internal(e),
     }
+}
+
+fn could_not_join(reason: String) -> Response {
+    MessagePage::error(
+        StatusCode::CONFLICT,
+        "You could not join yet",
+        format!("{reason} No account was created: open the invitation link again later."),
+    )
 }

@@ -394,6 +394,11 @@ where
             super::super::redirects::encode(&m)
         ))
         .into_response(),
+        Err(e @ Error::NoFreeSeat { .. }) => Redirect::to(&format!(
+            "/orgs/{org}/{back}error={}",
+            super::super::redirects::encode(&e.to_string())
+        ))
+        .into_response(),
         Err(e) => error_page(e),
     }
 }

@@ -52,7 +52,7 @@ fn split(doc: &Value) -> Result<Parts, ScimError> {
         .and_then(Value::as_str)
         .map(str::to_string);
     let members = match doc.get("members") {
-        Some(Value::Array(list)) => member_ids(list),
+        Some(Value::Array(list)) => member_ids(list)?,
         _ => Vec::new(),
     };
     Ok(Parts {
@@ -62,26 +62,37 @@ fn split(doc: &Value) -> Result<Parts, ScimError> {
     })
 }
 
-/// Member ids from `[{ "value": id }, ...]`. Values that are not ids of ours are
+/// Member ids from `[{ "value": id }, ...]`. Ids that are not of our users are
 /// skipped: one unknown member must not fail a whole push (Okta does not retry a 400).
-fn member_ids(list: &[Value]) -> Vec<Uuid> {
+/// A value that is no id at all is refused (see [`member_id`]).
+fn member_ids(list: &[Value]) -> Result<Vec<Uuid>, ScimError> {
     let mut seen = HashSet::new();
-    list.iter()
-        .filter_map(|m| {
-            m.get("value")
-                .and_then(Value::as_str)
-                .or_else(|| m.as_str())
-        })
-        .filter_map(|v| Uuid::parse_str(v).ok())
-        .filter(|id| seen.insert(*id))
-        .collect()
+    let mut ids = Vec::new();
+    for v in list.iter().filter_map(|m| {
+        m.get("value")
+            .and_then(Value::as_str)
+            .or_else(|| m.as_str())
+    }) {
+        let id = member_id(v)?;
+        if seen.insert(id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
-fn parse_ids(values: &[String]) -> Vec<Uuid> {
-    values
-        .iter()
-        .filter_map(|v| Uuid::parse_str(v).ok())
-        .collect()
+fn parse_ids(values: &[String]) -> Result<Vec<Uuid>, ScimError> {
+    values.iter().map(|v| member_id(v)).collect()
+}
+
+/// A member value is a user's id; anything else (an email, a name) cannot be one of
+/// ours, and dropping it silently would leave the directory believing it was applied.
+fn member_id(value: &str) -> Result<Uuid, ScimError> {
+    Uuid::parse_str(value).map_err(|_| {
+        ScimError::invalid_value(format!(
+            "members: \"{value}\" is not the id of a user (members are given by their SCIM id)"
+        ))
+    })
 }
 
 fn not_found(e: StoreError) -> ScimError {
@@ -306,17 +317,17 @@ pub async fn patch(
     for change in member_changes {
         match change {
             MemberChange::Add(values) => {
-                added.extend(add_members(&mut tx, org_id, id, &parse_ids(&values), now).await?);
+                added.extend(add_members(&mut tx, org_id, id, &parse_ids(&values)?, now).await?);
             }
             MemberChange::Remove(values) => {
-                removed.extend(remove_members(&mut tx, org_id, id, &parse_ids(&values)).await?);
+                removed.extend(remove_members(&mut tx, org_id, id, &parse_ids(&values)?).await?);
             }
             MemberChange::RemoveAll => {
                 removed.extend(scim_groups::remove_all_members(&mut tx, org_id, id).await?);
             }
             MemberChange::Replace(values) => {
                 removed.extend(scim_groups::remove_all_members(&mut tx, org_id, id).await?);
-                added.extend(add_members(&mut tx, org_id, id, &parse_ids(&values), now).await?);
+                added.extend(add_members(&mut tx, org_id, id, &parse_ids(&values)?, now).await?);
             }
         }
     }

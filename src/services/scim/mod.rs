@@ -32,6 +32,23 @@ impl From<StoreError> for ScimError {
     }
 }
 
+/// The directory's error for a refusal of the service rules: no free seat is 403 with
+/// the admins' message and what the directory can do.
+pub(crate) fn service_error(e: crate::services::Error) -> ScimError {
+    use crate::services::Error;
+    match e {
+        e @ Error::NoFreeSeat { .. } => {
+            ScimError::forbidden(format!("{e} The directory can retry then."))
+        }
+        Error::Store(e) => e.into(),
+        Error::NotFound(what) => ScimError::not_found(format!("{what} not found")),
+        other => {
+            tracing::error!(error = %other, "service error in SCIM");
+            ScimError::internal()
+        }
+    }
+}
+
 /// The directory calling, as identified by its bearer token.
 #[derive(Debug, Clone)]
 pub struct ScimClient {
