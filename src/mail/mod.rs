@@ -83,12 +83,3 @@ impl Mailer {
         }
     }
 }
-
-/// Escapes text for HTML bodies.
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}

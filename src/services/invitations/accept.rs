@@ -1,7 +1,7 @@
 //! Following an invitation link: what state it is in, and acceptance, which takes a
 //! seat.
 
-use super::mail;
+use crate::mail::templates;
 use crate::services::audit::{self, Change};
 use crate::services::{Ctx, Error, Result, accounts, not_found, seats};
 use crate::store::invitations::{self, Invitation, InvitationStatus};
@@ -228,8 +228,16 @@ async fn record_seat_refusal(ctx: &Ctx, inv: &Invitation, user: &User) {
         }
     };
     for admin in admins {
-        let mail = mail::seat_refused(&admin.email, &inv.email, &org.name);
-        if let Err(e) = ctx.mailer.send(mail).await {
+        let mail = templates::NoFreeSeat {
+            invitee: &inv.email,
+            org_name: &org.name,
+        }
+        .to(&admin.email);
+        let sent = match mail {
+            Ok(mail) => ctx.mailer.send(mail).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
             tracing::error!(error = %e, "could not tell an admin about a refused invitation");
         }
     }

@@ -3,7 +3,6 @@
 //! acceptance that takes a seat.
 
 mod accept;
-mod mail;
 mod manage;
 mod send;
 

@@ -1,6 +1,7 @@
 //! Sending invitations: one at a time or in bulk (each address gets its own result).
 
-use super::{VALID_FOR, mail};
+use super::VALID_FOR;
+use crate::mail::templates;
 use crate::services::audit::{self, Change};
 use crate::services::members::{OrgActor, Principal};
 use crate::services::{Ctx, Error, Result, not_found, seats, throttle};
@@ -267,8 +268,17 @@ pub(super) fn link(ctx: &Ctx, plaintext: &str) -> String {
 }
 
 pub(super) async fn send_mail(ctx: &Ctx, org_name: &str, who: &str, o: &Outgoing) {
-    let mail = mail::invitation(&o.email, org_name, who, &o.link);
-    if let Err(e) = ctx.mailer.send(mail).await {
+    let mail = templates::Invitation {
+        inviter: who,
+        org_name,
+        link: &o.link,
+    }
+    .to(&o.email);
+    let sent = match mail {
+        Ok(mail) => ctx.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
         tracing::error!(error = %e, "could not send an invitation mail");
     }
 }
