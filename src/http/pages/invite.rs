@@ -1,11 +1,11 @@
 //! The invitation link: a clear page when it no longer works; otherwise accept
 //! (signed in) or create a password account and join.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::session::{ClientInfo, MaybeSignedIn};
 use super::auth::start_session;
-use super::{MessagePage, csrf_failed, internal};
+use super::{MessagePage, csrf_failed, error_page};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::session::{ClientInfo, MaybeSignedIn};
 use crate::services::invitations::{self, LinkState};
 use crate::services::{Error, accounts};
 use askama::Template;
@@ -73,7 +73,7 @@ async fn page(
                 .into_response()
         }
         Ok(other) => unusable(&other),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -110,7 +110,7 @@ async fn accept(
             page(&ctx, &token, &csrf, true, Some(m)).await
         }
         Err(Error::NotFound(_)) => unusable(&LinkState::Unknown),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -134,17 +134,17 @@ async fn signup(
     let email = match invitations::inspect(&ctx, &token).await {
         Ok(LinkState::Valid { email, .. }) => email,
         Ok(other) => return unusable(&other),
-        Err(e) => return internal(e),
+        Err(e) => return error_page(e),
     };
     let user =
         match accounts::create_password_account(&ctx, &email, form.password, &form.display_name)
             .await
         {
             Ok(u) => u,
-            Err(Error::Invalid(m)) | Err(Error::Conflict(m)) => {
+            Err(Error::Invalid { message: m, .. }) | Err(Error::Conflict(m)) => {
                 return page(&ctx, &token, &csrf, false, Some(m)).await;
             }
-            Err(e) => return internal(e),
+            Err(e) => return error_page(e),
         };
     match invitations::accept(&ctx, &token, &user).await {
         Ok(_) => start_session(&ctx, user.id, &client, "/").await,
@@ -154,6 +154,6 @@ async fn signup(
             "Your account was created, but you could not join yet",
             m,
         ),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }

@@ -9,28 +9,7 @@ pub mod mappings;
 pub mod users;
 
 use super::audit::Actor;
-use crate::scim::error::ScimError;
-use crate::store::StoreError;
 use crate::store::scim_tokens::ScimToken;
-
-impl From<StoreError> for ScimError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ScimError::not_found("resource not found"),
-            StoreError::Conflict(what) => {
-                ScimError::uniqueness(format!("conflicts with an existing resource ({what})"))
-            }
-            StoreError::Unavailable(e) => {
-                tracing::warn!(error = %e, "database unavailable in SCIM");
-                ScimError::unavailable()
-            }
-            other => {
-                tracing::error!(error = %other, "storage error in SCIM");
-                ScimError::internal()
-            }
-        }
-    }
-}
 
 /// The directory calling, as identified by its bearer token.
 #[derive(Debug, Clone)]
