@@ -230,6 +230,8 @@ async fn get_seats(
     Path(org_id): Path<String>,
 ) -> Result<Json<Seats>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
+    // Seat use is billing, which members do not see (as on the Members page).
+    actor.require_admin("see seats")?;
     Ok(Json(members::seats(&ctx, actor.org_id).await?))
 }
 
