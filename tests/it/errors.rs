@@ -1,6 +1,7 @@
 //! Errors in each surface's shape: a database outage is 503 on the SCIM API (SCIM
 //! error schema), the JSON API (`{"error":{"code","message"}}`) and the pages (an
-//! error page with the request id); members do not see seats.
+//! error page with the request id); every rejection of the JSON API (body, query,
+//! path, content type) is JSON too; members do not see seats.
 
 use crate::backend_tests;
 use crate::harness::TestApp;
@@ -10,7 +11,8 @@ use serde_json::Value;
 
 backend_tests!(
     database_outage_is_503_on_every_surface,
-    members_cannot_see_seats
+    members_cannot_see_seats,
+    api_rejections_answer_in_the_api_error_shape
 );
 
 async fn database_outage_is_503_on_every_surface(app: TestApp) {
@@ -102,4 +104,91 @@ async fn members_cannot_see_seats(app: TestApp) {
         html.contains("2 / unlimited seats"),
         "the admin's seat meter"
     );
+}
+
+async fn api_rejections_answer_in_the_api_error_shape(app: TestApp) {
+    let admin = admin(&app).await;
+    let (_, list) = admin.call("GET", &org_path(&app, "/members"), None).await;
+    let id = list[0]["id"].as_str().expect("member id").to_string();
+    let member = org_path(&app, &format!("/members/{id}"));
+    let json = Some("application/json");
+    let cases: [(&str, String, Option<&str>, &str, StatusCode); 8] = [
+        (
+            "PATCH",
+            member.clone(),
+            json,
+            r#"{"role":"owner"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "PATCH",
+            member.clone(),
+            json,
+            r#"{"role":5}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "PATCH",
+            member.clone(),
+            json,
+            r#"{"role":"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PATCH",
+            member.clone(),
+            Some("text/plain"),
+            r#"{"role":"admin"}"#,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "PATCH",
+            member.clone(),
+            None,
+            "",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "GET",
+            org_path(&app, "/members/not-a-uuid"),
+            None,
+            "",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "GET",
+            org_path(&app, "/invitations?include_expired=maybe"),
+            None,
+            "",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "GET",
+            org_path(&app, "/audit-events?limit=many"),
+            None,
+            "",
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (method, path, content_type, body, want) in cases {
+        let mut req = admin
+            .client
+            .request(method.parse().expect("method"), app.url(&path));
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        if !body.is_empty() {
+            req = req.body(body.to_string());
+        }
+        let r = req.send().await.expect("answer");
+        let status = r.status();
+        let text = r.text().await.expect("body");
+        assert_eq!(status, want, "{method} {path} {body}: {text}");
+        let v: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{method} {path} {body}: not JSON: {text}"));
+        assert!(
+            v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+            "{method} {path} {body}: {v}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! `GET /api/me`: the signed-in person, their organizations, roles and workspaces.
 
+use super::extract::ApiJson;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::ApiUser;
@@ -28,7 +29,7 @@ struct PasswordChange {
 async fn change_password(
     State(ctx): State<AppState>,
     ApiUser(who): ApiUser,
-    Json(body): Json<PasswordChange>,
+    ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     accounts::change_password(
         &ctx,

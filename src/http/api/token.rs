@@ -2,6 +2,7 @@
 //! issues a short-lived JWT for one organization; `/.well-known/jwks.json`
 //! publishes the keys to verify it.
 
+use super::extract::ApiJson;
 use crate::auth::jwt::{self, AccessClaims};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -36,7 +37,7 @@ async fn token(
     State(ctx): State<AppState>,
     ApiUser(who): ApiUser,
     client: ClientInfo,
-    Json(req): Json<TokenRequest>,
+    ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = members::actor(&ctx, &who.user, req.org_id, client.addr).await?;
     let profile = me::profile(&ctx, &who.user).await?;
