@@ -192,3 +192,21 @@ async fn api_rejections_answer_in_the_api_error_shape(app: TestApp) {
         );
     }
 }
+
+#[tokio::test]
+async fn scim_path_rejections_use_the_scim_error_schema() {
+    let app = TestApp::spawn(gatehouse::store::Backend::Sqlite).await;
+    let r = app
+        .client
+        .get(app.url("/scim/v2/Users/%FF%FE"))
+        .bearer_auth(&app.scim_token)
+        .send()
+        .await
+        .expect("answer");
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let body: Value = r.json().await.expect("SCIM error JSON");
+    assert_eq!(
+        body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+        "{body}"
+    );
+}
