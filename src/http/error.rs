@@ -1,8 +1,7 @@
 //! The one mapping from service errors to HTTP for the JSON API: a stable `code`,
 //! a message for people, and no internal detail (those are logged with the request id).
 
-use crate::services::Error;
-use crate::store::StoreError;
+use crate::services::{Error, UNAVAILABLE_RETRY_AFTER};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,8 +13,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    /// Seconds for a `Retry-After` header (429 answers).
+    /// Seconds for a `Retry-After` header (429 and 503 answers).
     pub retry_after: Option<u64>,
+    /// The input an `invalid` answer concerns, when it is one field.
+    pub field: Option<&'static str>,
 }
 
 impl ApiError {
@@ -25,7 +26,17 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            field: None,
         }
+    }
+
+    /// 500 without detail (the cause is logged where it is known).
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        )
     }
 
     pub fn unauthorized() -> Self {
@@ -35,52 +46,49 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
+        e.log();
         match e {
             Error::NotFound(what) => Self::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 format!("{what} not found"),
             ),
-            Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             e @ Error::NoFreeSeat { .. } => {
                 Self::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
-            Error::Invalid(m) => Self::new(StatusCode::BAD_REQUEST, "invalid", m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
-            Error::TooMany {
+            Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Invalid { field, message } => ApiError {
+                field,
+                ..Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+            },
+            Error::RateLimited {
                 message,
                 retry_after,
             } => ApiError {
                 retry_after: Some(retry_after),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
             },
-            Error::Store(StoreError::Unavailable(e)) => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError {
-                    retry_after: Some(5),
-                    ..Self::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        "the service is temporarily unavailable; retry in a moment",
-                    )
-                }
-            }
             Error::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
-            Error::Store(_) | Error::Internal(_) => {
-                tracing::error!(error = %e, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "something went wrong on our side; it has been logged",
+            Error::Unavailable(_) => ApiError {
+                retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is temporarily unavailable; retry in a moment",
                 )
-            }
+            },
+            Error::Internal(_) => Self::internal(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut body = json!({ "error": { "code": self.code, "message": self.message } });
+        if let (Some(field), Some(error)) = (self.field, body.get_mut("error")) {
+            error["field"] = field.into();
+        }
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response
@@ -99,10 +107,5 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown");
     tracing::error!(panic = detail, "handler panicked");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "something went wrong on our side; it has been logged",
-    )
-    .into_response()
+    ApiError::internal().into_response()
 }

@@ -1,9 +1,12 @@
 //! Who is calling, from the session cookie: `SignedIn` for pages (redirects to the
-//! sign-in page), `ApiUser` for the JSON API (401), `MaybeSignedIn` for either.
+//! sign-in page), `ApiUser` for the JSON API (401), `MaybeSignedIn` for pages that
+//! anyone may see. Each rejects in its surface's shape (an error page, or JSON).
 
-use super::AppState;
-use super::cookies;
-use super::error::ApiError;
+use crate::http::AppState;
+use crate::http::cookies;
+use crate::http::error::ApiError;
+use crate::http::pages::error_page;
+use crate::services::Error;
 use crate::services::sessions::{self, SessionUser};
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::header::USER_AGENT;
@@ -11,23 +14,24 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
 
-async fn session_user(parts: &Parts, ctx: &AppState) -> Result<Option<SessionUser>, ApiError> {
+async fn session_user(parts: &Parts, ctx: &AppState) -> Result<Option<SessionUser>, Error> {
     let Some(value) = cookies::get(&parts.headers, cookies::SESSION) else {
         return Ok(None);
     };
-    sessions::authenticate(ctx, &value)
-        .await
-        .map_err(ApiError::from)
+    sessions::authenticate(ctx, &value).await
 }
 
 pub struct MaybeSignedIn(pub Option<SessionUser>);
 
 impl FromRequestParts<AppState> for MaybeSignedIn {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     #[tracing::instrument(name = "session", skip_all)]
-    async fn from_request_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, ApiError> {
-        Ok(MaybeSignedIn(session_user(parts, ctx).await?))
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, Response> {
+        session_user(parts, ctx)
+            .await
+            .map(MaybeSignedIn)
+            .map_err(error_page)
     }
 }
 
@@ -60,10 +64,10 @@ impl FromRequestParts<AppState> for SignedIn {
                     .get::<OriginalUri>()
                     .map(|u| u.0.path().to_string())
                     .unwrap_or_else(|| parts.uri.path().to_string());
-                let next = super::redirects::encode(&here);
+                let next = crate::http::redirects::encode(&here);
                 Err(Redirect::to(&format!("/auth/signin?next={next}")).into_response())
             }
-            Err(e) => Err(e.into_response()),
+            Err(e) => Err(error_page(e)),
         }
     }
 }

@@ -145,7 +145,7 @@ async fn run_at_tick(
     tick: Option<Timestamp>,
 ) -> Result<RunResult> {
     if !ALL.contains(&name) {
-        return Err(Error::Invalid(format!(
+        return Err(Error::invalid(format!(
             "unknown job \"{name}\"; jobs: {}",
             ALL.join(", ")
         )));

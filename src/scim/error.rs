@@ -114,7 +114,7 @@ impl ScimError {
     /// 503: the database is unreachable for now; the directory retries.
     pub fn unavailable() -> Self {
         ScimError {
-            retry_after: Some(5),
+            retry_after: Some(crate::services::UNAVAILABLE_RETRY_AFTER),
             ..Self::new(
                 503,
                 None,

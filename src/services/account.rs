@@ -76,8 +76,8 @@ pub async fn rename(ctx: &Ctx, actor: &OrgActor, name: &str) -> Result<Org> {
     actor.require_admin("rename the organization")?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(Error::Invalid(
-            "organization name must be 1 to 200 characters".into(),
+        return Err(Error::invalid(
+            "organization name must be 1 to 200 characters",
         ));
     }
     let mut tx = ctx.store.begin().await?;

@@ -2,7 +2,7 @@
 //! password change.
 
 use super::audit::{self, Actor, Change};
-use super::throttle::{self, RetryAfter};
+use super::throttle;
 use super::{Ctx, Error, Result, orgs};
 use crate::mail::templates;
 use crate::store::links::{self, OneTimeLink, Purpose};
@@ -16,19 +16,6 @@ use uuid::Uuid;
 
 /// The one message for every failed sign-in: it never tells whether the email exists.
 pub const SIGN_IN_FAILED: &str = "That email and password do not match an account.";
-
-#[derive(Debug)]
-pub enum SignInError {
-    Failed,
-    Throttled(RetryAfter),
-    Internal(Error),
-}
-
-impl From<Error> for SignInError {
-    fn from(e: Error) -> Self {
-        SignInError::Internal(e)
-    }
-}
 
 fn account_key(email: &str) -> String {
     format!("signin:account:{}", users::email_key(email))
@@ -47,26 +34,32 @@ fn dummy_hash() -> String {
         .clone()
 }
 
+/// The person whose email and password these are; `None` when they do not match
+/// (whatever the reason, as [`SIGN_IN_FAILED`] says), [`Error::RateLimited`] while
+/// the account or the address is throttled.
 pub async fn sign_in(
     ctx: &Ctx,
     email: &str,
     password: &str,
     client_addr: Option<&str>,
-) -> std::result::Result<User, SignInError> {
+) -> Result<Option<User>> {
     let cfg = &ctx.config.auth.throttle;
     let (acct, addr) = (account_key(email), address_key(client_addr));
     for key in [&acct, &addr] {
         if let Some(retry) = throttle::check(ctx, key).await? {
             record(ctx, None, "signin.throttled", email, client_addr).await;
-            return Err(SignInError::Throttled(retry));
+            return Err(Error::RateLimited {
+                message: "too many failed sign-ins; try again later".into(),
+                retry_after: retry.0,
+            });
         }
     }
     let user = {
-        let mut db = ctx.store.read().await.map_err(Error::from)?;
+        let mut db = ctx.store.read().await?;
         match users::find_by_email(&mut db, email).await {
             Ok(u) => Some(u),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(Error::from(e).into()),
+            Err(e) => return Err(e.into()),
         }
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -80,13 +73,13 @@ pub async fn sign_in(
         (true, Some(user)) => {
             throttle::success(ctx, &acct).await?;
             record(ctx, Some(user.id), "signin.succeeded", email, client_addr).await;
-            Ok(user)
+            Ok(Some(user))
         }
         _ => {
             throttle::failure(ctx, &acct, cfg.account_failures).await?;
             throttle::failure(ctx, &addr, cfg.address_failures).await?;
             record(ctx, None, "signin.failed", email, client_addr).await;
-            Err(SignInError::Failed)
+            Ok(None)
         }
     }
 }
@@ -160,7 +153,7 @@ pub async fn sign_up(ctx: &Ctx, req: SignUp, client_addr: Option<&str>) -> Resul
                 .into(),
         ));
     }
-    let email = crate::email::parse(&req.email).map_err(Error::Invalid)?;
+    let email = crate::email::parse(&req.email).map_err(|m| Error::invalid_field("email", m))?;
     {
         let mut db = ctx.store.read().await?;
         match users::find_by_email(&mut db, &email).await {
@@ -204,8 +197,10 @@ pub(crate) async fn new_password_account(
     password: String,
     display_name: &str,
 ) -> Result<User> {
-    let email = crate::email::parse(email).map_err(Error::Invalid)?;
-    let hash = password::hash(password).await.map_err(Error::Invalid)?;
+    let email = crate::email::parse(email).map_err(|m| Error::invalid_field("email", m))?;
+    let hash = password::hash(password)
+        .await
+        .map_err(|m| Error::invalid_field("password", m))?;
     let now = ctx.now();
     Ok(User {
         id: Uuid::now_v7(),
@@ -376,7 +371,9 @@ pub async fn reset_password(
         Ok(l) => l,
         Err(p) => return Ok(Err(p)),
     };
-    let hash = password::hash(new_password).await.map_err(Error::Invalid)?;
+    let hash = password::hash(new_password)
+        .await
+        .map_err(|m| Error::invalid_field("password", m))?;
     let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
     if !links::mark_used(&mut tx, link.id, now).await? {
@@ -417,14 +414,16 @@ pub async fn change_password(
     new: String,
 ) -> Result<()> {
     let Some(hash) = user.password_hash.clone() else {
-        return Err(Error::Invalid(
-            "Your account signs in through an identity provider and has no password here.".into(),
+        return Err(Error::invalid(
+            "Your account signs in through an identity provider and has no password here.",
         ));
     };
     if !password::verify(current, hash).await {
-        return Err(Error::Invalid("The current password is not right.".into()));
+        return Err(Error::invalid("The current password is not right."));
     }
-    let new_hash = password::hash(new).await.map_err(Error::Invalid)?;
+    let new_hash = password::hash(new)
+        .await
+        .map_err(|m| Error::invalid_field("password", m))?;
     let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
     users::set_password_hash(&mut tx, user.id, &new_hash, now).await?;

@@ -27,9 +27,7 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, name: &str, role: Role) -> Resu
     actor.require_person("manage API keys")?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::Invalid(
-            "the key's name must be 1 to 100 characters".into(),
-        ));
+        return Err(Error::invalid("the key's name must be 1 to 100 characters"));
     }
     let secret = token::generate(PREFIX);
     let key = ApiKey {

@@ -53,7 +53,7 @@ pub async fn set(ctx: &Ctx, actor: &OrgActor, membership_id: Uuid, bytes: Vec<u8
     if bytes.len() > ctx.config.server.max_avatar_bytes {
         return Err(too_large(ctx));
     }
-    let content_type = sniff(&bytes).ok_or_else(|| Error::Invalid(WRONG_TYPE.into()))?;
+    let content_type = sniff(&bytes).ok_or_else(|| Error::invalid(WRONG_TYPE))?;
     let mut tx = ctx.store.begin().await?;
     let member = memberships::get_view(&mut tx, actor.org_id, membership_id)
         .await

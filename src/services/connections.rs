@@ -145,8 +145,8 @@ pub async fn add_mapping(
     actor.require_admin("manage directory connections")?;
     let group_name = group_name.trim();
     if group_name.is_empty() || group_name.chars().count() > 256 {
-        return Err(Error::Invalid(
-            "a directory group name must be 1 to 256 characters".into(),
+        return Err(Error::invalid(
+            "a directory group name must be 1 to 256 characters",
         ));
     }
     let key = fold_case(group_name);

@@ -20,7 +20,7 @@ pub async fn list(ctx: &Ctx, actor: &OrgActor) -> Result<Vec<BillingContact>> {
 
 pub async fn add(ctx: &Ctx, actor: &OrgActor, email: &str) -> Result<BillingContact> {
     actor.require_admin("change the billing contacts")?;
-    let email = crate::email::parse(email).map_err(Error::Invalid)?;
+    let email = crate::email::parse(email).map_err(|m| Error::invalid_field("email", m))?;
     let contact = BillingContact {
         id: Uuid::now_v7(),
         org_id: actor.org_id,
@@ -31,7 +31,7 @@ pub async fn add(ctx: &Ctx, actor: &OrgActor, email: &str) -> Result<BillingCont
     // The lock serializes concurrent adds, so the bound holds.
     orgs::lock(&mut tx, actor.org_id).await?;
     if billing_contacts::count(&mut tx, actor.org_id).await? >= MAX_CONTACTS {
-        return Err(Error::Invalid(format!(
+        return Err(Error::invalid(format!(
             "An organization can have at most {MAX_CONTACTS} additional contacts. Remove one first."
         )));
     }

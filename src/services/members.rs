@@ -275,8 +275,8 @@ pub async fn reactivate(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberV
 pub async fn set_seat_limit(ctx: &Ctx, actor: &OrgActor, limit: Option<i64>) -> Result<Seats> {
     actor.require_admin("change the number of seats")?;
     if limit.is_some_and(|l| !(0..=1_000_000).contains(&l)) {
-        return Err(Error::Invalid(
-            "the seat limit must be between 0 and 1,000,000".into(),
+        return Err(Error::invalid(
+            "the seat limit must be between 0 and 1,000,000",
         ));
     }
     let mut tx = ctx.store.begin().await?;

@@ -49,17 +49,27 @@ impl Ctx {
     }
 }
 
-/// The service layer's error: what went wrong in the caller's terms.
+/// Seconds a client is asked to wait after [`Error::Unavailable`] (the `Retry-After`
+/// of every surface's 503).
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// The service layer's error: what went wrong in the caller's terms. Each surface
+/// (JSON API, SCIM, pages) maps it to HTTP in one place; none of them sees a
+/// storage error, since [`From<StoreError>`] decides here what it means.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Input the rules refuse; `field` names the input it concerns, when one does.
+    #[error("{message}")]
+    Invalid {
+        field: Option<&'static str>,
+        message: String,
+    },
     /// Every seat of the organization is taken (see `seats`): what the admins see.
     #[error(
         "No free seat: {org} uses {used} of {limit} seats. An organization admin can add seats on the Billing page or remove someone."
@@ -67,22 +77,62 @@ pub enum Error {
     NoFreeSeat { org: String, used: i64, limit: i64 },
     /// Over a rate limit; may retry after `retry_after` seconds.
     #[error("{message}")]
-    TooMany { message: String, retry_after: u64 },
+    RateLimited { message: String, retry_after: u64 },
     /// An upload over its size limit.
     #[error("{0}")]
     TooLarge(String),
-    #[error(transparent)]
-    Store(StoreError),
+    /// The database (or another dependency) cannot be reached right now: worth a
+    /// retry, so every surface answers 503. The text is the cause, for the log only.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the text is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+impl Error {
+    /// Input refused, not tied to one field.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// Input refused because of `field`.
+    pub fn invalid_field(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    /// Logs what a client is not told: the cause of a 503 (warning) or a 500 (error).
+    /// Every surface's mapping calls it, so each failure is logged once.
+    pub fn log(&self) {
+        match self {
+            Error::Unavailable(cause) => tracing::warn!(error = %cause, "dependency unavailable"),
+            Error::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            _ => {}
+        }
+    }
+}
+
+/// The one place a storage error gets its meaning.
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Error::NotFound("record"),
             StoreError::Conflict(what) => Error::Conflict(format!("already exists ({what})")),
-            other => Error::Store(other),
+            StoreError::Unavailable(e) => Error::Unavailable(format!("database: {e}")),
+            // The store's seat refusal carries no figures; `seats::refusal` reads them.
+            // One that reaches here unread still says what happened.
+            StoreError::NoFreeSeat => {
+                Error::Conflict("No free seat: every seat of the organization is in use.".into())
+            }
+            other @ (StoreError::Database(_) | StoreError::Migrate(_)) => {
+                Error::Internal(other.to_string())
+            }
         }
     }
 }

@@ -35,13 +35,17 @@ pub struct Bootstrapped {
 pub async fn bootstrap(ctx: &Ctx, actor: &Actor, req: BootstrapRequest) -> Result<Bootstrapped> {
     let org_name = req.org_name.trim().to_string();
     if org_name.is_empty() || org_name.chars().count() > 200 {
-        return Err(Error::Invalid(
-            "organization name must be 1 to 200 characters".into(),
+        return Err(Error::invalid(
+            "organization name must be 1 to 200 characters",
         ));
     }
-    let email = crate::email::parse(&req.email).map_err(Error::Invalid)?;
+    let email = crate::email::parse(&req.email).map_err(|m| Error::invalid_field("email", m))?;
     let password_hash = match req.password {
-        Some(p) => Some(password::hash(p).await.map_err(Error::Invalid)?),
+        Some(p) => Some(
+            password::hash(p)
+                .await
+                .map_err(|m| Error::invalid_field("password", m))?,
+        ),
         None => None,
     };
     let now = ctx.now();

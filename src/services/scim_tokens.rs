@@ -17,9 +17,7 @@ pub struct CreatedToken {
 pub async fn create(ctx: &Ctx, actor: &Actor, org_id: Uuid, name: &str) -> Result<CreatedToken> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::Invalid(
-            "token name must be 1 to 100 characters".into(),
-        ));
+        return Err(Error::invalid("token name must be 1 to 100 characters"));
     }
     let secret = token::generate("ghs");
     let record = ScimToken {

@@ -57,7 +57,7 @@ pub async fn sign_in(
         return Ok(SsoOutcome::SignedIn(user));
     }
     let email = match (&who.email, who.email_verified) {
-        (Some(e), true) => crate::email::parse(e).map_err(Error::Invalid)?,
+        (Some(e), true) => crate::email::parse(e).map_err(|m| Error::invalid_field("email", m))?,
         _ => return Err(Error::Forbidden(UNVERIFIED_EMAIL.into())),
     };
     let user = match users::find_by_email(&mut tx, &email).await {

@@ -103,8 +103,8 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, name: &str) -> Result<Workspace
     actor.require_admin("create workspaces")?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(Error::Invalid(
-            "a workspace name must be 1 to 200 characters".into(),
+        return Err(Error::invalid(
+            "a workspace name must be 1 to 200 characters",
         ));
     }
     let w = Workspace {
@@ -312,5 +312,5 @@ pub async fn invite(
     let mut outcomes = invitations::invite(ctx, actor, &[email.to_string()], &req).await?;
     outcomes
         .pop()
-        .ok_or_else(|| Error::Invalid("enter an email address".into()))
+        .ok_or_else(|| Error::invalid("enter an email address"))
 }

@@ -12,6 +12,7 @@ mod cli;
 mod connections;
 mod crash;
 mod deploy;
+mod errors;
 mod foundation;
 mod harness;
 mod isolation;

@@ -1,15 +1,16 @@
 //! `/api/v1/orgs/{org_id}` itself (name, seats; admins rename), its Additional
 //! Contacts, and its billing (admins).
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use super::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::account::{self, OrgSummary};
 use crate::services::billing::{self, Billing};
 use crate::services::contacts;
 use crate::store::billing_contacts::BillingContact;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -33,7 +34,7 @@ async fn get_org(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<OrgSummary>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(account::summary(&ctx, &actor).await?))
@@ -49,8 +50,8 @@ async fn update_org(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<OrgUpdate>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<OrgUpdate>,
 ) -> Result<Json<OrgSummary>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     account::rename(&ctx, &actor, &body.name).await?;
@@ -61,7 +62,7 @@ async fn list_contacts(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Vec<BillingContact>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(contacts::list(&ctx, &actor).await?))
@@ -77,8 +78,8 @@ async fn add_contact(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewContact>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewContact>,
 ) -> Result<(StatusCode, Json<BillingContact>), ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok((
@@ -91,7 +92,7 @@ async fn remove_contact(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     contacts::remove(&ctx, &actor, parse_id(&id, "contact")?).await?;
@@ -102,7 +103,7 @@ async fn get_billing(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Billing>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(billing::overview(&ctx, &actor).await?))

@@ -1,14 +1,15 @@
 //! `/api/v1/orgs/{org_id}/api-keys`: signed-in admins create (the key is in the answer,
 //! once), list (never the key) and revoke keys.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use super::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::api_keys;
 use crate::store::api_keys::ApiKey;
 use crate::store::memberships::Role;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -47,8 +48,8 @@ async fn create_key(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewKey>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let created = api_keys::create(&ctx, &actor, &body.name, body.role).await?;
@@ -65,7 +66,7 @@ async fn list_keys(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Vec<ApiKey>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(api_keys::list(&ctx, &actor).await?))
@@ -75,7 +76,7 @@ async fn revoke_key(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     api_keys::revoke(&ctx, &actor, parse_id(&id, "API key")?).await?;

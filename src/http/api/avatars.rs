@@ -1,14 +1,15 @@
 //! `PUT|DELETE /api/v1/orgs/{org_id}/members/{id}/avatar`: the raw image as the body.
 //! Its type is sniffed from the bytes; the declared Content-Type does not count.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use super::extract::ApiPath;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::avatars;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::put;
 
@@ -23,7 +24,7 @@ async fn set_avatar(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
@@ -35,7 +36,7 @@ async fn remove_avatar(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     avatars::remove(&ctx, &actor, parse_id(&id, "member")?).await?;

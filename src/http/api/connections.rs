@@ -1,16 +1,17 @@
 //! `/api/v1/orgs/{org_id}/scim-tokens` and `/group-mappings`: the organization's
 //! directory connection, for its admins.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use super::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::Error;
 use crate::services::connections::{self, Grant, MappingView};
 use crate::store::group_mappings::GroupMapping;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::scim_tokens::ScimToken;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -41,7 +42,7 @@ async fn list_tokens(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Vec<ScimToken>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(connections::tokens(&ctx, &actor).await?))
@@ -66,8 +67,8 @@ async fn create_token(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewToken>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let created = connections::create_token(&ctx, &actor, &body.name).await?;
@@ -85,7 +86,7 @@ async fn revoke_token(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<ScimToken>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "SCIM token")?;
@@ -96,7 +97,7 @@ async fn list_mappings(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Vec<MappingView>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(connections::mappings(&ctx, &actor).await?))
@@ -121,9 +122,8 @@ impl NewMapping {
                 ws,
                 self.workspace_role.unwrap_or(WorkspaceRole::Member),
             )),
-            _ => Err(Error::Invalid(
-                "give either \"role\": \"admin\" or a \"workspace_id\" (with \"workspace_role\")"
-                    .into(),
+            _ => Err(Error::invalid(
+                "give either \"role\": \"admin\" or a \"workspace_id\" (with \"workspace_role\")",
             )),
         }
     }
@@ -133,8 +133,8 @@ async fn add_mapping(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewMapping>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewMapping>,
 ) -> Result<(StatusCode, Json<MappingView>), ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let grant = body.grant()?;
@@ -148,7 +148,7 @@ async fn remove_mapping(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<GroupMapping>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "group mapping")?;

@@ -1,8 +1,9 @@
 //! `GET /api/me`: the signed-in person, their organizations, roles and workspaces.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ApiUser;
+use super::extract::ApiJson;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ApiUser;
 use crate::services::accounts;
 use crate::services::me::{self, Profile};
 use axum::extract::State;
@@ -28,7 +29,7 @@ struct PasswordChange {
 async fn change_password(
     State(ctx): State<AppState>,
     ApiUser(who): ApiUser,
-    Json(body): Json<PasswordChange>,
+    ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     accounts::change_password(
         &ctx,

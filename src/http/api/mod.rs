@@ -5,6 +5,7 @@ mod api_keys;
 mod avatars;
 mod caller;
 mod connections;
+mod extract;
 mod me;
 mod orgs;
 mod token;

@@ -2,17 +2,18 @@
 //! Handlers parse, authorize (through `OrgActor`, for a session or an API key), call
 //! one service, map.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
 use crate::services::members::{self, Seats, View};
 use crate::services::{Error, audit};
 use crate::store::audit::AuditEvent;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -55,8 +56,8 @@ async fn list_members(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Query(q): Query<ViewQuery>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ViewQuery>,
 ) -> Result<Json<Vec<MemberView>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let view = match q.view.as_deref() {
@@ -64,7 +65,7 @@ async fn list_members(
         Some("admins") => View::Admins,
         Some("disconnected") => View::Disconnected,
         Some(other) => {
-            return Err(Error::Invalid(format!(
+            return Err(Error::invalid(format!(
                 "view must be licensed, admins or disconnected, not \"{other}\""
             ))
             .into());
@@ -77,7 +78,7 @@ async fn get_member(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
@@ -95,8 +96,8 @@ async fn update_member(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
-    Json(body): Json<MemberUpdate>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<MemberUpdate>,
 ) -> Result<Json<MemberView>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
@@ -108,7 +109,7 @@ async fn remove_member(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
@@ -120,7 +121,7 @@ async fn reactivate_member(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<MemberView>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
@@ -137,8 +138,8 @@ async fn list_invitations(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Query(q): Query<InvitationsQuery>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<InvitationsQuery>,
 ) -> Result<Json<Vec<PendingInvitation>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
@@ -180,8 +181,8 @@ async fn invite(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<InviteBody>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<(StatusCode, Json<Vec<InviteOutcome>>), ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let mut emails = body.emails;
@@ -205,7 +206,7 @@ async fn resend_invitation(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     invitations::resend(&ctx, &actor, parse_id(&id, "invitation")?).await?;
@@ -216,7 +217,7 @@ async fn revoke_invitation(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     invitations::revoke(&ctx, &actor, parse_id(&id, "invitation")?).await?;
@@ -227,9 +228,11 @@ async fn get_seats(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Seats>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
+    // Seat use is billing, which members do not see (as on the Members page).
+    actor.require_admin("see seats")?;
     Ok(Json(members::seats(&ctx, actor.org_id).await?))
 }
 
@@ -243,8 +246,8 @@ async fn set_seats(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<SeatsBody>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<SeatsBody>,
 ) -> Result<Json<Seats>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
@@ -263,8 +266,8 @@ async fn audit_events(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Query(q): Query<AuditQuery>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(

@@ -2,10 +2,11 @@
 //! issues a short-lived JWT for one organization; `/.well-known/jwks.json`
 //! publishes the keys to verify it.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
+use super::extract::ApiJson;
 use crate::auth::jwt::{self, AccessClaims};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::{ApiUser, ClientInfo};
 use crate::services::{Error, me, members};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
@@ -36,7 +37,7 @@ async fn token(
     State(ctx): State<AppState>,
     ApiUser(who): ApiUser,
     client: ClientInfo,
-    Json(req): Json<TokenRequest>,
+    ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = members::actor(&ctx, &who.user, req.org_id, client.addr).await?;
     let profile = me::profile(&ctx, &who.user).await?;

@@ -2,15 +2,16 @@
 //! invitations. Another organization's ids answer 404; a workspace the caller does
 //! not reach answers 403.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use super::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::invitations::InviteOutcome;
 use crate::services::workspaces::{self, WorkspaceDetail};
 use crate::store::invitations::WorkspaceRole;
 use crate::store::workspaces::{Workspace, WorkspacePerson, WorkspaceSummary};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -35,7 +36,7 @@ async fn list(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
+    ApiPath(org_id): ApiPath<String>,
 ) -> Result<Json<Vec<WorkspaceSummary>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(workspaces::list(&ctx, &actor).await?))
@@ -51,8 +52,8 @@ async fn create(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path(org_id): Path<String>,
-    Json(body): Json<NewWorkspace>,
+    ApiPath(org_id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewWorkspace>,
 ) -> Result<(StatusCode, Json<Workspace>), ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok((
@@ -65,7 +66,7 @@ async fn detail(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<WorkspaceDetail>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "workspace")?;
@@ -76,7 +77,7 @@ async fn people(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<WorkspacePerson>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "workspace")?;
@@ -93,8 +94,8 @@ async fn set_role(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id, member_id)): Path<(String, String, String)>,
-    Json(body): Json<RoleBody>,
+    ApiPath((org_id, id, member_id)): ApiPath<(String, String, String)>,
+    ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Json<WorkspacePerson>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "workspace")?;
@@ -108,7 +109,7 @@ async fn remove(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id, member_id)): Path<(String, String, String)>,
+    ApiPath((org_id, id, member_id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<WorkspacePerson>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "workspace")?;
@@ -134,8 +135,8 @@ async fn invite(
     State(ctx): State<AppState>,
     who: OrgCaller,
     client: ClientInfo,
-    Path((org_id, id)): Path<(String, String)>,
-    Json(body): Json<InviteBody>,
+    ApiPath((org_id, id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<Json<InviteOutcome>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     let id = parse_id(&id, "workspace")?;

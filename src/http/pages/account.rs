@@ -3,12 +3,12 @@
 //! Additional Contacts (admins add and remove them). Rules: `services::account`,
 //! `services::contacts`, `services::accounts`.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::redirects::encode;
-use super::super::session::{ClientInfo, SignedIn};
-use super::members::{act, date, error_page, form_actor, org_actor};
-use super::{CsrfForm, Notes, internal};
+use super::shared::{act, date, error_page, form_actor, org_actor};
+use super::{CsrfForm, Notes};
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::redirects::encode;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::accounts::{self, ResetRequested};
 use crate::services::members::OrgActor;
 use crate::services::{Error, account, contacts};
@@ -138,7 +138,7 @@ async fn reshow(
     typed: String,
 ) -> Response {
     let (status, message) = match e {
-        Error::Invalid(m) => (StatusCode::BAD_REQUEST, m),
+        Error::Invalid { message: m, .. } => (StatusCode::BAD_REQUEST, m),
         Error::Conflict(m) => (StatusCode::CONFLICT, m),
         other => return error_page(other),
     };
@@ -263,6 +263,6 @@ async fn reset_password(
             "You sign in through an identity provider, so you have no password here. Change it at your provider.",
         ),
         Err(Error::Forbidden(m)) => back(actor.org_id, "error", &m),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }

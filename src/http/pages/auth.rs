@@ -1,12 +1,12 @@
 //! Sign in, sign up, forgot and reset password, sign out.
 
-use super::super::AppState;
-use super::super::cookies;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects::safe_next;
-use super::super::session::{ClientInfo, MaybeSignedIn};
-use super::{MessagePage, csrf_failed, internal};
-use crate::services::accounts::{self, LinkProblem, ResetRequested, SignInError, SignUp};
+use super::{MessagePage, csrf_failed, error_page};
+use crate::http::AppState;
+use crate::http::cookies;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects::safe_next;
+use crate::http::session::{ClientInfo, MaybeSignedIn};
+use crate::services::accounts::{self, LinkProblem, ResetRequested, SignUp};
 use crate::services::{Error, sessions};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -87,7 +87,7 @@ pub async fn start_session(
             }
             r
         }
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -133,7 +133,7 @@ async fn signin(
     )
     .await
     {
-        Ok(user) => {
+        Ok(Some(user)) => {
             // A provider sign-in waiting for this password account to prove itself.
             let link = cookies::get(&headers, super::oidc::LINK_COOKIE);
             if let Some(link) = &link
@@ -141,7 +141,7 @@ async fn signin(
                     crate::services::sso::complete_link(&ctx, link, &user, client.addr.as_deref())
                         .await
             {
-                return internal(e);
+                return error_page(e);
             }
             let mut r = start_session(&ctx, user.id, &client, &next).await;
             if link.is_some() {
@@ -153,22 +153,22 @@ async fn signin(
             }
             r
         }
-        Err(SignInError::Failed) => {
+        Ok(None) => {
             page.error = Some(accounts::SIGN_IN_FAILED.into());
             (StatusCode::UNAUTHORIZED, page).into_response()
         }
-        Err(SignInError::Throttled(retry)) => {
-            let minutes = retry.0.div_ceil(60);
+        Err(Error::RateLimited { retry_after, .. }) => {
+            let minutes = retry_after.div_ceil(60);
             page.error = Some(format!(
                 "Too many failed attempts. Please wait {minutes} minute{} and try again.",
                 if minutes == 1 { "" } else { "s" }
             ));
             let mut r = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
             r.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(retry.0));
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after));
             r
         }
-        Err(SignInError::Internal(e)) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -233,10 +233,12 @@ async fn signup(
     };
     match accounts::sign_up(&ctx, req, client.addr.as_deref()).await {
         Ok(user) => start_session(&ctx, user.id, &client, "/").await,
-        Err(Error::Invalid(m)) => (StatusCode::BAD_REQUEST, page(capitalize(&m))).into_response(),
+        Err(Error::Invalid { message: m, .. }) => {
+            (StatusCode::BAD_REQUEST, page(capitalize(&m))).into_response()
+        }
         Err(Error::Conflict(m)) => (StatusCode::CONFLICT, page(m)).into_response(),
         Err(Error::Forbidden(m)) => (StatusCode::FORBIDDEN, page(m)).into_response(),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -306,7 +308,7 @@ async fn forgot(
             page.error = Some(m);
             (StatusCode::TOO_MANY_REQUESTS, page).into_response()
         }
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -335,7 +337,7 @@ async fn reset_page(
         }
         .into_response(),
         Ok(Err(p)) => link_problem(p),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -373,8 +375,8 @@ async fn reset(
     match accounts::reset_password(&ctx, &token, form.password, client.addr.as_deref()).await {
         Ok(Ok(user)) => start_session(&ctx, user.id, &client, "/").await,
         Ok(Err(p)) => link_problem(p),
-        Err(Error::Invalid(m)) => again(capitalize(&m)),
-        Err(e) => internal(e),
+        Err(Error::Invalid { message: m, .. }) => again(capitalize(&m)),
+        Err(e) => error_page(e),
     }
 }
 
@@ -395,7 +397,7 @@ async fn signout(
     if let Some(who) = who
         && let Err(e) = sessions::sign_out(&ctx, &who.session).await
     {
-        return internal(e);
+        return error_page(e);
     }
     let mut r = Redirect::to("/auth/signin").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookies::clear(

@@ -2,12 +2,13 @@
 //! the image to members of the same organization with headers that keep a browser
 //! from treating it as anything but an image. Rules: `services::avatars`.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects::encode;
-use super::super::session::{ClientInfo, SignedIn};
-use super::members::{error_page, org_actor, render_profile};
+use super::profile::render_profile;
+use super::shared::{error_page, org_actor};
 use super::{CsrfForm, Notes, csrf_failed};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects::encode;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::members::OrgActor;
 use crate::services::{Error, avatars};
 use axum::Router;
@@ -49,7 +50,7 @@ async fn read_form(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             avatars::too_large(ctx)
         } else {
-            Error::Invalid("The upload could not be read; please try again.".into())
+            Error::invalid("The upload could not be read; please try again.")
         }
     };
     let (mut token, mut image) = (String::new(), None);
@@ -86,7 +87,7 @@ async fn upload(
     };
     let result = match read_form(&ctx, form).await {
         Ok((token, _)) if !csrf::verify(&csrf, &token) => return csrf_failed(),
-        Ok((_, None)) => Err(Error::Invalid("Choose an image to upload.".into())),
+        Ok((_, None)) => Err(Error::invalid("Choose an image to upload.")),
         Ok((_, Some(bytes))) => avatars::set(&ctx, &actor, id, bytes).await,
         Err(e) => Err(e),
     };
@@ -99,7 +100,7 @@ async fn upload(
             ))
             .into_response();
         }
-        Err(Error::Invalid(m)) => (StatusCode::BAD_REQUEST, m),
+        Err(Error::Invalid { message: m, .. }) => (StatusCode::BAD_REQUEST, m),
         Err(Error::TooLarge(m)) => (StatusCode::PAYLOAD_TOO_LARGE, m),
         Err(e) => return error_page(e),
     };

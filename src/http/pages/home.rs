@@ -1,9 +1,9 @@
 //! The signed-in landing page.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::session::SignedIn;
-use super::internal;
+use super::error_page;
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::session::SignedIn;
 use crate::services::me;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -38,6 +38,6 @@ async fn home(
             orgs: profile.organizations,
         }
         .into_response(),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }

@@ -1,11 +1,11 @@
 //! The invitation link: a clear page when it no longer works; otherwise accept
 //! (signed in) or create a password account and join.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::session::{ClientInfo, MaybeSignedIn};
 use super::auth::start_session;
-use super::{MessagePage, csrf_failed, internal};
+use super::{MessagePage, csrf_failed, error_page};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::session::{ClientInfo, MaybeSignedIn};
 use crate::services::Error;
 use crate::services::invitations::{self, LinkState};
 use askama::Template;
@@ -73,7 +73,7 @@ async fn page(
                 .into_response()
         }
         Ok(other) => unusable(&other),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -113,7 +113,7 @@ async fn accept(
             page(&ctx, &token, &csrf, true, Some(e.to_string())).await
         }
         Err(Error::NotFound(_)) => unusable(&LinkState::Unknown),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -137,18 +137,18 @@ async fn signup(
     match invitations::inspect(&ctx, &token).await {
         Ok(LinkState::Valid { .. }) => {}
         Ok(other) => return unusable(&other),
-        Err(e) => return internal(e),
+        Err(e) => return error_page(e),
     }
     // The account and the membership are one transaction: refused, nothing is created.
     match invitations::sign_up_and_accept(&ctx, &token, form.password, &form.display_name).await {
         Ok(user) => start_session(&ctx, user.id, &client, "/").await,
-        Err(Error::Invalid(m)) | Err(Error::Conflict(m)) => {
+        Err(Error::Invalid { message: m, .. }) | Err(Error::Conflict(m)) => {
             page(&ctx, &token, &csrf, false, Some(m)).await
         }
         Err(Error::Forbidden(m)) => could_not_join(m),
         Err(e @ Error::NoFreeSeat { .. }) => could_not_join(e.to_string()),
         Err(Error::NotFound(_)) => unusable(&LinkState::Unknown),
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 

@@ -12,15 +12,21 @@ pub mod home;
 pub mod invite;
 pub mod members;
 pub mod oidc;
+pub mod profile;
+pub mod shared;
 pub mod workspaces;
 
-use super::AppState;
+use crate::http::{AppState, REQUEST_ID};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+pub use shared::error_page;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,8 +41,29 @@ pub fn router() -> Router<AppState> {
         .merge(invite::router())
         .merge(members::router())
         .merge(oidc::router())
+        .merge(profile::router())
         .merge(workspaces::router())
         .route("/static/app.css", get(stylesheet))
+        .layer(axum::middleware::from_fn(request_id_scope))
+}
+
+tokio::task_local! {
+    /// The id of the request a page is being rendered for, so an error page can show it.
+    static PAGE_REQUEST_ID: Option<String>;
+}
+
+/// Makes the request id (set by the outer `SetRequestIdLayer`) available to error pages.
+async fn request_id_scope(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    PAGE_REQUEST_ID.scope(id, next.run(req)).await
+}
+
+fn current_request_id() -> Option<String> {
+    PAGE_REQUEST_ID.try_with(Clone::clone).ok().flatten()
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -69,7 +96,7 @@ impl MessagePage {
                 message: message.into(),
                 kind: "error",
                 link: Some(("/auth/signin".into(), "Back to sign in".into())),
-                request_id: None,
+                request_id: current_request_id(),
             },
         )
             .into_response()
@@ -106,15 +133,5 @@ pub fn csrf_failed() -> Response {
         StatusCode::FORBIDDEN,
         "Please try again",
         "This form had expired or did not come from this site. Go back, reload the page and submit it again.",
-    )
-}
-
-/// Logs an internal error and shows a page without its detail.
-pub fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "page failed");
-    MessagePage::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Something went wrong on our side. It has been logged; please try again.",
     )
 }

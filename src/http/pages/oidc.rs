@@ -3,13 +3,13 @@
 //! `/auth/oidc/<name>/callback` finishes. Failures end on a page in plain words;
 //! the detail goes to the log.
 
-use super::super::AppState;
-use super::super::cookies;
-use super::super::redirects::safe_next;
-use super::super::session::ClientInfo;
 use super::auth::start_session;
-use super::{MessagePage, internal};
+use super::{MessagePage, error_page};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
+use crate::http::AppState;
+use crate::http::cookies;
+use crate::http::redirects::safe_next;
+use crate::http::session::ClientInfo;
 use crate::services::sso::{self, ProviderIdentity, SsoOutcome};
 use crate::services::{Ctx, Error};
 use crate::store::Timestamp;
@@ -72,7 +72,7 @@ async fn start(
     match ctx.oidc.start(&name).await {
         Ok(auth) => match save_pending(&ctx, &auth.pending, &next).await {
             Ok(()) => Redirect::to(&auth.url).into_response(),
-            Err(e) => internal(e),
+            Err(e) => error_page(e),
         },
         Err(e @ OidcError::UnknownProvider(_)) => MessagePage::error(
             StatusCode::NOT_FOUND,
@@ -110,11 +110,11 @@ async fn callback(
     let saved = match saved {
         Ok(Some(s)) if s.provider == name && s.expires_at > ctx.now() => s,
         Ok(_) => return expired_start(&name),
-        Err(e) => return internal(e),
+        Err(e) => return error_page(e),
     };
     let pending: PendingLogin = match serde_json::from_value(saved.pending.0) {
         Ok(p) => p,
-        Err(e) => return internal(e),
+        Err(e) => return error_page(Error::Internal(format!("saved sign-in state: {e}"))),
     };
     let login = match ctx.oidc.finish(&name, &pending, &params).await {
         Ok(l) => l,
@@ -161,7 +161,7 @@ async fn callback(
         Err(Error::Forbidden(m)) => {
             MessagePage::error(StatusCode::FORBIDDEN, "Sign-in did not work", m)
         }
-        Err(e) => internal(e),
+        Err(e) => error_page(e),
     }
 }
 

@@ -2,13 +2,13 @@
 //! reaches it, their workspace role, member invitations, role changes and removal
 //! for its managers and the org admins. The rules live in `services::workspaces`.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects;
-use super::super::session::{ClientInfo, SignedIn};
 use super::CsrfForm;
 use super::csrf_failed;
-use super::members::{act, describe, error_page, org_actor};
+use super::shared::{act, describe, error_page, org_actor};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::Error;
 use crate::services::members::OrgActor;
 use crate::services::workspaces::{self, Access};
@@ -100,7 +100,7 @@ async fn list_page(
                 .into_iter()
                 .map(|w| WorkspaceRow {
                     id: w.id,
-                    created: super::members::date(&w.created_at),
+                    created: super::shared::date(&w.created_at),
                     name: w.name,
                     people: w.people,
                 })
@@ -137,7 +137,7 @@ async fn create(
     let org = actor.org_id;
     match workspaces::create(&ctx, &actor, &form.name).await {
         Ok(w) => Redirect::to(&format!("/orgs/{org}/workspaces/{}", w.id)).into_response(),
-        Err(Error::Conflict(m)) | Err(Error::Invalid(m)) => Redirect::to(&format!(
+        Err(Error::Conflict(m)) | Err(Error::Invalid { message: m, .. }) => Redirect::to(&format!(
             "/orgs/{org}/workspaces?error={}",
             redirects::encode(&m)
         ))
@@ -291,7 +291,7 @@ async fn invite(
             )
             .await
         }
-        Err(Error::Invalid(m)) => {
+        Err(Error::Invalid { message: m, .. }) => {
             let q = Notices {
                 error: Some(m),
                 notice: None,

@@ -3,8 +3,7 @@
 use crate::http::AppState;
 use crate::scim::error::ScimError;
 use crate::services::scim::ScimClient;
-use crate::services::{Error, scim_tokens};
-use crate::store::StoreError;
+use crate::services::scim_tokens;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -27,16 +26,7 @@ impl FromRequestParts<AppState> for ScimClient {
             .ok_or_else(ScimError::unauthorized)?;
         let token = scim_tokens::authenticate(ctx, bearer)
             .await
-            .map_err(|e| match e {
-                Error::Store(StoreError::Unavailable(e)) => {
-                    tracing::warn!(error = %e, "database unavailable for the SCIM token lookup");
-                    ScimError::unavailable()
-                }
-                e => {
-                    tracing::error!(error = %e, "SCIM token lookup failed");
-                    ScimError::internal()
-                }
-            })?
+            .map_err(ScimError::from)?
             .ok_or_else(ScimError::unauthorized)?;
         let scim = &ctx.config.scim;
         ctx.scim_rate

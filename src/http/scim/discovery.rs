@@ -1,12 +1,13 @@
 //! Discovery endpoints: what this server supports, with the limits it enforces.
 
 use super::base_url;
+use super::extract::ScimPath;
 use super::response::{LIST_SCHEMA, ScimResponse};
 use crate::http::AppState;
 use crate::scim::error::ScimError;
 use crate::scim::schema::{self, ENTERPRISE_USER, GROUP, GROUP_RESOURCE, USER, USER_RESOURCE};
 use crate::services::scim::ScimClient;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{Value, json};
 
 pub async fn service_provider_config(
@@ -64,7 +65,7 @@ pub async fn resource_types(State(ctx): State<AppState>, _client: ScimClient) ->
 pub async fn resource_type(
     State(ctx): State<AppState>,
     _client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
 ) -> Result<ScimResponse, ScimError> {
     let base = base_url(&ctx);
     [&USER_RESOURCE, &GROUP_RESOURCE]
@@ -87,7 +88,7 @@ pub async fn schemas(State(ctx): State<AppState>, _client: ScimClient) -> ScimRe
 pub async fn schema_by_id(
     State(ctx): State<AppState>,
     _client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
 ) -> Result<ScimResponse, ScimError> {
     let base = base_url(&ctx);
     [&USER, &ENTERPRISE_USER, &GROUP]

@@ -4,7 +4,7 @@ use crate::http::AppState;
 use crate::scim::error::ScimError;
 use crate::scim::filter::{AttrPath, Filter, parse_attr_path, parse_filter};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -185,6 +185,21 @@ impl FromRequestParts<AppState> for ListQuery {
             raw,
             ctx.config.scim.max_results,
         )?))
+    }
+}
+
+/// A path parameter (a resource id), rejected in the SCIM error schema (axum's own
+/// rejection is plain text), e.g. for bytes that are not UTF-8.
+pub struct ScimPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ScimPath<T> {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ScimError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ScimPath(v))
+            .map_err(|e| ScimError::invalid_value(format!("invalid path: {}", e.body_text())))
     }
 }
 

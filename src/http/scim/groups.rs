@@ -2,7 +2,7 @@
 //! PATCH answers 204 unless the request asks for attributes (RFC 7644 §3.5.2
 //! allows it), so a member change never has to read 10,000 members back.
 
-use super::extract::{ListParams, ListQuery, Preconditions, ScimBody};
+use super::extract::{ListParams, ListQuery, Preconditions, ScimBody, ScimPath};
 use super::response::ScimResponse;
 use super::users::not_modified;
 use super::{base_url, list_response, parse_id};
@@ -12,7 +12,7 @@ use crate::scim::schema::{self, GROUP_RESOURCE, Mode};
 use crate::scim::{etag, patch, resource};
 use crate::services::scim::ScimClient;
 use crate::services::scim::groups::{self, ListRequest, ScimGroup};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -74,7 +74,7 @@ pub async fn create(
 pub async fn get(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     ListQuery(p): ListQuery,
     pre: Preconditions,
 ) -> Result<Response, ScimError> {
@@ -91,7 +91,7 @@ pub async fn get(
 pub async fn replace(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     ListQuery(p): ListQuery,
     pre: Preconditions,
     ScimBody(body): ScimBody,
@@ -108,7 +108,7 @@ pub async fn replace(
 pub async fn patch(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     ListQuery(p): ListQuery,
     pre: Preconditions,
     ScimBody(body): ScimBody,
@@ -141,7 +141,7 @@ pub async fn patch(
 pub async fn delete(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     pre: Preconditions,
 ) -> Result<ScimResponse, ScimError> {
     let id = parse_id(&id, "group")?;

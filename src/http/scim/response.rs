@@ -1,6 +1,8 @@
 //! SCIM responses: `application/scim+json`, the error schema, ETags.
 
 use crate::scim::error::ScimError;
+use crate::services::Error;
+use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -115,5 +117,40 @@ impl IntoResponse for ScimError {
             );
         }
         response
+    }
+}
+
+/// The one mapping from service errors to the SCIM error schema.
+impl From<Error> for ScimError {
+    fn from(e: Error) -> Self {
+        e.log();
+        match e {
+            Error::NotFound(what) => ScimError::not_found(format!("{what} not found")),
+            Error::Forbidden(m) => ScimError::forbidden(m),
+            // The admins' message, and what the directory can do about it.
+            e @ Error::NoFreeSeat { .. } => {
+                ScimError::forbidden(format!("{e} The directory can retry then."))
+            }
+            Error::Conflict(m) => ScimError::uniqueness(m),
+            Error::Invalid { message, .. } => ScimError::invalid_value(message),
+            Error::RateLimited { retry_after, .. } => ScimError::rate_limited(retry_after),
+            Error::TooLarge(m) => ScimError::payload_too_large(m),
+            Error::Unavailable(_) => ScimError::unavailable(),
+            Error::Internal(_) => ScimError::internal(),
+        }
+    }
+}
+
+/// SCIM services read the store directly; its errors get their meaning in
+/// `services::Error` (the one place) and their shape here.
+impl From<StoreError> for ScimError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ScimError::not_found("resource not found"),
+            StoreError::Conflict(what) => {
+                ScimError::uniqueness(format!("conflicts with an existing resource ({what})"))
+            }
+            other => Error::from(other).into(),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `/Users`: handlers parse and authorize, call the SCIM user service, render.
 
-use super::extract::{ListParams, ListQuery, Preconditions, ScimBody};
+use super::extract::{ListParams, ListQuery, Preconditions, ScimBody, ScimPath};
 use super::response::ScimResponse;
 use super::{base_url, list_response, parse_id};
 use crate::http::AppState;
@@ -9,7 +9,7 @@ use crate::scim::schema::{self, Mode, USER_RESOURCE};
 use crate::scim::{etag, patch, resource};
 use crate::services::scim::ScimClient;
 use crate::services::scim::users::{self, ListRequest, ScimUser};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -71,7 +71,7 @@ pub async fn create(
 pub async fn get(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     ListQuery(p): ListQuery,
     pre: Preconditions,
 ) -> Result<Response, ScimError> {
@@ -96,7 +96,7 @@ pub fn not_modified(version: i64) -> Response {
 pub async fn replace(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     ListQuery(p): ListQuery,
     pre: Preconditions,
     ScimBody(body): ScimBody,
@@ -113,7 +113,7 @@ pub async fn replace(
 pub async fn patch(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     ListQuery(p): ListQuery,
     pre: Preconditions,
     ScimBody(body): ScimBody,
@@ -130,7 +130,7 @@ pub async fn patch(
 pub async fn delete(
     State(ctx): State<AppState>,
     client: ScimClient,
-    Path(id): Path<String>,
+    ScimPath(id): ScimPath<String>,
     pre: Preconditions,
 ) -> Result<ScimResponse, ScimError> {
     let id = parse_id(&id, "user")?;

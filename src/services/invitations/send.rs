@@ -114,10 +114,10 @@ pub async fn invite(
     req: &InviteRequest,
 ) -> Result<Vec<InviteOutcome>> {
     if emails.is_empty() {
-        return Err(Error::Invalid("enter at least one email address".into()));
+        return Err(Error::invalid("enter at least one email address"));
     }
     if emails.len() > MAX_ADDRESSES_PER_REQUEST {
-        return Err(Error::Invalid(format!(
+        return Err(Error::invalid(format!(
             "at most {MAX_ADDRESSES_PER_REQUEST} addresses at a time; this list has {}. \
              Nothing was sent: split the list and send each part",
             emails.len()
@@ -253,7 +253,7 @@ async fn count_against_hourly_limit(ctx: &Ctx, actor: &OrgActor, addresses: usiz
     };
     match throttle::consume(ctx, &key, amount, limit, Duration::hours(1)).await? {
         Ok(()) => Ok(()),
-        Err(throttle::RetryAfter(secs)) => Err(Error::TooMany {
+        Err(throttle::RetryAfter(secs)) => Err(Error::RateLimited {
             message: format!(
                 "You can invite at most {limit} addresses an hour. Try again in {} minutes, or send fewer.",
                 secs.div_ceil(60)

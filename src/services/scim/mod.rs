@@ -9,45 +9,7 @@ pub mod mappings;
 pub mod users;
 
 use super::audit::Actor;
-use crate::scim::error::ScimError;
-use crate::store::StoreError;
 use crate::store::scim_tokens::ScimToken;
-
-impl From<StoreError> for ScimError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ScimError::not_found("resource not found"),
-            StoreError::Conflict(what) => {
-                ScimError::uniqueness(format!("conflicts with an existing resource ({what})"))
-            }
-            StoreError::Unavailable(e) => {
-                tracing::warn!(error = %e, "database unavailable in SCIM");
-                ScimError::unavailable()
-            }
-            other => {
-                tracing::error!(error = %other, "storage error in SCIM");
-                ScimError::internal()
-            }
-        }
-    }
-}
-
-/// The directory's error for a refusal of the service rules: no free seat is 403 with
-/// the admins' message and what the directory can do.
-pub(crate) fn service_error(e: crate::services::Error) -> ScimError {
-    use crate::services::Error;
-    match e {
-        e @ Error::NoFreeSeat { .. } => {
-            ScimError::forbidden(format!("{e} The directory can retry then."))
-        }
-        Error::Store(e) => e.into(),
-        Error::NotFound(what) => ScimError::not_found(format!("{what} not found")),
-        other => {
-            tracing::error!(error = %other, "service error in SCIM");
-            ScimError::internal()
-        }
-    }
-}
 
 /// The directory calling, as identified by its bearer token.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use crate::scim::error::ScimError;
 use crate::scim::filter::fold_case;
 use crate::services::Ctx;
 use crate::services::audit::{self, Change};
-use crate::services::scim::{ScimClient, service_error};
+use crate::services::scim::ScimClient;
 use crate::services::seats;
 use crate::store::memberships::{Role, Source, Status};
 use crate::store::scim_users::{self, Insertion, NewScimUser, ScimUserRow};
@@ -21,12 +21,12 @@ use uuid::Uuid;
 
 /// Takes a seat for one more active member (`seats::take`), as the directory's error.
 pub(super) async fn take_seat(db: &mut dyn Db, org_id: Uuid) -> Result<(), ScimError> {
-    seats::take(db, org_id).await.map_err(service_error)
+    seats::take(db, org_id).await.map_err(ScimError::from)
 }
 
 /// The directory's error for a write the store refused for want of a seat.
 async fn seat_refusal(db: &mut dyn Db, org_id: Uuid, e: StoreError) -> ScimError {
-    service_error(seats::refusal(db, org_id, e).await)
+    ScimError::from(seats::refusal(db, org_id, e).await)
 }
 
 /// Records a refused activation for the admins to see; the directory gets the error.
