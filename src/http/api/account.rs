@@ -1,10 +1,10 @@
 //! `/api/v1/orgs/{org_id}` itself (name, seats; admins rename), its Additional
 //! Contacts, and its billing (admins).
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::account::{self, OrgSummary};
 use crate::services::billing::{self, Billing};
 use crate::services::contacts;

@@ -1,10 +1,10 @@
 //! `/api/v1/orgs/{org_id}/api-keys`: signed-in admins create (the key is in the answer,
 //! once), list (never the key) and revoke keys.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::api_keys;
 use crate::store::api_keys::ApiKey;
 use crate::store::memberships::Role;

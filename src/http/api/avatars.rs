@@ -1,10 +1,10 @@
 //! `PUT|DELETE /api/v1/orgs/{org_id}/members/{id}/avatar`: the raw image as the body.
 //! Its type is sniffed from the bytes; the declared Content-Type does not count.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::avatars;
 use axum::Router;
 use axum::body::Bytes;

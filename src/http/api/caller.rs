@@ -2,9 +2,9 @@
 //! organization's API keys (`Authorization: Bearer ghk_...`). Bearer requests carry no
 //! cookie, so CSRF does not concern them.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::{ApiUser, ClientInfo};
 use crate::services::members::{self, OrgActor};
 use crate::services::{Error, api_keys};
 use crate::store::api_keys::ApiKey;

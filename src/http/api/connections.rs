@@ -1,10 +1,10 @@
 //! `/api/v1/orgs/{org_id}/scim-tokens` and `/group-mappings`: the organization's
 //! directory connection, for its admins.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::Error;
 use crate::services::connections::{self, Grant, MappingView};
 use crate::store::group_mappings::GroupMapping;

@@ -1,8 +1,8 @@
 //! `GET /api/me`: the signed-in person, their organizations, roles and workspaces.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ApiUser;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ApiUser;
 use crate::services::accounts;
 use crate::services::me::{self, Profile};
 use axum::extract::State;

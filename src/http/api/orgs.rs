@@ -2,10 +2,10 @@
 //! Handlers parse, authorize (through `OrgActor`, for a session or an API key), call
 //! one service, map.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
 use crate::services::members::{self, Seats, View};
 use crate::services::{Error, audit};

@@ -2,10 +2,10 @@
 //! issues a short-lived JWT for one organization; `/.well-known/jwks.json`
 //! publishes the keys to verify it.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::{ApiUser, ClientInfo};
 use crate::auth::jwt::{self, AccessClaims};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::{ApiUser, ClientInfo};
 use crate::services::{Error, me, members};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;

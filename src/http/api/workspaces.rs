@@ -2,10 +2,10 @@
 //! invitations. Another organization's ids answer 404; a workspace the caller does
 //! not reach answers 403.
 
-use super::super::AppState;
-use super::super::error::ApiError;
-use super::super::session::ClientInfo;
 use super::caller::{OrgCaller, actor, parse_id};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::session::ClientInfo;
 use crate::services::invitations::InviteOutcome;
 use crate::services::workspaces::{self, WorkspaceDetail};
 use crate::store::invitations::WorkspaceRole;

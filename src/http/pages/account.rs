@@ -3,12 +3,12 @@
 //! Additional Contacts (admins add and remove them). Rules: `services::account`,
 //! `services::contacts`, `services::accounts`.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::redirects::encode;
-use super::super::session::{ClientInfo, SignedIn};
 use super::members::{act, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes, internal};
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::redirects::encode;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::accounts::{self, ResetRequested};
 use crate::services::members::OrgActor;
 use crate::services::{Error, account, contacts};

@@ -1,11 +1,11 @@
 //! The API keys page (admins): create (the key is shown once, on the answer page),
 //! list and revoke. Rules: `services::api_keys`.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::session::{ClientInfo, SignedIn};
 use super::members::{act, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes};
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::members::OrgActor;
 use crate::services::{Error, api_keys};
 use crate::store::memberships::Role;

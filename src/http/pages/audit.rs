@@ -1,11 +1,11 @@
 //! The audit log page (admins only): newest first, 50 a page with an "Older" cursor,
 //! filtered by action. Reads through `services::audit`, like the JSON API.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::redirects::encode;
-use super::super::session::{ClientInfo, SignedIn};
 use super::members::{error_page, org_actor};
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::redirects::encode;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::{Error, audit};
 use crate::store::audit::AuditEvent;
 use crate::store::orgs;

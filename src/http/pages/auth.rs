@@ -1,11 +1,11 @@
 //! Sign in, sign up, forgot and reset password, sign out.
 
-use super::super::AppState;
-use super::super::cookies;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects::safe_next;
-use super::super::session::{ClientInfo, MaybeSignedIn};
 use super::{MessagePage, csrf_failed, internal};
+use crate::http::AppState;
+use crate::http::cookies;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects::safe_next;
+use crate::http::session::{ClientInfo, MaybeSignedIn};
 use crate::services::accounts::{self, LinkProblem, ResetRequested, SignInError, SignUp};
 use crate::services::{Error, sessions};
 use askama::Template;

@@ -2,12 +2,12 @@
 //! the image to members of the same organization with headers that keep a browser
 //! from treating it as anything but an image. Rules: `services::avatars`.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects::encode;
-use super::super::session::{ClientInfo, SignedIn};
 use super::members::{error_page, org_actor, render_profile};
 use super::{CsrfForm, Notes, csrf_failed};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects::encode;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::members::OrgActor;
 use crate::services::{Error, avatars};
 use axum::Router;

@@ -1,10 +1,10 @@
 //! The Billing page (admins only): seats, subscriptions and license keys, and links
 //! to invoices and to managing billing. Rules: `services::billing`.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::session::{ClientInfo, SignedIn};
 use super::members::{error_page, org_actor};
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::billing::{self, Billing};
 use askama::Template;
 use askama_web::WebTemplate;

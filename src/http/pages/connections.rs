@@ -2,13 +2,13 @@
 //! (a new one is shown once), the identity providers with the redirect URI to
 //! register, and directory group mappings. The rules live in `services::connections`.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects;
-use super::super::session::{ClientInfo, SignedIn};
 use super::CsrfForm;
 use super::csrf_failed;
 use super::members::{act, date, error_page, org_actor};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::Error;
 use crate::services::connections::{self, Grant, Provider};
 use crate::services::members::OrgActor;

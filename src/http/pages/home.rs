@@ -1,9 +1,9 @@
 //! The signed-in landing page.
 
-use super::super::AppState;
-use super::super::csrf::CsrfToken;
-use super::super::session::SignedIn;
 use super::internal;
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::session::SignedIn;
 use crate::services::me;
 use askama::Template;
 use askama_web::WebTemplate;

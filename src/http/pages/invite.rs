@@ -1,11 +1,11 @@
 //! The invitation link: a clear page when it no longer works; otherwise accept
 //! (signed in) or create a password account and join.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::session::{ClientInfo, MaybeSignedIn};
 use super::auth::start_session;
 use super::{MessagePage, csrf_failed, internal};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::session::{ClientInfo, MaybeSignedIn};
 use crate::services::invitations::{self, LinkState};
 use crate::services::{Error, accounts};
 use askama::Template;

@@ -3,13 +3,13 @@
 //! `/auth/oidc/<name>/callback` finishes. Failures end on a page in plain words;
 //! the detail goes to the log.
 
-use super::super::AppState;
-use super::super::cookies;
-use super::super::redirects::safe_next;
-use super::super::session::ClientInfo;
 use super::auth::start_session;
 use super::{MessagePage, internal};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
+use crate::http::AppState;
+use crate::http::cookies;
+use crate::http::redirects::safe_next;
+use crate::http::session::ClientInfo;
 use crate::services::sso::{self, ProviderIdentity, SsoOutcome};
 use crate::services::{Ctx, Error};
 use crate::store::Timestamp;

@@ -2,13 +2,13 @@
 //! reaches it, their workspace role, member invitations, role changes and removal
 //! for its managers and the org admins. The rules live in `services::workspaces`.
 
-use super::super::AppState;
-use super::super::csrf::{self, CsrfToken};
-use super::super::redirects;
-use super::super::session::{ClientInfo, SignedIn};
 use super::CsrfForm;
 use super::csrf_failed;
 use super::members::{act, describe, error_page, org_actor};
+use crate::http::AppState;
+use crate::http::csrf::{self, CsrfToken};
+use crate::http::redirects;
+use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::Error;
 use crate::services::members::OrgActor;
 use crate::services::workspaces::{self, Access};
