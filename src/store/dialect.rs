@@ -13,24 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// Picks the backend from the URL scheme; the error says what is accepted.
-    pub fn from_url(url: &str) -> std::result::Result<Backend, String> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err("must start with sqlite: or postgres://".into())
-        }
-    }
-}
+pub use crate::config::Backend;
 
 impl Backend {
     /// Row lock for read-modify-write inside a transaction. SQLite needs none: its
@@ -40,15 +23,6 @@ impl Backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
         }
-    }
-}
-
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        })
     }
 }
 
