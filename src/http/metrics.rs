@@ -63,7 +63,7 @@ async fn scrape(State(ctx): State<AppState>, headers: HeaderMap) -> Response {
     }
     (
         [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-        crate::metrics::scrape(&ctx).await,
+        crate::services::metrics::scrape(&ctx).await,
     )
         .into_response()
 }

@@ -256,21 +256,6 @@ impl Metrics {
     }
 }
 
-/// Reads the gauges taken at scrape time (pools, seats: one query) and encodes all.
-pub async fn scrape(ctx: &crate::services::Ctx) -> String {
-    ctx.metrics.set_pools(&ctx.store.pool_stats());
-    let seats = async {
-        let mut db = ctx.store.read().await?;
-        crate::store::usage::seats(&mut db).await
-    };
-    match seats.await {
-        Ok(usage) => ctx.metrics.set_seats(&usage),
-        // The other metrics still help while the database is away.
-        Err(e) => tracing::warn!(error = %e, "metrics: cannot read seat usage"),
-    }
-    ctx.metrics.encode()
-}
-
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -1,5 +1,5 @@
 //! SCIM 2.0 (RFC 7643, RFC 7644) as a protocol: wire types, schemas, the filter
-//! and path grammars, PATCH semantics, and filter → SQL. HTTP lives in
+//! and path grammars, PATCH semantics. Filter → SQL is the store's (`store::scim_filter`). HTTP lives in
 //! `http::scim`, the rules in `services::scim`.
 
 pub mod error;
@@ -10,4 +10,3 @@ pub mod patch_schema;
 pub mod path;
 pub mod resource;
 pub mod schema;
-pub mod sql;

@@ -13,24 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// Picks the backend from the URL scheme; the error says what is accepted.
-    pub fn from_url(url: &str) -> std::result::Result<Backend, String> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err("must start with sqlite: or postgres://".into())
-        }
-    }
-}
+pub use crate::config::Backend;
 
 impl Backend {
     /// Row lock for read-modify-write inside a transaction. SQLite needs none: its
@@ -53,13 +36,102 @@ pub(super) fn is_no_free_seat(e: &dyn sqlx::error::DatabaseError) -> bool {
     e.code().as_deref() == Some(NO_FREE_SEAT_CODE) || e.message().starts_with(NO_FREE_SEAT_CODE)
 }
 
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        })
+/// How a JSON value is read for comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonAs {
+    Bool,
+    Number,
+    /// The JSON value itself (objects, for presence).
+    Json,
+    Text,
+}
+
+/// Text and JSON functions, which the two backends name differently.
+impl Backend {
+    /// Whether the text `needle` occurs in `haystack` (both SQL expressions).
+    pub fn contains(self, haystack: &str, needle: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            Backend::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+        }
     }
+
+    /// Whether the text `text` ends with `suffix` (both SQL expressions).
+    pub fn ends_with(self, text: &str, suffix: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("substr({text}, -length({suffix})) = {suffix}"),
+            Backend::Postgres => format!("right({text}, length({suffix})) = {suffix}"),
+        }
+    }
+
+    /// The value at `keys` inside the JSON column `col`.
+    pub fn json_value(self, col: &str, keys: &[&str], as_: JsonAs) -> String {
+        match self {
+            Backend::Sqlite => format!("json_extract({col}, '{}')", sqlite_json_path(keys)),
+            Backend::Postgres => {
+                let lit = pg_path_literal(keys);
+                match as_ {
+                    JsonAs::Bool => format!("({col} #> '{lit}')::boolean"),
+                    JsonAs::Number => format!("({col} #>> '{lit}')::double precision"),
+                    JsonAs::Json => format!("({col} #> '{lit}')"),
+                    JsonAs::Text => format!("({col} #>> '{lit}')"),
+                }
+            }
+        }
+    }
+
+    /// `FROM` item yielding the elements of the JSON array at `keys` in `col` as `je`
+    /// (none when it is not an array).
+    pub fn json_elements(self, col: &str, keys: &[&str]) -> String {
+        match self {
+            Backend::Sqlite => format!("json_each({col}, '{}') je", sqlite_json_path(keys)),
+            Backend::Postgres => format!(
+                "jsonb_array_elements(CASE WHEN jsonb_typeof({col} #> '{lit}') = 'array' THEN {col} #> '{lit}' ELSE '[]'::jsonb END) je(value)",
+                lit = pg_path_literal(keys)
+            ),
+        }
+    }
+
+    /// The member `sub` of the current `je` element.
+    pub fn json_element(self, sub: &str, as_: JsonAs) -> String {
+        match self {
+            Backend::Sqlite => format!("json_extract(je.value, '{}')", sqlite_json_path(&[sub])),
+            Backend::Postgres => match as_ {
+                JsonAs::Bool => format!("(je.value -> '{sub}')::boolean"),
+                JsonAs::Number => format!("(je.value ->> '{sub}')::double precision"),
+                JsonAs::Json | JsonAs::Text => format!("(je.value ->> '{sub}')"),
+            },
+        }
+    }
+
+    /// The current `je` element itself, a simple value.
+    pub fn json_scalar_element(self, as_: JsonAs) -> String {
+        match self {
+            Backend::Sqlite => "je.value".to_string(),
+            Backend::Postgres => match as_ {
+                JsonAs::Bool => "(je.value)::boolean".to_string(),
+                JsonAs::Number => "(je.value #>> '{}')::double precision".to_string(),
+                JsonAs::Json | JsonAs::Text => "(je.value #>> '{}')".to_string(),
+            },
+        }
+    }
+}
+
+/// `$."a"."b"` — keys come from the static schema, never from the request.
+fn sqlite_json_path(keys: &[&str]) -> String {
+    let mut out = String::from("$");
+    for k in keys {
+        out.push_str(".\"");
+        out.push_str(k);
+        out.push('"');
+    }
+    out
+}
+
+/// `{"a","b"}` for PostgreSQL's `#>`/`#>>`.
+fn pg_path_literal(keys: &[&str]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// The page size of a new SQLite database (an existing one keeps its own).

@@ -20,6 +20,7 @@ pub mod links;
 pub mod memberships;
 pub mod oidc_states;
 pub mod orgs;
+pub mod scim_filter;
 pub mod scim_groups;
 pub mod scim_tokens;
 pub mod scim_users;

@@ -1,4 +1,4 @@
-//! Property test: the SQL translation of SCIM filters (`scim::sql`) returns exactly
+//! Property test: the SQL translation of SCIM filters (`store::scim_filter`) returns exactly
 //! the users the in-memory evaluator (`scim::filter::matches`, the oracle) accepts.
 //! Users and filters are generated from the grammar, stored through the real
 //! `POST /Users` in an organization of their own per case, and every filter's

@@ -9,7 +9,7 @@ use crate::http::error::ApiError;
 use crate::http::session::ClientInfo;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
 use crate::services::members::{self, Seats, View};
-use crate::services::{Error, audit};
+use crate::services::{Error, audit_log};
 use crate::store::audit::AuditEvent;
 use crate::store::invitations::WorkspaceRole;
 use crate::store::memberships::{MemberView, Role};
@@ -271,10 +271,10 @@ async fn audit_events(
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     let actor = actor(&ctx, &who, &org_id, &client).await?;
     Ok(Json(
-        audit::page(
+        audit_log::page(
             &ctx,
             &actor,
-            &audit::Filter {
+            &audit_log::Filter {
                 action: q.action,
                 before: q.before,
             },

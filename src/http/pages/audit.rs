@@ -6,7 +6,7 @@ use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::redirects::encode;
 use crate::http::session::{ClientInfo, SignedIn};
-use crate::services::{Error, audit};
+use crate::services::{Error, audit_log};
 use crate::store::audit::AuditEvent;
 use crate::store::orgs;
 use askama::Template;
@@ -119,13 +119,13 @@ async fn audit_page(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let filter = audit::Filter {
+    let filter = audit_log::Filter {
         action: q.action.filter(|a| !a.is_empty()),
         before: q.before.as_deref().and_then(|b| Uuid::parse_str(b).ok()),
     };
     let data = async {
-        let events = audit::page(&ctx, &actor, &filter, PAGE).await?;
-        let actions = audit::actions(&ctx, &actor).await?;
+        let events = audit_log::page(&ctx, &actor, &filter, PAGE).await?;
+        let actions = audit_log::actions(&ctx, &actor).await?;
         let mut db = ctx.store.read().await?;
         Ok::<_, Error>((events, actions, orgs::get(&mut db, actor.org_id).await?))
     }

@@ -18,6 +18,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+/// Cookie holding a pending link (a password account that must prove itself); set by
+/// the OIDC callback, read when the password sign-in proves the account.
+pub const LINK_COOKIE: &str = "gh_link";
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/signin", get(signin_page).post(signin))
@@ -135,7 +139,7 @@ async fn signin(
     {
         Ok(Some(user)) => {
             // A provider sign-in waiting for this password account to prove itself.
-            let link = cookies::get(&headers, super::oidc::LINK_COOKIE);
+            let link = cookies::get(&headers, LINK_COOKIE);
             if let Some(link) = &link
                 && let Err(e) =
                     crate::services::sso::complete_link(&ctx, link, &user, client.addr.as_deref())
@@ -145,8 +149,7 @@ async fn signin(
             }
             let mut r = start_session(&ctx, user.id, &client, &next).await;
             if link.is_some() {
-                let clear =
-                    cookies::clear(super::oidc::LINK_COOKIE, ctx.config.auth.cookie_secure());
+                let clear = cookies::clear(LINK_COOKIE, ctx.config.auth.cookie_secure());
                 if let Ok(v) = HeaderValue::from_str(&clear) {
                     r.headers_mut().append(SET_COOKIE, v);
                 }

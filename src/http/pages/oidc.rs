@@ -3,7 +3,7 @@
 //! `/auth/oidc/<name>/callback` finishes. Failures end on a page in plain words;
 //! the detail goes to the log.
 
-use super::auth::start_session;
+use super::auth::{LINK_COOKIE, start_session};
 use super::{MessagePage, error_page};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
 use crate::http::AppState;
@@ -27,8 +27,6 @@ use time::Duration;
 
 /// How long a sign-in may take at the provider.
 const STATE_TTL: Duration = Duration::minutes(10);
-/// Cookie holding a pending link (a password account that must prove itself).
-pub const LINK_COOKIE: &str = "gh_link";
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -11,10 +11,10 @@ pub use update::{delete, patch, replace};
 use crate::scim::error::ScimError;
 use crate::scim::filter::Filter;
 use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, USER_RESOURCE};
-use crate::scim::sql::{self, Target};
 use crate::services::Ctx;
 use crate::services::scim::ScimClient;
 use crate::store::StoreError;
+use crate::store::scim_filter::{self as sql, Target};
 use crate::store::scim_users::{self, ScimUserRow};
 use uuid::Uuid;
 

@@ -9,10 +9,13 @@ use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use toml::{Table, Value};
+
+mod layers;
+
+use layers::{apply_env, croner_check, deserialize, merge, parse_toml, resolve_file_keys};
 
 /// The defaults shipped in the repository, compiled in so the binary runs anywhere.
-pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
 const ENV_PREFIX: &str = "GATEHOUSE_";
 /// Names the config file (like `--config`); not a setting itself.
@@ -210,8 +213,7 @@ impl Config {
                 ));
             }
         }
-        crate::store::Backend::from_url(self.database.url.expose())
-            .map_err(|e| invalid("database.url", e))?;
+        Backend::from_url(self.database.url.expose()).map_err(|e| invalid("database.url", e))?;
         if self.database.max_connections == 0 {
             return Err(invalid(
                 "database.max_connections",
@@ -291,272 +293,34 @@ impl Config {
     }
 }
 
-/// A cron expression with seconds: six fields.
-fn croner_check(schedule: &str) -> Result<(), String> {
-    let fields = schedule.split_whitespace().count();
-    if fields != 6 {
-        return Err(format!(
-            "\"{schedule}\" is not a cron schedule with seconds (6 fields, e.g. \"0 */5 * * * *\")"
-        ));
-    }
-    Ok(())
+/// Which database a `database.url` names; chosen once, from the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-fn parse_toml(text: &str, origin: &str) -> Result<Table, ConfigError> {
-    text.parse::<Table>().map_err(|e| ConfigError::Parse {
-        path: origin.to_string(),
-        message: e.message().to_string(),
-    })
-}
-
-fn merge(base: &mut Table, over: Table) {
-    for (key, value) in over {
-        match (base.get_mut(&key), value) {
-            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
-            (_, v) => {
-                base.insert(key, v);
-            }
+impl Backend {
+    /// Picks the backend from the URL scheme; the error says what is accepted.
+    pub fn from_url(url: &str) -> std::result::Result<Backend, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err("must start with sqlite: or postgres://".into())
         }
     }
 }
 
-/// Replaces every `name_file = "PATH"` by `name = <contents of PATH>`.
-fn resolve_file_keys(table: &mut Table, prefix: &str) -> Result<(), ConfigError> {
-    let keys: Vec<String> = table.keys().cloned().collect();
-    for key in keys {
-        let full = join(prefix, &key);
-        if let Some(Value::Table(inner)) = table.get_mut(&key) {
-            resolve_file_keys(inner, &full)?;
-            continue;
-        }
-        let Some(name) = key.strip_suffix("_file") else {
-            continue;
-        };
-        let Some(Value::String(path)) = table.remove(&key) else {
-            return Err(ConfigError::Invalid {
-                key: full,
-                message: "must be a file path".into(),
-            });
-        };
-        let contents = read_secret_file(&full, &path)?;
-        table.insert(name.to_string(), Value::String(contents));
-    }
-    Ok(())
-}
-
-fn read_secret_file(key: &str, path: &str) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
-        .map_err(|e| ConfigError::Invalid {
-            key: key.to_string(),
-            message: format!("cannot read {path}: {e}"),
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         })
-}
-
-fn apply_env(
-    tree: &mut Table,
-    defaults: &Table,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
-    for (name, raw) in env {
-        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
-            continue;
-        };
-        if name == CONFIG_FILE_ENV {
-            continue;
-        }
-        let mut path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
-        let key_name = path.join(".");
-        let mut value = raw;
-        if let Some(last) = path.last_mut()
-            && let Some(stripped) = last.strip_suffix("_file")
-        {
-            value = read_secret_file(&name, &value)?;
-            *last = stripped.to_string();
-        }
-        if path.iter().any(|p| p.is_empty()) {
-            return Err(ConfigError::UnknownKey(format!("{name} ({key_name})")));
-        }
-        let typed = typed_env_value(defaults, &path, value);
-        set_path(tree, &path, typed).map_err(|message| ConfigError::Invalid {
-            key: key_name,
-            message,
-        })?;
     }
-    Ok(())
-}
-
-/// Environment values are text: keep them text where the default is text,
-/// otherwise read them as a TOML value (numbers, booleans, arrays) when they parse.
-fn typed_env_value(defaults: &Table, path: &[String], raw: String) -> Value {
-    let mut node: Option<&Value> = None;
-    let mut table = Some(defaults);
-    for part in path {
-        node = table.and_then(|t| t.get(part));
-        table = node.and_then(Value::as_table);
-    }
-    if matches!(node, Some(Value::String(_))) {
-        return Value::String(raw);
-    }
-    let wrapped = format!("v = {raw}");
-    match wrapped.parse::<Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or(Value::String(raw)),
-        Err(_) => Value::String(raw),
-    }
-}
-
-fn set_path(tree: &mut Table, path: &[String], value: Value) -> Result<(), String> {
-    let Some((last, parents)) = path.split_last() else {
-        return Err("empty key".into());
-    };
-    let mut table = tree;
-    for part in parents {
-        let entry = table
-            .entry(part.clone())
-            .or_insert_with(|| Value::Table(Table::new()));
-        table = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{part}` is a value, not a section"))?;
-    }
-    table.insert(last.clone(), value);
-    Ok(())
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
-
-fn deserialize(tree: Table) -> Result<Config, ConfigError> {
-    let mut unknown = Vec::new();
-    let value = Value::Table(tree);
-    let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-    let ignored = serde_ignored::Deserializer::new(value, &mut note_unknown);
-    let result: Result<Config, _> = serde_path_to_error::deserialize(ignored);
-    if let Some(first) = unknown.into_iter().next() {
-        return Err(ConfigError::UnknownKey(first));
-    }
-    result.map_err(|e| ConfigError::Invalid {
-        key: e.path().to_string(),
-        message: e.into_inner().message().to_string(),
-    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_work_without_any_file() {
-        let c = Config::defaults().unwrap();
-        assert_eq!(c.server.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.server.public_url(), "http://127.0.0.1:8080");
-        assert!(c.database.url.expose().starts_with("sqlite://data/"));
-        assert_eq!(c.log.format, LogFormat::Pretty);
-    }
-
-    #[test]
-    fn env_overrides_file_which_overrides_defaults() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("c.toml");
-        std::fs::write(
-            &file,
-            "[server]\nbind = \"127.0.0.1:7000\"\npublic_url = \"https://id.example.com/\"\n",
-        )
-        .unwrap();
-        let c = Config::load(
-            Some(&file),
-            env(&[
-                ("GATEHOUSE_SERVER__BIND", "127.0.0.1:9000"),
-                ("GATEHOUSE_DATABASE__MAX_CONNECTIONS", "3"),
-                ("UNRELATED", "x"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(c.server.bind.to_string(), "127.0.0.1:9000");
-        assert_eq!(c.server.public_url(), "https://id.example.com");
-        assert_eq!(c.database.max_connections, 3);
-    }
-
-    #[test]
-    fn unknown_key_is_named() {
-        let err = Config::load(None, env(&[("GATEHOUSE_SERVER__BINDD", "x")])).unwrap_err();
-        assert_eq!(err.to_string(), "unknown config key `server.bindd`");
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("c.toml");
-        std::fs::write(&file, "[log]\nformatt = \"json\"\n").unwrap();
-        let err = Config::load(Some(&file), env(&[])).unwrap_err();
-        assert_eq!(err.to_string(), "unknown config key `log.formatt`");
-    }
-
-    #[test]
-    fn bad_value_is_named() {
-        let err = Config::load(None, env(&[("GATEHOUSE_SERVER__BIND", "nowhere")])).unwrap_err();
-        assert!(
-            err.to_string().starts_with("config key `server.bind`"),
-            "{err}"
-        );
-        let err = Config::load(None, env(&[("GATEHOUSE_LOG__FORMAT", "xml")])).unwrap_err();
-        assert!(
-            err.to_string().starts_with("config key `log.format`"),
-            "{err}"
-        );
-        let err = Config::load(None, env(&[("GATEHOUSE_DATABASE__URL", "mysql://x")])).unwrap_err();
-        assert!(
-            err.to_string().starts_with("config key `database.url`"),
-            "{err}"
-        );
-        let err = Config::load(
-            None,
-            env(&[("GATEHOUSE_DATABASE__MAX_CONNECTIONS", "many")]),
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("config key `database.max_connections`"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn secrets_come_from_files_and_stay_redacted() {
-        let dir = tempfile::tempdir().unwrap();
-        let secret = dir.path().join("db_url");
-        std::fs::write(&secret, "postgres://u:p4ss@127.0.0.1/gh\n").unwrap();
-        let c = Config::load(
-            None,
-            env(&[("GATEHOUSE_DATABASE__URL_FILE", secret.to_str().unwrap())]),
-        )
-        .unwrap();
-        assert_eq!(c.database.url.expose(), "postgres://u:p4ss@127.0.0.1/gh");
-        assert!(!format!("{c:?}").contains("p4ss"));
-        assert!(!toml::to_string(&c).unwrap().contains("p4ss"));
-
-        let file = dir.path().join("c.toml");
-        std::fs::write(
-            &file,
-            format!("[database]\nurl_file = {:?}\n", secret.to_str().unwrap()),
-        )
-        .unwrap();
-        let c = Config::load(Some(&file), env(&[])).unwrap();
-        assert_eq!(c.database.url.expose(), "postgres://u:p4ss@127.0.0.1/gh");
-    }
-
-    #[test]
-    fn text_settings_stay_text_even_when_they_look_like_numbers() {
-        let err = Config::load(None, env(&[("GATEHOUSE_SERVER__PUBLIC_URL", "8080")])).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.starts_with("config key `server.public_url`"), "{msg}");
-        assert!(!msg.contains("invalid type"), "{msg}");
-    }
-}
+mod tests;

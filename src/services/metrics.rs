@@ -1,0 +1,18 @@
+//! The gauges read at scrape time, for `/metrics`.
+
+use super::Ctx;
+
+/// Reads the gauges taken at scrape time (pools, seats: one query) and encodes all.
+pub async fn scrape(ctx: &Ctx) -> String {
+    ctx.metrics.set_pools(&ctx.store.pool_stats());
+    let seats = async {
+        let mut db = ctx.store.read().await?;
+        crate::store::usage::seats(&mut db).await
+    };
+    match seats.await {
+        Ok(usage) => ctx.metrics.set_seats(&usage),
+        // The other metrics still help while the database is away.
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read seat usage"),
+    }
+    ctx.metrics.encode()
+}
