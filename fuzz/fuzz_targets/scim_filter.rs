@@ -5,7 +5,7 @@
 
 use gatehouse::scim::filter::{MAX_FILTER_LEN, matches, parse_filter};
 use gatehouse::scim::schema::{GROUP_RESOURCE, USER_RESOURCE};
-use gatehouse::scim::sql::{Target, translate};
+use gatehouse::store::scim_filter::{Target, translate};
 use gatehouse::store::Backend;
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
