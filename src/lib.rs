@@ -1,7 +1,7 @@
 //! Gatehouse: the identity hub of a B2B product suite.
 //!
 //! ```text
-//! http (axum routers)  ->  services (rules, the only writers)  ->  store (sqlx, the only SQL)
+//! http (axum routers)  ->  services (rules, the only writers)  ->  store (the only SQL)
 //! ```
 //! The library exposes [`connect`] and [`serve`] so tests run the real server on
 //! `127.0.0.1:0` with a database of their own.

@@ -240,7 +240,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
                         schedule,
                         r.started_at.rfc3339(),
                         r.status,
-                        r.outcome.map(|o| o.0.to_string()).unwrap_or_default()
+                        r.outcome.map(|o| o.to_string()).unwrap_or_default()
                     ),
                     None => println!("{:<26} {:<18} never run", job.name, schedule),
                 }

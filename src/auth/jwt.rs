@@ -3,8 +3,9 @@
 //!
 //! - Keys live in the database (`signing_keys`), so every replica signs with the same
 //!   key. The first [`issue`] (or [`jwks`]) on an empty table generates one; replicas
-//!   racing there create exactly one (a partial unique index plus
-//!   `INSERT ... ON CONFLICT DO NOTHING`, then a re-read of the winner).
+//!   racing there create exactly one (a partial unique index and
+//!   an insert that does nothing on conflict, then a re-read of the winner; see
+//!   `store::signing_keys`).
 //! - [`rotate`] retires the active key and activates a new one. A retired key stays in
 //!   the JWKS for [`ACCESS_TOKEN_TTL`] + [`CLOCK_SKEW`] after retirement, the longest a
 //!   token it signed can still be accepted, so rotation never breaks a valid token.
@@ -28,7 +29,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::types::Json;
 use time::Duration;
 use uuid::Uuid;
 
@@ -136,7 +136,7 @@ pub async fn jwks(ctx: &Ctx) -> Result<Value, JwtError> {
         active_key(ctx).await?;
         keys = published(ctx).await?;
     }
-    let keys: Vec<Value> = keys.into_iter().map(|k| k.public_jwk.0).collect();
+    let keys: Vec<Value> = keys.into_iter().map(|k| k.public_jwk).collect();
     Ok(json!({ "keys": keys }))
 }
 
@@ -180,7 +180,6 @@ pub async fn verify(ctx: &Ctx, token: &str) -> Result<VerifiedClaims, JwtError> 
     drop(db);
     let x = key
         .public_jwk
-        .0
         .get("x")
         .and_then(Value::as_str)
         .ok_or(JwtError::CorruptKey {
@@ -288,7 +287,7 @@ fn generate(now: Timestamp) -> Result<(SigningKey, ActiveKey), JwtError> {
         kid: kid.clone(),
         algorithm: ALGORITHM.to_string(),
         private_key: STANDARD.encode(der.as_bytes()),
-        public_jwk: Json(jwk),
+        public_jwk: jwk,
         created_at: now,
         activated_at: now,
         retired_at: None,
@@ -310,7 +309,7 @@ fn decode(row: &SigningKey) -> Result<ActiveKey, JwtError> {
         .map_err(|_| corrupt("private key is not base64"))?;
     let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&der)
         .map_err(|_| corrupt("private key is not Ed25519 PKCS#8"))?;
-    let published = row.public_jwk.0.get("x").and_then(Value::as_str);
+    let published = row.public_jwk.get("x").and_then(Value::as_str);
     let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes());
     if published != Some(x.as_str()) {
         return Err(corrupt("private key does not match the public JWK"));

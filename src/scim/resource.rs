@@ -7,7 +7,6 @@ use crate::services::scim::users::{self, ScimUser};
 use crate::store::Timestamp;
 use crate::store::memberships::Status;
 use serde_json::{Map, Value, json};
-use sqlx::types::Json;
 
 fn meta(
     resource_type: &str,
@@ -38,7 +37,7 @@ pub fn user(base: &str, u: &ScimUser) -> Value {
         out.insert("userName".into(), Value::String(n.clone()));
     }
     let mut active_unassigned = false;
-    if let Some(Json(Value::Object(attrs))) = &row.scim_attributes {
+    if let Some(Value::Object(attrs)) = &row.scim_attributes {
         for (k, v) in attrs {
             if k == users::ACTIVE_UNASSIGNED {
                 active_unassigned = true;

@@ -4,7 +4,6 @@ use super::Ctx;
 use crate::store::audit::AuditEvent;
 use crate::store::{Db, Result, audit};
 use serde_json::Value;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 /// The one who acts, as the audit log names them.
@@ -65,7 +64,7 @@ pub fn event(ctx: &Ctx, actor: &Actor, change: Change<'_>) -> AuditEvent {
         action: change.action.to_string(),
         target_kind: Some(change.target_kind.to_string()),
         target_id: Some(change.target_id),
-        details: Json(change.details),
+        details: change.details,
         client_addr: actor.client_addr.clone(),
         created_at: ctx.now(),
     }

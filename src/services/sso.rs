@@ -11,7 +11,6 @@ use crate::store::{Db, StoreError, Timestamp};
 use crate::token;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::types::Json;
 use time::Duration;
 use uuid::Uuid;
 
@@ -73,9 +72,8 @@ pub async fn sign_in(
                 &OidcState {
                     state_hash: t.hash,
                     provider: format!("{LINK_PROVIDER_MARK}{}", who.provider),
-                    pending: Json(
-                        serde_json::to_value(who).map_err(|e| Error::Internal(e.to_string()))?,
-                    ),
+                    pending: serde_json::to_value(who)
+                        .map_err(|e| Error::Internal(e.to_string()))?,
                     next_path: None,
                     created_at: now,
                     expires_at: Timestamp(now.0 + LINK_TTL),
@@ -189,7 +187,7 @@ pub async fn complete_link(
         return Ok(false);
     }
     let who: ProviderIdentity =
-        serde_json::from_value(state.pending.0).map_err(|e| Error::Internal(e.to_string()))?;
+        serde_json::from_value(state.pending).map_err(|e| Error::Internal(e.to_string()))?;
     let same_person = who
         .email
         .as_deref()

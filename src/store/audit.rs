@@ -2,7 +2,6 @@
 
 use super::{Db, Result, Timestamp};
 use crate::on_conn;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -17,7 +16,7 @@ pub struct AuditEvent {
     pub action: String,
     pub target_kind: Option<String>,
     pub target_id: Option<String>,
-    pub details: Json<serde_json::Value>,
+    pub details: serde_json::Value,
     pub client_addr: Option<String>,
     pub created_at: Timestamp,
 }

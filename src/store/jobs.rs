@@ -71,7 +71,7 @@ pub struct JobRun {
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
     pub status: String,
-    pub outcome: Option<Json<Value>>,
+    pub outcome: Option<Value>,
     /// The schedule tick a scheduled run belongs to; `None` for runs started by hand.
     pub tick: Option<Timestamp>,
 }

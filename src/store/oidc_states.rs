@@ -4,13 +4,12 @@
 use super::{Db, Result, Timestamp};
 use crate::on_conn;
 use serde_json::Value;
-use sqlx::types::Json;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OidcState {
     pub state_hash: String,
     pub provider: String,
-    pub pending: Json<Value>,
+    pub pending: Value,
     pub next_path: Option<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,

@@ -23,7 +23,7 @@ pub struct ScimUserRow {
     pub user_name: Option<String>,
     pub external_id: Option<String>,
     /// The resource's attributes (canonical SCIM JSON, without id, meta, active, password).
-    pub scim_attributes: Option<Json<Value>>,
+    pub scim_attributes: Option<Value>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

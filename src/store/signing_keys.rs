@@ -4,7 +4,6 @@
 
 use super::{Db, Result, Timestamp};
 use crate::on_conn;
-use sqlx::types::Json;
 
 /// A signing key with its private half. `Debug` redacts `private_key`.
 #[derive(Clone, sqlx::FromRow)]
@@ -13,7 +12,7 @@ pub struct SigningKey {
     pub algorithm: String,
     /// PKCS#8 DER, standard base64.
     pub private_key: String,
-    pub public_jwk: Json<serde_json::Value>,
+    pub public_jwk: serde_json::Value,
     pub created_at: Timestamp,
     pub activated_at: Timestamp,
     pub retired_at: Option<Timestamp>,
@@ -37,7 +36,7 @@ impl std::fmt::Debug for SigningKey {
 pub struct PublicKey {
     pub kid: String,
     pub algorithm: String,
-    pub public_jwk: Json<serde_json::Value>,
+    pub public_jwk: serde_json::Value,
     pub activated_at: Timestamp,
     pub retired_at: Option<Timestamp>,
 }

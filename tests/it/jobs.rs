@@ -288,7 +288,7 @@ async fn runs_show_in_the_list_and_the_audit_log(app: TestApp) {
     let expire = list.iter().find(|j| j.name == EXPIRE_INVITATIONS).unwrap();
     let last = expire.last_run.as_ref().unwrap();
     assert_eq!(last.status, "succeeded");
-    assert_eq!(last.outcome.as_ref().unwrap().0["outcome"]["expired"], 1);
+    assert_eq!(last.outcome.as_ref().unwrap()["outcome"]["expired"], 1);
     assert_eq!(expire.schedule, "0 */5 * * * *");
     let mut db = app.ctx.store.read().await.unwrap();
     let n: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar(

@@ -196,7 +196,7 @@ async fn jwt_concurrent_first_issues_create_one_key(app: TestApp) {
         kid: "second".into(),
         algorithm: "EdDSA".into(),
         private_key: "unused".into(),
-        public_jwk: sqlx::types::Json(serde_json::json!({})),
+        public_jwk: serde_json::json!({}),
         created_at: app.ctx.now(),
         activated_at: app.ctx.now(),
         retired_at: None,

@@ -1009,6 +1009,6 @@ async fn every_change_is_audited_with_the_token_name(app: TestApp) {
         .iter()
         .find(|e| e.action == "scim.user.updated")
         .unwrap();
-    assert_eq!(updated.details.0["before"]["title"], Value::Null);
-    assert_eq!(updated.details.0["after"]["title"], "Boss");
+    assert_eq!(updated.details["before"]["title"], Value::Null);
+    assert_eq!(updated.details["after"]["title"], "Boss");
 }

@@ -102,7 +102,7 @@ fn row(e: AuditEvent) -> EventRow {
             _ => String::new(),
         },
         client_addr: e.client_addr.unwrap_or_default(),
-        summary: summary(&e.details.0),
+        summary: summary(&e.details),
         action: e.action,
     }
 }

@@ -22,7 +22,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use sqlx::types::Json;
 use time::Duration;
 
 /// How long a sign-in may take at the provider.
@@ -48,9 +47,7 @@ async fn save_pending(ctx: &Ctx, pending: &PendingLogin, next: &str) -> Result<(
         &OidcState {
             state_hash: token::hash(&pending.state),
             provider: pending.provider.clone(),
-            pending: Json(
-                serde_json::to_value(pending).map_err(|e| Error::Internal(e.to_string()))?,
-            ),
+            pending: serde_json::to_value(pending).map_err(|e| Error::Internal(e.to_string()))?,
             next_path: Some(next.to_string()),
             created_at: now,
             expires_at: Timestamp(now.0 + STATE_TTL),
@@ -110,7 +107,7 @@ async fn callback(
         Ok(_) => return expired_start(&name),
         Err(e) => return error_page(e),
     };
-    let pending: PendingLogin = match serde_json::from_value(saved.pending.0) {
+    let pending: PendingLogin = match serde_json::from_value(saved.pending) {
         Ok(p) => p,
         Err(e) => return error_page(Error::Internal(format!("saved sign-in state: {e}"))),
     };

@@ -16,7 +16,7 @@ use crate::store::scim_users::{self, Insertion, NewScimUser, ScimUserRow};
 use crate::store::users::{self, User};
 use crate::store::{Db, StoreError, Timestamp, orgs};
 use serde_json::{Value, json};
-use sqlx::types::Json;
+
 use uuid::Uuid;
 
 /// Takes a seat for one more active member (`seats::take`), as the directory's error.
@@ -166,7 +166,7 @@ pub(in crate::services::scim) async fn adopt(
                 source: Source::Scim,
                 user_name: Some(parts.user_name.clone()),
                 external_id: parts.external_id.clone(),
-                scim_attributes: Some(Json(parts.attributes.clone())),
+                scim_attributes: Some(parts.attributes.clone()),
                 version: before.version + 1,
                 updated_at: now,
                 scim_visible: true,
@@ -210,7 +210,7 @@ fn new_membership(parts: &Parts, org_id: Uuid, user_id: Uuid, now: Timestamp) ->
         source: Source::Scim,
         user_name: Some(parts.user_name.clone()),
         external_id: parts.external_id.clone(),
-        scim_attributes: Some(Json(parts.attributes.clone())),
+        scim_attributes: Some(parts.attributes.clone()),
         version: 1,
         created_at: now,
         updated_at: now,

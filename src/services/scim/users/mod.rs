@@ -116,7 +116,7 @@ pub fn schemas(row: &ScimUserRow) -> Vec<&'static str> {
     let has_enterprise = row
         .scim_attributes
         .as_ref()
-        .and_then(|j| j.0.get(ENTERPRISE_USER_SCHEMA))
+        .and_then(|j| j.get(ENTERPRISE_USER_SCHEMA))
         .is_some();
     let mut s = vec![USER_RESOURCE.schema.id];
     if has_enterprise {

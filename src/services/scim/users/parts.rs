@@ -7,7 +7,6 @@ use crate::scim::filter::fold_case;
 use crate::store::memberships::Status;
 use crate::store::scim_users::{EmailRow, ScimUserRow};
 use serde_json::{Map, Value};
-use sqlx::types::Json;
 
 /// A user resource split into what has columns and what stays JSON.
 pub(super) struct Parts {
@@ -62,7 +61,7 @@ pub(super) fn split(doc: Value, default_active: bool) -> Result<Parts, ScimError
 /// The patchable document of a stored user (everything but id, meta and groups).
 pub(super) fn document(row: &ScimUserRow) -> Value {
     let mut map = match &row.scim_attributes {
-        Some(Json(Value::Object(m))) => m.clone(),
+        Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
     };
     if let Some(u) = &row.user_name {

@@ -13,7 +13,7 @@ use crate::store::memberships::Status;
 use crate::store::scim_users::{self, ScimUserRow};
 use crate::store::{StoreError, scim_groups, sessions, users};
 use serde_json::{Map, Value, json};
-use sqlx::types::Json;
+
 use uuid::Uuid;
 
 /// Whether PATCH operations may set a password (named by path, or in a value
@@ -131,7 +131,7 @@ async fn update(
     let emails_changed = before
         .scim_attributes
         .as_ref()
-        .map(|j| j.0.get("emails"))
+        .map(|j| j.get("emails"))
         .unwrap_or(None)
         != parts.attributes.get("emails");
     let row = ScimUserRow {
@@ -139,7 +139,7 @@ async fn update(
         disconnected_at,
         user_name: Some(parts.user_name.clone()),
         external_id: parts.external_id.clone(),
-        scim_attributes: Some(Json(parts.attributes.clone())),
+        scim_attributes: Some(parts.attributes.clone()),
         version: before.version + 1,
         updated_at: now,
         ..before.clone()
