@@ -145,16 +145,14 @@ where
             redirects::encode(&notice)
         ))
         .into_response(),
-        Err(Error::Conflict(m)) | Err(Error::Invalid { message: m, .. }) => Redirect::to(&format!(
-            "/orgs/{org}/{back}error={}",
-            redirects::encode(&m)
-        ))
-        .into_response(),
-        Err(e @ Error::NoFreeSeat { .. }) => Redirect::to(&format!(
-            "/orgs/{org}/{back}error={}",
-            redirects::encode(&e.to_string())
-        ))
-        .into_response(),
+        // Refusals the person can act on go back to the list with their message.
+        Err(e @ (Error::Conflict(_) | Error::Invalid { .. } | Error::NoFreeSeat { .. })) => {
+            Redirect::to(&format!(
+                "/orgs/{org}/{back}error={}",
+                redirects::encode(&e.to_string())
+            ))
+            .into_response()
+        }
         Err(e) => error_page(e),
     }
 }
