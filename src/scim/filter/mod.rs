@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod eval;
+mod lexer;
 pub mod parser;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter};

@@ -4,12 +4,13 @@
 use serde_json::{Map, Value};
 
 use super::elements::{
-    add_element, collect_eqs, dedupe, enforce_primary, merge_into, removes, set_sub, store_array,
-    take_array, value_case_exact,
+    add_element, enforce_primary, merge_into, removes, set_sub, store_array, take_array,
+    value_case_exact,
 };
-use super::{Cased, OpKind, PatchOp, PatchSchema, existing_key, is_urn, put, take};
+use super::filtered::{matching_indices, write_filtered};
+use super::{OpKind, PatchOp, PatchSchema, existing_key, is_urn, put, take};
 use crate::scim::error::ScimError;
-use crate::scim::filter::{AttrPath, CompValue, Filter, element_matches};
+use crate::scim::filter::{AttrPath, Filter};
 use crate::scim::path::PatchPath;
 
 type Obj = Map<String, Value>;
@@ -38,15 +39,15 @@ pub fn apply(
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     Add,
     Replace,
 }
 
 /// A resolved path to an attribute.
-struct Target {
+pub(super) struct Target {
     /// Canonical attribute (urn = extension URN or None), never with `sub`.
-    attr: AttrPath,
+    pub(super) attr: AttrPath,
     /// Canonical sub-attribute (`name.givenName` or `emails[…].value`).
     sub: Option<String>,
     filter: Option<Filter>,
@@ -55,7 +56,7 @@ struct Target {
 
 impl Target {
     /// The attribute path including the sub-attribute.
-    fn full(&self) -> AttrPath {
+    pub(super) fn full(&self) -> AttrPath {
         AttrPath {
             sub: self.sub.clone(),
             ..self.attr.clone()
@@ -172,7 +173,11 @@ fn resolve(path: &PatchPath, schema: &dyn PatchSchema) -> Result<Resolved, ScimE
     }))
 }
 
-fn canonical_sub(attr: &AttrPath, sub: &str, schema: &dyn PatchSchema) -> Option<String> {
+pub(super) fn canonical_sub(
+    attr: &AttrPath,
+    sub: &str,
+    schema: &dyn PatchSchema,
+) -> Option<String> {
     let path = AttrPath {
         sub: Some(sub.to_owned()),
         ..attr.clone()
@@ -305,7 +310,11 @@ fn write_whole(
 
 /// Normalises one value of the attribute (or sub-attribute) at `path`;
 /// `null` stays `null`.
-fn normalize(path: &AttrPath, value: &Value, schema: &dyn PatchSchema) -> Result<Value, ScimError> {
+pub(super) fn normalize(
+    path: &AttrPath,
+    value: &Value,
+    schema: &dyn PatchSchema,
+) -> Result<Value, ScimError> {
     if value.is_null() {
         return Ok(Value::Null);
     }
@@ -397,118 +406,6 @@ fn write(
         }
     }
     Ok(())
-}
-
-fn matching_indices(
-    items: &[Value],
-    target: &Target,
-    filter: &Filter,
-    schema: &dyn PatchSchema,
-) -> Vec<usize> {
-    let cased = Cased(schema);
-    items
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| element_matches(filter, e, &cased, &target.attr))
-        .map(|(i, _)| i)
-        .collect()
-}
-
-fn write_filtered(
-    items: &mut Vec<Value>,
-    target: &Target,
-    filter: &Filter,
-    sub: Option<&str>,
-    value: &Value,
-    mode: Mode,
-    schema: &dyn PatchSchema,
-) -> Result<(), ScimError> {
-    let matching = matching_indices(items, target, filter, schema);
-    let value = match sub {
-        Some(_) => normalize(&target.full(), value, schema)?,
-        None => normalize(&target.attr, value, schema)?,
-    };
-    if matching.is_empty() {
-        if value.is_null() {
-            return Ok(());
-        }
-        if mode == Mode::Replace && sub.is_none() {
-            return Err(no_match(target, filter));
-        }
-        let element = new_element(target, filter, sub, value, schema)?;
-        items.push(element);
-        let touched = [items.len() - 1];
-        enforce_primary(items, &touched);
-        return Ok(());
-    }
-    for &i in &matching {
-        let Some(element) = items.get_mut(i) else {
-            continue;
-        };
-        match sub {
-            Some(sub) => set_sub(element, sub, &value),
-            None => match (mode, &mut *element, &value) {
-                (_, _, Value::Null) => *element = Value::Null,
-                (Mode::Add, Value::Object(old), Value::Object(new)) => merge_into(old, new.clone()),
-                _ => *element = value.clone(),
-            },
-        }
-    }
-    enforce_primary(items, &matching);
-    dedupe(items);
-    Ok(())
-}
-
-fn no_match(target: &Target, filter: &Filter) -> ScimError {
-    ScimError::no_target(format!(
-        "no value of {} matches the filter [{filter}]",
-        target.attr
-    ))
-}
-
-/// The element an unmatched `eq`-only filter describes, plus the written value.
-fn new_element(
-    target: &Target,
-    filter: &Filter,
-    sub: Option<&str>,
-    value: Value,
-    schema: &dyn PatchSchema,
-) -> Result<Value, ScimError> {
-    let mut eqs = Vec::new();
-    if !collect_eqs(filter, &mut eqs) {
-        return Err(no_match(target, filter));
-    }
-    let mut element = Obj::new();
-    for (name, v) in eqs {
-        let sub_name = canonical_sub(&target.attr, name, schema).ok_or_else(|| {
-            ScimError::invalid_path(format!(
-                "unknown sub-attribute {name:?} of {:?} in the value filter",
-                target.attr.name
-            ))
-        })?;
-        let json = match v {
-            CompValue::Null => Value::Null,
-            CompValue::Bool(b) => Value::Bool(*b),
-            CompValue::Number(n) => Value::Number(n.clone()),
-            CompValue::Str(s) => Value::String(s.clone()),
-        };
-        put(&mut element, &sub_name, json);
-    }
-    match (sub, value) {
-        (Some(sub), value) => put(&mut element, sub, value),
-        (None, Value::Object(new)) => merge_into(&mut element, new),
-        (None, _) => {
-            return Err(ScimError::invalid_value(format!(
-                "the value for {}[{filter}] must be an object",
-                target.attr
-            )));
-        }
-    }
-    let element = schema.normalize_value(&target.attr, &Value::Object(element))?;
-    if !element_matches(filter, &element, &Cased(schema), &target.attr) {
-        return Err(no_match(target, filter));
-    }
-    Ok(element)
 }
 
 /// remove with a path.

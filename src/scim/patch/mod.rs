@@ -72,6 +72,7 @@
 
 mod apply;
 mod elements;
+mod filtered;
 mod members;
 mod request;
 #[cfg(test)]

@@ -19,6 +19,7 @@
 mod canonical;
 mod defs;
 mod project;
+mod values;
 
 use std::ptr;
 
