@@ -8,8 +8,9 @@
 
 use gatehouse::clock::{ManualClock, SharedClock};
 use gatehouse::config::Config;
+use gatehouse::domain::Timestamp;
 use gatehouse::services::Ctx;
-use gatehouse::store::{Backend, Db, Timestamp};
+use gatehouse::store::{Backend, Db};
 use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod domain;
 pub mod email;
 pub mod http;
 pub mod jobs;

@@ -219,7 +219,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
         Command::ScimToken(cmd) => scim_token(connect(config).await?, cmd).await,
         Command::Jwt(JwtCommand::Rotate) => {
             let ctx = connect(config).await?;
-            let kid = gatehouse::auth::jwt::rotate(&ctx).await?;
+            let kid = gatehouse::services::jwt::rotate(&ctx).await?;
             println!(
                 "now signing with key {kid}; the previous key stays published until its tokens expire"
             );
@@ -270,7 +270,7 @@ async fn serve(config: Config) -> Result<()> {
     let ctx = connect(config).await?;
     // The access-token signing key is made on first start (kept in the database);
     // should that fail, the first token request makes it.
-    if let Err(e) = gatehouse::auth::jwt::jwks(&ctx).await {
+    if let Err(e) = gatehouse::services::jwt::jwks(&ctx).await {
         tracing::warn!(error = %e, "could not prepare the access-token signing key yet");
     }
     let listener = tokio::net::TcpListener::bind(bind)

@@ -62,14 +62,14 @@ impl BillingConfig {
     /// id wins over one under its name (names compare without case).
     pub fn for_org(&self, id: &uuid::Uuid, name: &str) -> Option<&OrgBilling> {
         let id = id.to_string();
-        let name = crate::store::orgs::name_key(name);
+        let name = crate::domain::org::name_key(name);
         self.orgs
             .iter()
             .find(|(k, _)| k.trim().eq_ignore_ascii_case(&id))
             .or_else(|| {
                 self.orgs
                     .iter()
-                    .find(|(k, _)| crate::store::orgs::name_key(k) == name)
+                    .find(|(k, _)| crate::domain::org::name_key(k) == name)
             })
             .map(|(_, v)| v)
     }

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod billing;
 mod layers;
+pub mod oidc;
+pub mod oidc_validation;
 
 use layers::{apply_env, croner_check, deserialize, merge, parse_toml, resolve_file_keys};
 
@@ -31,7 +34,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub jobs: JobsConfig,
     #[serde(default)]
-    pub billing: crate::services::billing::config::BillingConfig,
+    pub billing: billing::BillingConfig,
     pub metrics: MetricsConfig,
 }
 
@@ -63,7 +66,7 @@ pub struct AuthConfig {
     pub throttle: ThrottleConfig,
     /// Identity providers, `[auth.oidc.<name>]`.
     #[serde(default)]
-    pub oidc: std::collections::BTreeMap<String, crate::auth::oidc::OidcProviderConfig>,
+    pub oidc: std::collections::BTreeMap<String, oidc::OidcProviderConfig>,
 }
 
 impl AuthConfig {
@@ -255,7 +258,7 @@ impl Config {
         }
         for (name, provider) in &self.auth.oidc {
             // The message already names the key (`auth.oidc.<name>.<key>`).
-            crate::auth::oidc::validate(name, provider).map_err(ConfigError::Provider)?;
+            oidc_validation::validate(name, provider).map_err(ConfigError::Provider)?;
         }
         for (key, schedule) in [
             ("jobs.expire_invitations", &self.jobs.expire_invitations),

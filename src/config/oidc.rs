@@ -169,7 +169,7 @@ pub fn is_tenant_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::oidc::validate;
+    use crate::config::oidc_validation::validate;
 
     fn parse(toml_text: &str) -> OidcProviderConfig {
         toml::from_str(toml_text).unwrap()

@@ -1,6 +1,6 @@
 //! Validation of `[auth.oidc.<name>]` tables, with errors that name the key.
 
-use super::config::{OidcProviderConfig, ProviderKind, is_tenant_id, valid_name};
+use super::oidc::{OidcProviderConfig, ProviderKind, is_tenant_id, valid_name};
 
 /// Checks one provider table. The error names the key, in the words of
 /// `ConfigError::Invalid`: "config key `auth.oidc.<name>.issuer`: ...".

@@ -6,10 +6,11 @@ mod scheduler;
 
 pub use scheduler::start;
 
+use crate::domain::{AuditAction, Timestamp};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::{Ctx, Error, Result};
 use crate::store::jobs::{self as store, JobRun};
-use crate::store::{Timestamp, invitations, oidc_states, sessions};
+use crate::store::{invitations, oidc_states, sessions};
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::Duration;
@@ -80,7 +81,7 @@ pub async fn sync_disconnected_users(ctx: &Ctx) -> Result<SyncOutcome> {
             &Actor::system(SYNC_DISCONNECTED_USERS),
             Change {
                 org_id: Some(*org),
-                action: "member.disconnected",
+                action: AuditAction::MemberDisconnected,
                 target_kind: "membership",
                 target_id: membership.to_string(),
                 details: json!({ "reason": "deleted by the directory" }),
@@ -207,9 +208,9 @@ async fn run_at_tick(
         Change {
             org_id: None,
             action: if status == "succeeded" {
-                "job.succeeded"
+                AuditAction::JobSucceeded
             } else {
-                "job.failed"
+                AuditAction::JobFailed
             },
             target_kind: "job",
             target_id: name.to_string(),

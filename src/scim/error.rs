@@ -112,9 +112,9 @@ impl ScimError {
         }
     }
     /// 503: the database is unreachable for now; the directory retries.
-    pub fn unavailable() -> Self {
+    pub fn unavailable(retry_after: u64) -> Self {
         ScimError {
-            retry_after: Some(crate::services::UNAVAILABLE_RETRY_AFTER),
+            retry_after: Some(retry_after),
             ..Self::new(
                 503,
                 None,

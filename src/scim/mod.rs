@@ -8,5 +8,4 @@ pub mod filter;
 pub mod patch;
 pub mod patch_schema;
 pub mod path;
-pub mod resource;
 pub mod schema;

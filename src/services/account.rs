@@ -4,8 +4,9 @@
 use super::audit::{self, Change};
 use super::members::{self, OrgActor, Seats};
 use super::{Ctx, Error, Result, accounts, contacts};
+use crate::domain::{AuditAction, MemberView};
 use crate::store::billing_contacts::BillingContact;
-use crate::store::memberships::{self, MemberView};
+use crate::store::memberships;
 use crate::store::orgs::{self, Org};
 use crate::store::{StoreError, identities};
 use serde::Serialize;
@@ -97,7 +98,7 @@ pub async fn rename(ctx: &Ctx, actor: &OrgActor, name: &str) -> Result<Org> {
             &actor.audit_actor(),
             Change {
                 org_id: Some(actor.org_id),
-                action: "organization.renamed",
+                action: AuditAction::OrganizationRenamed,
                 target_kind: "organization",
                 target_id: actor.org_id.to_string(),
                 details: json!({ "before": before.name, "after": name }),

@@ -4,10 +4,11 @@
 use super::audit::{self, Actor, Change};
 use super::throttle;
 use super::{Ctx, Error, Result, orgs};
+use crate::domain::{ActorKind, AuditAction, LinkPurpose, Timestamp};
 use crate::mail::templates;
-use crate::store::links::{self, OneTimeLink, Purpose};
+use crate::store::links::{self, OneTimeLink};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, Timestamp, memberships, sessions};
+use crate::store::{StoreError, memberships, sessions};
 use crate::{password, token};
 use serde_json::json;
 use std::sync::OnceLock;
@@ -47,7 +48,7 @@ pub async fn sign_in(
     let (acct, addr) = (account_key(email), address_key(client_addr));
     for key in [&acct, &addr] {
         if let Some(retry) = throttle::check(ctx, key).await? {
-            record(ctx, None, "signin.throttled", email, client_addr).await;
+            record(ctx, None, AuditAction::SigninThrottled, email, client_addr).await;
             return Err(Error::RateLimited {
                 message: "too many failed sign-ins; try again later".into(),
                 retry_after: retry.0,
@@ -72,13 +73,20 @@ pub async fn sign_in(
     match (ok, user) {
         (true, Some(user)) => {
             throttle::success(ctx, &acct).await?;
-            record(ctx, Some(user.id), "signin.succeeded", email, client_addr).await;
+            record(
+                ctx,
+                Some(user.id),
+                AuditAction::SigninSucceeded,
+                email,
+                client_addr,
+            )
+            .await;
             Ok(Some(user))
         }
         _ => {
             throttle::failure(ctx, &acct, cfg.account_failures).await?;
             throttle::failure(ctx, &addr, cfg.address_failures).await?;
-            record(ctx, None, "signin.failed", email, client_addr).await;
+            record(ctx, None, AuditAction::SigninFailed, email, client_addr).await;
             Ok(None)
         }
     }
@@ -90,12 +98,12 @@ pub async fn sign_in(
 async fn record(
     ctx: &Ctx,
     user_id: Option<Uuid>,
-    action: &str,
+    action: AuditAction,
     email: &str,
     client_addr: Option<&str>,
 ) {
     let actor = Actor {
-        kind: "user",
+        kind: ActorKind::User,
         id: user_id.map(|u| u.to_string()),
         name: users::email_key(email),
         client_addr: client_addr.map(str::to_string),
@@ -168,7 +176,7 @@ pub async fn sign_up(ctx: &Ctx, req: SignUp, client_addr: Option<&str>) -> Resul
         }
     }
     let actor = Actor {
-        kind: "user",
+        kind: ActorKind::User,
         id: None,
         name: users::email_key(&email),
         client_addr: client_addr.map(str::to_string),
@@ -290,7 +298,7 @@ pub async fn request_reset(
         &OneTimeLink {
             id: Uuid::now_v7(),
             user_id: user.id,
-            purpose: Purpose::ResetPassword,
+            purpose: LinkPurpose::ResetPassword,
             created_at: now,
             expires_at: Timestamp(now.0 + ttl),
             used_at: None,
@@ -383,7 +391,7 @@ pub async fn reset_password(
     sessions::revoke_all_for_user(&mut tx, link.user_id, now).await?;
     let user = users::get(&mut tx, link.user_id).await?;
     let actor = Actor {
-        kind: "user",
+        kind: ActorKind::User,
         id: Some(user.id.to_string()),
         name: users::email_key(&user.email),
         client_addr: client_addr.map(str::to_string),
@@ -394,7 +402,7 @@ pub async fn reset_password(
         &actor,
         Change {
             org_id: None,
-            action: "password.reset",
+            action: AuditAction::PasswordReset,
             target_kind: "user",
             target_id: user.id.to_string(),
             details: json!({ "purpose": link.purpose }),

@@ -5,9 +5,9 @@
 use super::audit::{self, Change};
 use super::members::{OrgActor, Principal};
 use super::{Ctx, Error, Result, not_found};
+use crate::domain::{AuditAction, Role};
 use crate::store::StoreError;
 use crate::store::api_keys::{self, ApiKey};
-use crate::store::memberships::Role;
 use crate::token;
 use serde_json::json;
 use uuid::Uuid;
@@ -48,7 +48,7 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, name: &str, role: Role) -> Resu
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "api_key.created",
+            action: AuditAction::ApiKeyCreated,
             target_kind: "api_key",
             target_id: key.id.to_string(),
             details: json!({ "name": key.name, "role": key.role }),
@@ -83,7 +83,7 @@ pub async fn revoke(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ApiKey> {
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "api_key.revoked",
+            action: AuditAction::ApiKeyRevoked,
             target_kind: "api_key",
             target_id: key.id.to_string(),
             details: json!({ "name": key.name, "role": key.role }),

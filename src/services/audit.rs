@@ -1,7 +1,7 @@
 //! Who did what: every admin, SCIM and security event becomes an audit row.
 
 use super::Ctx;
-use crate::store::audit::AuditEvent;
+use crate::domain::{ActorKind, AuditAction, AuditEvent};
 use crate::store::{Db, Result, audit};
 use serde_json::Value;
 use uuid::Uuid;
@@ -9,7 +9,7 @@ use uuid::Uuid;
 /// The one who acts, as the audit log names them.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub kind: &'static str,
+    pub kind: ActorKind,
     pub id: Option<String>,
     pub name: String,
     pub client_addr: Option<String>,
@@ -20,7 +20,7 @@ impl Actor {
     pub fn cli() -> Actor {
         let who = std::env::var("USER").unwrap_or_else(|_| "operator".into());
         Actor {
-            kind: "cli",
+            kind: ActorKind::Cli,
             id: None,
             name: format!("cli:{who}"),
             client_addr: None,
@@ -30,7 +30,7 @@ impl Actor {
     /// A scheduled job or the service itself.
     pub fn system(name: &str) -> Actor {
         Actor {
-            kind: "system",
+            kind: ActorKind::System,
             id: None,
             name: name.to_string(),
             client_addr: None,
@@ -41,7 +41,7 @@ impl Actor {
 /// What happened to what, for [`record`].
 pub struct Change<'a> {
     pub org_id: Option<Uuid>,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub target_kind: &'a str,
     pub target_id: String,
     pub details: Value,
@@ -58,10 +58,10 @@ pub fn event(ctx: &Ctx, actor: &Actor, change: Change<'_>) -> AuditEvent {
     AuditEvent {
         id: Uuid::now_v7(),
         org_id: change.org_id,
-        actor_kind: actor.kind.to_string(),
+        actor_kind: actor.kind,
         actor_id: actor.id.clone(),
         actor_name: actor.name.clone(),
-        action: change.action.to_string(),
+        action: change.action,
         target_kind: Some(change.target_kind.to_string()),
         target_id: Some(change.target_id),
         details: change.details,
@@ -74,7 +74,7 @@ pub fn event(ctx: &Ctx, actor: &Actor, change: Change<'_>) -> AuditEvent {
 /// not happen (a refused sign-in or activation): the caller's transaction, if any, is
 /// rolled back. A failure to record is logged, never passed on.
 pub async fn record_alone(ctx: &Ctx, actor: &Actor, change: Change<'_>) {
-    let action = change.action.to_string();
+    let action = change.action.as_str();
     let result = async {
         let mut tx = ctx.store.begin().await?;
         record(ctx, &mut tx, actor, change).await?;

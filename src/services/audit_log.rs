@@ -3,7 +3,8 @@
 
 use super::Ctx;
 use super::members::OrgActor;
-use crate::store::audit::{self, AuditEvent};
+use crate::domain::AuditEvent;
+use crate::store::audit;
 use uuid::Uuid;
 
 /// Which events of the log to read.

@@ -5,6 +5,7 @@
 use super::audit::{self, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
+use crate::domain::AuditAction;
 use crate::store::avatars::{self, Avatar};
 use crate::store::memberships;
 use serde_json::json;
@@ -73,7 +74,7 @@ pub async fn set(ctx: &Ctx, actor: &OrgActor, membership_id: Uuid, bytes: Vec<u8
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "member.avatar_set",
+            action: AuditAction::MemberAvatarSet,
             target_kind: "membership",
             target_id: membership_id.to_string(),
             details: json!({ "email": member.email, "content_type": content_type, "bytes": avatar.bytes.len() }),
@@ -98,7 +99,7 @@ pub async fn remove(ctx: &Ctx, actor: &OrgActor, membership_id: Uuid) -> Result<
             &actor.audit_actor(),
             Change {
                 org_id: Some(actor.org_id),
-                action: "member.avatar_removed",
+                action: AuditAction::MemberAvatarRemoved,
                 target_kind: "membership",
                 target_id: membership_id.to_string(),
                 details: json!({ "email": member.email }),

@@ -2,8 +2,6 @@
 //! the subscription and license keys from `[billing]`, and links to invoices and to
 //! managing billing.
 
-pub mod config;
-
 use super::members::{self, OrgActor, Seats};
 use super::{Ctx, Result};
 use crate::store::orgs;

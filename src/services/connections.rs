@@ -7,11 +7,10 @@ use super::members::OrgActor;
 use super::scim::mappings;
 use super::scim_tokens::{self, CreatedToken};
 use super::{Ctx, Error, Result, not_found};
+use crate::domain::{AuditAction, Role, WorkspaceRole};
 use crate::scim::filter::fold_case;
 use crate::store::StoreError;
 use crate::store::group_mappings::{self, GroupMapping};
-use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::Role;
 use crate::store::scim_tokens::{self as store_tokens, ScimToken};
 use crate::store::workspaces;
 use serde::Serialize;
@@ -105,7 +104,7 @@ pub async fn revoke_token(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ScimT
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "scim_token.revoked",
+            action: AuditAction::ScimTokenRevoked,
             target_kind: "scim_token",
             target_id: token.id.to_string(),
             details: json!({ "name": token.name }),
@@ -208,7 +207,7 @@ pub async fn add_mapping(
         &audit_actor,
         Change {
             org_id: Some(actor.org_id),
-            action: "group_mapping.created",
+            action: AuditAction::GroupMappingCreated,
             target_kind: "group_mapping",
             target_id: mapping.id.to_string(),
             details: json!({
@@ -251,7 +250,7 @@ pub async fn remove_mapping(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<Gro
         &audit_actor,
         Change {
             org_id: Some(actor.org_id),
-            action: "group_mapping.removed",
+            action: AuditAction::GroupMappingRemoved,
             target_kind: "group_mapping",
             target_id: id.to_string(),
             details: json!({ "group": mapping.group_name, "role": mapping.role, "workspace_id": mapping.workspace_id }),

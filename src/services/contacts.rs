@@ -4,6 +4,7 @@
 use super::audit::{self, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
+use crate::domain::AuditAction;
 use crate::store::StoreError;
 use crate::store::billing_contacts::{self, BillingContact};
 use crate::store::orgs;
@@ -49,7 +50,7 @@ pub async fn add(ctx: &Ctx, actor: &OrgActor, email: &str) -> Result<BillingCont
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "billing_contact.added",
+            action: AuditAction::BillingContactAdded,
             target_kind: "billing_contact",
             target_id: contact.id.to_string(),
             details: json!({ "email": contact.email }),
@@ -72,7 +73,7 @@ pub async fn remove(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<BillingCont
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "billing_contact.removed",
+            action: AuditAction::BillingContactRemoved,
             target_kind: "billing_contact",
             target_id: contact.id.to_string(),
             details: json!({ "email": contact.email }),

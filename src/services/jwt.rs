@@ -19,9 +19,10 @@
 //! A verifier must re-fetch the JWKS when it meets an unknown `kid` (a new key signs
 //! immediately after rotation; it is not pre-published).
 
+use crate::domain::Timestamp;
 use crate::services::Ctx;
+use crate::store::StoreError;
 use crate::store::signing_keys::{self, SigningKey};
-use crate::store::{StoreError, Timestamp};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};

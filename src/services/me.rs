@@ -1,7 +1,8 @@
 //! What a signed-in person sees of themselves: organizations, roles, workspaces.
 
 use super::{Ctx, Result};
-use crate::store::memberships::{self, Role};
+use crate::domain::Role;
+use crate::store::memberships;
 use crate::store::users::User;
 use crate::store::workspaces::{self, WorkspaceAccess};
 use serde::Serialize;

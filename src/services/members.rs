@@ -5,7 +5,8 @@ use super::audit::{self, Actor, Change};
 use super::seats;
 pub use super::seats::{Seats, seats};
 use super::{Ctx, Error, Result, not_found};
-use crate::store::memberships::{self, MemberView, Role, Status};
+use crate::domain::{ActorKind, AuditAction, MemberView, Role, Status};
+use crate::store::memberships;
 use crate::store::users::User;
 use crate::store::{orgs, sessions, workspaces};
 use serde_json::json;
@@ -65,8 +66,8 @@ impl OrgActor {
 
     pub fn audit_actor(&self) -> Actor {
         let (kind, id, name) = match &self.by {
-            Principal::Person { user, .. } => ("user", user.id, user.email.clone()),
-            Principal::ApiKey { id, name } => ("api_key", *id, name.clone()),
+            Principal::Person { user, .. } => (ActorKind::User, user.id, user.email.clone()),
+            Principal::ApiKey { id, name } => (ActorKind::ApiKey, *id, name.clone()),
         };
         Actor {
             kind,
@@ -188,7 +189,7 @@ pub async fn change_role(ctx: &Ctx, actor: &OrgActor, id: Uuid, role: Role) -> R
             &actor.audit_actor(),
             Change {
                 org_id: Some(actor.org_id),
-                action: "member.role_changed",
+                action: AuditAction::MemberRoleChanged,
                 target_kind: "membership",
                 target_id: id.to_string(),
                 details: json!({ "email": before.email, "before": before.role, "after": role, "workspaces_kept": kept }),
@@ -228,7 +229,7 @@ pub async fn remove(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberView>
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "member.removed",
+            action: AuditAction::MemberRemoved,
             target_kind: "membership",
             target_id: id.to_string(),
             details: json!({ "email": before.email, "role": before.role }),
@@ -259,7 +260,7 @@ pub async fn reactivate(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberV
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "member.reactivated",
+            action: AuditAction::MemberReactivated,
             target_kind: "membership",
             target_id: id.to_string(),
             details: json!({ "email": before.email }),
@@ -287,7 +288,7 @@ pub async fn set_seat_limit(ctx: &Ctx, actor: &OrgActor, limit: Option<i64>) -> 
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "organization.seats_changed",
+            action: AuditAction::OrganizationSeatsChanged,
             target_kind: "organization",
             target_id: actor.org_id.to_string(),
             details: json!({ "limit": limit }),

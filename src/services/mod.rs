@@ -11,6 +11,7 @@ pub mod billing;
 pub mod connections;
 pub mod contacts;
 pub mod invitations;
+pub mod jwt;
 pub mod me;
 pub mod members;
 pub mod metrics;
@@ -26,7 +27,8 @@ pub mod workspaces;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::store::{Store, StoreError, Timestamp};
+use crate::domain::Timestamp;
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
 /// What every service needs. Cheap to clone.

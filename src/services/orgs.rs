@@ -2,11 +2,12 @@
 
 use super::audit::{self, Actor, Change};
 use super::{Ctx, Error, Result, not_found};
-use crate::store::links::{self, OneTimeLink, Purpose};
-use crate::store::memberships::{self, Membership, Role, Source, Status};
+use crate::domain::{AuditAction, LinkPurpose, Role, Source, Status, Timestamp};
+use crate::store::StoreError;
+use crate::store::links::{self, OneTimeLink};
+use crate::store::memberships::{self, Membership};
 use crate::store::orgs::{self, Org};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, Timestamp};
 use crate::{password, token};
 use serde_json::json;
 use time::Duration;
@@ -112,7 +113,7 @@ pub async fn bootstrap(ctx: &Ctx, actor: &Actor, req: BootstrapRequest) -> Resul
         let link = OneTimeLink {
             id: Uuid::now_v7(),
             user_id: user.id,
-            purpose: Purpose::SetPassword,
+            purpose: LinkPurpose::SetPassword,
             created_at: now,
             expires_at: Timestamp(now.0 + SETUP_LINK_TTL),
             used_at: None,
@@ -133,7 +134,7 @@ pub async fn bootstrap(ctx: &Ctx, actor: &Actor, req: BootstrapRequest) -> Resul
         actor,
         Change {
             org_id: Some(org.id),
-            action: "organization.created",
+            action: AuditAction::OrganizationCreated,
             target_kind: "organization",
             target_id: org.id.to_string(),
             details: json!({ "name": org.name, "first_admin": email }),

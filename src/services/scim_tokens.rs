@@ -2,6 +2,7 @@
 
 use super::audit::{self, Actor, Change};
 use super::{Ctx, Error, Result, not_found};
+use crate::domain::AuditAction;
 use crate::store::StoreError;
 use crate::store::scim_tokens::{self, ScimToken};
 use crate::token;
@@ -36,7 +37,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, org_id: Uuid, name: &str) -> Resul
         actor,
         Change {
             org_id: Some(org_id),
-            action: "scim_token.created",
+            action: AuditAction::ScimTokenCreated,
             target_kind: "scim_token",
             target_id: record.id.to_string(),
             details: json!({ "name": record.name }),
@@ -73,7 +74,7 @@ pub async fn revoke(
             actor,
             Change {
                 org_id: Some(org_id),
-                action: "scim_token.revoked",
+                action: AuditAction::ScimTokenRevoked,
                 target_kind: "scim_token",
                 target_id: t.id.to_string(),
                 details: json!({ "name": t.name }),

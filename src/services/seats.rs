@@ -88,7 +88,7 @@ pub(crate) async fn seats_in(db: &mut dyn Db, org_id: Uuid) -> Result<Seats> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Timestamp;
+    use crate::domain::Timestamp;
 
     fn org(used: i64, limit: Option<i64>) -> Org {
         let now = Timestamp(time::OffsetDateTime::UNIX_EPOCH);

@@ -2,9 +2,10 @@
 //! cookie carries a random id; the database keeps only its hash.
 
 use super::{Ctx, Result};
+use crate::domain::Timestamp;
+use crate::store::StoreError;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, Timestamp};
 use crate::token;
 use time::Duration;
 

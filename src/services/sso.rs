@@ -4,10 +4,11 @@
 
 use super::audit::{self, Actor, Change};
 use super::{Ctx, Error, Result};
+use crate::domain::{ActorKind, AuditAction, Timestamp};
 use crate::store::identities::{self, Identity};
 use crate::store::oidc_states::{self, OidcState};
 use crate::store::users::{self, User};
-use crate::store::{Db, StoreError, Timestamp};
+use crate::store::{Db, StoreError};
 use crate::token;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -149,7 +150,7 @@ async fn link(
     };
     identities::insert(db, &identity).await?;
     let actor = Actor {
-        kind: "user",
+        kind: ActorKind::User,
         id: Some(user.id.to_string()),
         name: users::email_key(&user.email),
         client_addr: client_addr.map(str::to_string),
@@ -160,7 +161,7 @@ async fn link(
         &actor,
         Change {
             org_id: None,
-            action: "identity.linked",
+            action: AuditAction::IdentityLinked,
             target_kind: "user",
             target_id: user.id.to_string(),
             details: json!({ "provider": who.provider, "issuer": who.issuer }),

@@ -4,7 +4,7 @@
 //! cannot lock a real person out for longer than that.
 
 use super::{Ctx, Result};
-use crate::store::Timestamp;
+use crate::domain::Timestamp;
 use crate::store::throttles::{self, Throttle};
 use time::Duration;
 

@@ -6,8 +6,8 @@ use super::audit::{self, Change};
 use super::invitations::{self, InviteOutcome, InviteRequest};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
-use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::{self, Role, Status};
+use crate::domain::{AuditAction, Role, Status, WorkspaceRole};
+use crate::store::memberships;
 use crate::store::workspaces::{
     self, Workspace, WorkspaceAccess, WorkspacePerson, WorkspaceSummary,
 };
@@ -126,7 +126,7 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, name: &str) -> Result<Workspace
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "workspace.created",
+            action: AuditAction::WorkspaceCreated,
             target_kind: "workspace",
             target_id: w.id.to_string(),
             details: json!({ "name": w.name }),
@@ -166,7 +166,7 @@ pub async fn set_role(
             &actor.audit_actor(),
             Change {
                 org_id: Some(actor.org_id),
-                action: "workspace.role_changed",
+                action: AuditAction::WorkspaceRoleChanged,
                 target_kind: "workspace",
                 target_id: id.to_string(),
                 details: json!({ "workspace": w.name, "membership": membership_id, "before": before, "after": role }),
@@ -216,7 +216,7 @@ pub async fn remove_person(
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "workspace.person_removed",
+            action: AuditAction::WorkspacePersonRemoved,
             target_kind: "workspace",
             target_id: id.to_string(),
             details: json!({ "workspace": w.name, "membership": membership_id, "email": person.email }),
@@ -262,7 +262,7 @@ pub async fn connect(
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "workspace.access_granted",
+            action: AuditAction::WorkspaceAccessGranted,
             target_kind: "workspace",
             target_id: id.to_string(),
             details: json!({ "workspace": w.name, "membership": membership_id, "email": member.email, "role": role }),

@@ -1,7 +1,7 @@
 //! Organization API keys; only their SHA-256 hash is stored.
 
-use super::memberships::Role;
 use super::{Db, Result, Timestamp};
+use crate::domain::Role;
 use crate::on_conn;
 use uuid::Uuid;
 

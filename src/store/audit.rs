@@ -1,24 +1,42 @@
 //! Audit events. Append-only: there is no update or delete here, by design.
 
 use super::{Db, Result, Timestamp};
+use crate::domain::{ActorKind, AuditAction, AuditEvent};
 use crate::on_conn;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct AuditEvent {
-    pub id: Uuid,
-    pub org_id: Option<Uuid>,
-    /// `user`, `scim_token`, `api_key`, `cli`, `system`.
-    pub actor_kind: String,
-    pub actor_id: Option<String>,
-    pub actor_name: String,
-    /// Dotted verb, e.g. `scim_token.created`, `member.role_changed`.
-    pub action: String,
-    pub target_kind: Option<String>,
-    pub target_id: Option<String>,
-    pub details: serde_json::Value,
-    pub client_addr: Option<String>,
-    pub created_at: Timestamp,
+/// The row behind an [`AuditEvent`].
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: Uuid,
+    org_id: Option<Uuid>,
+    actor_kind: ActorKind,
+    actor_id: Option<String>,
+    actor_name: String,
+    action: AuditAction,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    details: serde_json::Value,
+    client_addr: Option<String>,
+    created_at: Timestamp,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(r: AuditRow) -> AuditEvent {
+        AuditEvent {
+            id: r.id,
+            org_id: r.org_id,
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            action: r.action,
+            target_kind: r.target_kind,
+            target_id: r.target_id,
+            details: r.details,
+            client_addr: r.client_addr,
+            created_at: r.created_at,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, org_id, actor_kind, actor_id, actor_name, action, target_kind, target_id, details, client_addr, created_at";
@@ -32,10 +50,10 @@ pub async fn insert(db: &mut dyn Db, e: &AuditEvent) -> Result<()> {
         sqlx::query(&sql)
             .bind(e.id)
             .bind(e.org_id)
-            .bind(&e.actor_kind)
+            .bind(e.actor_kind)
             .bind(&e.actor_id)
             .bind(&e.actor_name)
-            .bind(&e.action)
+            .bind(e.action)
             .bind(&e.target_kind)
             .bind(&e.target_id)
             .bind(&e.details)
@@ -50,11 +68,12 @@ pub async fn list(db: &mut dyn Db, org_id: Uuid, limit: i64) -> Result<Vec<Audit
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_events WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
     );
-    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+    let rows: Vec<AuditRow> = on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(limit)
         .fetch_all(c)
-        .await)?)
+        .await)?;
+    Ok(rows.into_iter().map(AuditEvent::from).collect())
 }
 
 /// One page of the organization's events, newest first: those older than the event
@@ -73,13 +92,14 @@ pub async fn page(
               (SELECT b.created_at, b.id FROM audit_events b WHERE b.org_id = $1 AND b.id = $3)) \
          ORDER BY created_at DESC, id DESC LIMIT $4"
     );
-    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+    let rows: Vec<AuditRow> = on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(action)
         .bind(before)
         .bind(limit)
         .fetch_all(c)
-        .await)?)
+        .await)?;
+    Ok(rows.into_iter().map(AuditEvent::from).collect())
 }
 
 /// The actions that occur in the organization's log, for the page's filter.

@@ -1,7 +1,7 @@
 //! Per-organization mappings from directory groups to roles and workspace access.
 
-use super::memberships::Role;
 use super::{Db, Result, Timestamp};
+use crate::domain::Role;
 use crate::on_conn;
 use uuid::Uuid;
 

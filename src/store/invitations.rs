@@ -1,24 +1,10 @@
 //! Invitations to an organization (and its workspaces); only the link token's hash
 //! is stored.
 
-use super::memberships::Role;
 use super::{Db, Result, StoreError, Timestamp};
+use crate::domain::{InvitationKind, InvitationStatus, Role, WorkspaceRole};
 use crate::on_conn;
 use uuid::Uuid;
-
-crate::text_enum!(
-    /// `organization`: join the organization; `user`: join it with access to several
-    /// workspaces (org admins only); `member`: access to one workspace.
-    pub enum Kind { Organization => "organization", User => "user", Member => "member" }
-);
-
-crate::text_enum!(
-    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Revoked => "revoked", Expired => "expired" }
-);
-
-crate::text_enum!(
-    pub enum WorkspaceRole { Member => "member", Manager => "manager" }
-);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Invitation {
@@ -26,7 +12,7 @@ pub struct Invitation {
     pub org_id: Uuid,
     pub email: String,
     pub role: Role,
-    pub kind: Kind,
+    pub kind: InvitationKind,
     pub inviter_id: Option<Uuid>,
     pub status: InvitationStatus,
     pub sent_at: Timestamp,

@@ -1,17 +1,14 @@
 //! Single-use links (set or reset a password); only the token's hash is stored.
 
 use super::{Db, Result, Timestamp};
+use crate::domain::LinkPurpose;
 use uuid::Uuid;
-
-crate::text_enum!(
-    pub enum Purpose { ResetPassword => "reset_password", SetPassword => "set_password" }
-);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OneTimeLink {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub purpose: Purpose,
+    pub purpose: LinkPurpose,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,

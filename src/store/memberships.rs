@@ -1,23 +1,9 @@
 //! Memberships: a person in an organization, with role, status and source.
 
 use super::{Db, Result, Timestamp};
+use crate::domain::{MemberView, Role, Source, Status};
 use crate::on_conn;
 use uuid::Uuid;
-
-crate::text_enum!(
-    /// Organization role.
-    pub enum Role { Member => "member", Admin => "admin" }
-);
-
-crate::text_enum!(
-    /// `disconnected` keeps the records (for reports) but frees the seat and ends access.
-    pub enum Status { Active => "active", Pending => "pending", Disconnected => "disconnected" }
-);
-
-crate::text_enum!(
-    /// Who created the membership: an invitation/admin, or the directory over SCIM.
-    pub enum Source { Manual => "manual", Scim => "scim" }
-);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Membership {
@@ -114,19 +100,36 @@ pub async fn active_for_user(db: &mut dyn Db, user_id: Uuid) -> Result<Vec<OrgOf
         .await)?)
 }
 
-/// A member as the admin pages and the API list them.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct MemberView {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub status: Status,
-    pub source: Source,
-    pub has_password: bool,
-    pub created_at: Timestamp,
-    pub disconnected_at: Option<Timestamp>,
+/// The row behind a [`MemberView`].
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: Uuid,
+    user_id: Uuid,
+    email: String,
+    display_name: String,
+    role: Role,
+    status: Status,
+    source: Source,
+    has_password: bool,
+    created_at: Timestamp,
+    disconnected_at: Option<Timestamp>,
+}
+
+impl From<MemberRow> for MemberView {
+    fn from(r: MemberRow) -> MemberView {
+        MemberView {
+            id: r.id,
+            user_id: r.user_id,
+            email: r.email,
+            display_name: r.display_name,
+            role: r.role,
+            status: r.status,
+            source: r.source,
+            has_password: r.has_password,
+            created_at: r.created_at,
+            disconnected_at: r.disconnected_at,
+        }
+    }
 }
 
 const VIEW_COLUMNS: &str = "m.id, m.user_id, u.email, u.display_name, m.role, m.status, m.source, \
@@ -144,23 +147,25 @@ pub async fn list_view(
          WHERE m.org_id = $1 AND m.status = $2 AND ($3 IS NULL OR m.role = $3) \
          ORDER BY lower(u.display_name), u.email_key"
     );
-    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+    let rows: Vec<MemberRow> = crate::on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(status)
         .bind(role)
         .fetch_all(c)
-        .await)?)
+        .await)?;
+    Ok(rows.into_iter().map(MemberView::from).collect())
 }
 
 pub async fn get_view(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<MemberView> {
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2"
     );
-    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
+    let row: MemberRow = crate::on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(id)
         .fetch_one(c)
-        .await)?)
+        .await)?;
+    Ok(row.into())
 }
 
 /// Active admins of the organization (the last one may not be removed or demoted).
@@ -215,8 +220,7 @@ pub async fn primary_admin(db: &mut dyn Db, org_id: Uuid) -> Result<MemberView> 
          WHERE m.org_id = $1 AND m.status = 'active' AND m.role = 'admin' \
          ORDER BY m.created_at, m.id LIMIT 1"
     );
-    Ok(crate::on_conn!(db, |c| sqlx::query_as(&sql)
-        .bind(org_id)
-        .fetch_one(c)
-        .await)?)
+    let row: MemberRow =
+        crate::on_conn!(db, |c| sqlx::query_as(&sql).bind(org_id).fetch_one(c).await)?;
+    Ok(row.into())
 }

@@ -28,7 +28,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod sql_values;
 mod sqlite_lower;
-pub mod text_enum;
+mod text_enum;
 pub mod throttles;
 pub mod usage;
 pub mod users;

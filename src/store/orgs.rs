@@ -1,6 +1,7 @@
 //! Organizations.
 
 use super::{Db, Result, Timestamp};
+use crate::domain::org::name_key;
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -16,11 +17,6 @@ pub struct Org {
 }
 
 const COLUMNS: &str = "id, name, seat_limit, seats_used, created_at, updated_at";
-
-/// The key organizations are looked up by name with (case-insensitive).
-pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
 
 pub async fn insert(db: &mut dyn Db, org: &Org) -> Result<()> {
     let sql = "INSERT INTO organizations (id, name, name_key, seat_limit, created_at, updated_at) \

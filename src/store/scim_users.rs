@@ -2,11 +2,10 @@
 //! membership id is the SCIM id; queryable attributes have columns (and indexes),
 //! the rest of the resource is JSON in `scim_attributes`.
 
-use super::audit::AuditEvent;
-use super::memberships::{Role, Source, Status};
 use super::sql_values::Fragment;
 use super::users::{User, email_key_column};
 use super::{Db, Result, StoreError, Timestamp};
+use crate::domain::{AuditEvent, Role, Source, Status};
 use crate::{bind_values, on_conn};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -102,10 +101,10 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
             .bind(&row.scim_attributes)
             .bind(Json(new.emails))
             .bind(event.id)
-            .bind(&event.actor_kind)
+            .bind(event.actor_kind)
             .bind(&event.actor_id)
             .bind(&event.actor_name)
-            .bind(&event.action)
+            .bind(event.action)
             .bind(&event.target_kind)
             .bind(&event.target_id)
             .bind(&event.details)

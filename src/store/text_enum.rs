@@ -1,55 +1,14 @@
-//! Enums stored as their lower-case text name on both backends (`TEXT` columns with
-//! `CHECK` constraints), serialized the same way in JSON.
+//! The database encoding of the domain's text enums: each is kept as its lower-case
+//! text name (`TEXT` columns with `CHECK` constraints on both backends).
 
-/// `text_enum!(Role { Member => "member", Admin => "admin" })` defines the enum with
-/// `as_str`, `FromStr`, serde and sqlx text encoding.
-#[macro_export]
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        $vis enum $name { $($variant),+ }
+use crate::domain::{
+    ActorKind, AuditAction, InvitationKind, InvitationStatus, LinkPurpose, Role, Source, Status,
+    WorkspaceRole,
+};
 
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!(
-                        "`{other}` is not one of {}",
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
+/// Implements sqlx's `Type`, `Encode` and `Decode` for enums made by `text_enum!`.
+macro_rules! sql_text {
+    ($($name:ty),+ $(,)?) => {$(
         impl<DB: sqlx::Database> sqlx::Type<DB> for $name
         where
             str: sqlx::Type<DB>,
@@ -83,5 +42,17 @@ macro_rules! text_enum {
                 Ok(s.parse::<$name>()?)
             }
         }
-    };
+    )+};
 }
+
+sql_text!(
+    ActorKind,
+    AuditAction,
+    InvitationKind,
+    InvitationStatus,
+    LinkPurpose,
+    Role,
+    Source,
+    Status,
+    WorkspaceRole,
+);

@@ -154,7 +154,7 @@ pub struct WorkspacePerson {
     pub user_id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub org_role: super::memberships::Role,
+    pub org_role: crate::domain::Role,
     /// `member` or `manager` when given access to the workspace; none for an admin
     /// who reaches it only by being an org admin.
     pub workspace_role: Option<String>,

@@ -3,11 +3,10 @@
 use crate::backend_tests;
 use crate::harness::{TestApp, test_config};
 use crate::metrics::sample;
+use gatehouse::domain::{Role, Timestamp};
 use gatehouse::jobs::{self, EXPIRE_INVITATIONS, RunResult};
 use gatehouse::services::audit::Actor;
 use gatehouse::services::{invitations, members};
-use gatehouse::store::Timestamp;
-use gatehouse::store::memberships::Role;
 
 backend_tests!(
     expire_invitations_marks_them_after_five_days_and_is_idempotent,

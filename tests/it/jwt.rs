@@ -1,14 +1,14 @@
 //! Access tokens: what a suite app sees. Tokens are checked with a stock
 //! `jsonwebtoken::decode` and a key built from the published JWKS, independent of
-//! `auth::jwt::verify`.
+//! `services::jwt::verify`.
 
 use crate::backend_tests;
 use crate::harness::{TestApp, test_config};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatehouse::auth::jwt::{self, ACCESS_TOKEN_TTL, AUDIENCE, AccessClaims, JwtError};
 use gatehouse::clock::SharedClock;
 use gatehouse::services::Ctx;
+use gatehouse::services::jwt::{self, ACCESS_TOKEN_TTL, AUDIENCE, AccessClaims, JwtError};
 use gatehouse::store::signing_keys;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;

@@ -2,9 +2,9 @@
 
 use crate::backend_tests;
 use crate::harness::TestApp;
+use gatehouse::domain::Status;
 use gatehouse::services::audit::Actor;
 use gatehouse::services::{orgs, scim_tokens};
-use gatehouse::store::memberships::Status;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -368,7 +368,7 @@ async fn deactivation_disconnects_frees_the_seat_and_revokes_sessions(app: TestA
         sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES ('h1', $1, $2, $2, $3)")
             .bind(uid)
             .bind(now)
-            .bind(gatehouse::store::Timestamp(now.0 + time::Duration::days(1)))
+            .bind(gatehouse::domain::Timestamp(now.0 + time::Duration::days(1)))
     )
     .unwrap();
     tx.commit().await.unwrap();
@@ -444,7 +444,7 @@ async fn no_free_seat_is_a_clear_error_the_admin_can_see(app: TestApp) {
         .unwrap();
     let refused: Vec<_> = events
         .iter()
-        .filter(|e| e.action == "scim.user.seat_refused")
+        .filter(|e| e.action.as_str() == "scim.user.seat_refused")
         .collect();
     assert_eq!(refused.len(), 2);
     assert_eq!(refused[0].actor_name, "Test directory");
@@ -983,7 +983,7 @@ async fn every_change_is_audited_with_the_token_name(app: TestApp) {
         .unwrap();
     let scim_events: Vec<_> = events
         .iter()
-        .filter(|e| e.action.starts_with("scim."))
+        .filter(|e| e.action.as_str().starts_with("scim."))
         .collect();
     let actions: Vec<&str> = scim_events
         .iter()
@@ -1003,11 +1003,11 @@ async fn every_change_is_audited_with_the_token_name(app: TestApp) {
     assert!(
         scim_events
             .iter()
-            .all(|e| e.actor_name == "Test directory" && e.actor_kind == "scim_token")
+            .all(|e| e.actor_name == "Test directory" && e.actor_kind.as_str() == "scim_token")
     );
     let updated = scim_events
         .iter()
-        .find(|e| e.action == "scim.user.updated")
+        .find(|e| e.action.as_str() == "scim.user.updated")
         .unwrap();
     assert_eq!(updated.details["before"]["title"], Value::Null);
     assert_eq!(updated.details["after"]["title"], "Boss");

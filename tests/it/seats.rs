@@ -6,11 +6,11 @@ use crate::backend_tests;
 use crate::harness::TestApp;
 use crate::orgs::{Person, admin, invite_link_in, org_path};
 use crate::scim::user;
+use gatehouse::domain::{InvitationKind, InvitationStatus, Role, Timestamp};
 use gatehouse::services::{Error, invitations};
-use gatehouse::store::invitations::{Invitation, InvitationStatus, Kind};
-use gatehouse::store::memberships::Role;
+use gatehouse::store::invitations::Invitation;
+use gatehouse::store::orgs;
 use gatehouse::store::users::User;
-use gatehouse::store::{Timestamp, orgs};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ async fn invited(app: &TestApp, email: &str, account: bool) -> (User, String, Uu
         org_id: app.org_id,
         email: email.into(),
         role: Role::Member,
-        kind: Kind::Organization,
+        kind: InvitationKind::Organization,
         inviter_id: Some(app.admin_id),
         status: InvitationStatus::Pending,
         sent_at: now,

@@ -2,10 +2,11 @@
 
 use crate::backend_tests;
 use crate::harness::{TestApp, fresh_database, test_config};
-use gatehouse::store::memberships::{self, Membership, Role, Source, Status};
+use gatehouse::domain::{Role, Source, Status, Timestamp};
+use gatehouse::store::memberships::{self, Membership};
 use gatehouse::store::orgs::{self, Org};
 use gatehouse::store::users::{self, User};
-use gatehouse::store::{Backend, Store, StoreError, Timestamp};
+use gatehouse::store::{Backend, Store, StoreError};
 use time::macros::datetime;
 use uuid::Uuid;
 

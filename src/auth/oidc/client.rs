@@ -2,10 +2,10 @@
 //! the code exchange, ID token verification, and token-endpoint errors mapped to
 //! [`OidcError`] without ever echoing the response body (it holds tokens).
 
-use super::config::OidcProviderConfig;
 use super::discovery::{ALLOWED_ALGS, Discovered, error_chain};
 use super::error::{OidcError, ProviderRef, clean, clean_code};
 use super::policy::{Claims, ExtraClaims};
+use crate::config::oidc::OidcProviderConfig;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
     CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken,

@@ -10,16 +10,14 @@
 //! cached (see [`discovery`]); the rules per provider kind are in [`policy`].
 
 mod client;
-pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod policy;
-pub mod validation;
 
-pub use config::{OidcProviderConfig, ProviderKind};
+pub use crate::config::oidc::{OidcProviderConfig, ProviderKind};
+pub use crate::config::oidc_validation::validate;
 pub use error::{OidcError, PolicyRefusal, ProviderRef};
 pub use policy::VerifiedLogin;
-pub use validation::validate;
 
 use client::ExtIdToken;
 use discovery::{Discovered, MetadataCache};

@@ -11,8 +11,10 @@
 //!   looks like an address, always unverified. The stable subject is `<tid>:<oid>`,
 //!   never an email.
 
-use super::config::{MICROSOFT_CONSUMER_TENANT, OidcProviderConfig, ProviderKind, is_tenant_id};
 use super::error::{PolicyRefusal, clean};
+use crate::config::oidc::{
+    MICROSOFT_CONSUMER_TENANT, OidcProviderConfig, ProviderKind, is_tenant_id,
+};
 use openidconnect::core::CoreGenderClaim;
 use openidconnect::{AdditionalClaims, IdTokenClaims};
 use serde::{Deserialize, Serialize};

@@ -3,12 +3,12 @@
 
 use super::caller::{OrgCaller, actor, parse_id};
 use super::extract::{ApiJson, ApiPath};
+use crate::domain::Role;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::ClientInfo;
 use crate::services::api_keys;
 use crate::store::api_keys::ApiKey;
-use crate::store::memberships::Role;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};

@@ -3,13 +3,13 @@
 
 use super::caller::{OrgCaller, actor, parse_id};
 use super::extract::{ApiJson, ApiPath};
+use crate::domain::WorkspaceRole;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::ClientInfo;
 use crate::services::Error;
 use crate::services::connections::{self, Grant, MappingView};
 use crate::store::group_mappings::GroupMapping;
-use crate::store::invitations::WorkspaceRole;
 use crate::store::scim_tokens::ScimToken;
 use axum::extract::State;
 use axum::http::StatusCode;

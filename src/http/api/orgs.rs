@@ -4,15 +4,13 @@
 
 use super::caller::{OrgCaller, actor, parse_id};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::domain::{AuditEvent, MemberView, Role, WorkspaceRole};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::ClientInfo;
 use crate::services::invitations::{self, InviteOutcome, InviteRequest, PendingInvitation};
 use crate::services::members::{self, Seats, View};
 use crate::services::{Error, audit_log};
-use crate::store::audit::AuditEvent;
-use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::{MemberView, Role};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};

@@ -3,10 +3,10 @@
 //! publishes the keys to verify it.
 
 use super::extract::ApiJson;
-use crate::auth::jwt::{self, AccessClaims};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::{ApiUser, ClientInfo};
+use crate::services::jwt::{self, AccessClaims};
 use crate::services::{Error, me, members};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;

@@ -4,12 +4,12 @@
 
 use super::caller::{OrgCaller, actor, parse_id};
 use super::extract::{ApiJson, ApiPath};
+use crate::domain::WorkspaceRole;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::ClientInfo;
 use crate::services::invitations::InviteOutcome;
 use crate::services::workspaces::{self, WorkspaceDetail};
-use crate::store::invitations::WorkspaceRole;
 use crate::store::workspaces::{Workspace, WorkspacePerson, WorkspaceSummary};
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -5,6 +5,7 @@
 
 use super::shared::{act, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes};
+use crate::domain::MemberView;
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::redirects::encode;
@@ -12,7 +13,6 @@ use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::accounts::{self, ResetRequested};
 use crate::services::members::OrgActor;
 use crate::services::{Error, account, contacts};
-use crate::store::memberships::MemberView;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;

@@ -3,12 +3,12 @@
 
 use super::shared::{act, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes};
+use crate::domain::Role;
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::members::OrgActor;
 use crate::services::{Error, api_keys};
-use crate::store::memberships::Role;
 use crate::store::orgs;
 use askama::Template;
 use askama_web::WebTemplate;

@@ -2,12 +2,12 @@
 //! filtered by action. Reads through `services::audit`, like the JSON API.
 
 use super::shared::{error_page, org_actor};
+use crate::domain::{ActorKind, AuditAction, AuditEvent};
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::redirects::encode;
 use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::{Error, audit_log};
-use crate::store::audit::AuditEvent;
 use crate::store::orgs;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,8 +28,8 @@ pub fn router() -> Router<AppState> {
 struct EventRow {
     time: String,
     actor: String,
-    actor_kind: String,
-    action: String,
+    actor_kind: ActorKind,
+    action: AuditAction,
     target: String,
     client_addr: String,
     summary: String,

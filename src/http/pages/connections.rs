@@ -5,6 +5,7 @@
 use super::CsrfForm;
 use super::csrf_failed;
 use super::shared::{act, date, error_page, org_actor};
+use crate::domain::WorkspaceRole;
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
 use crate::http::redirects;
@@ -12,7 +13,6 @@ use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::Error;
 use crate::services::connections::{self, Grant, Provider};
 use crate::services::members::OrgActor;
-use crate::store::invitations::WorkspaceRole;
 use crate::store::orgs;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -75,7 +75,7 @@ struct Notices {
     error: Option<String>,
 }
 
-fn stamp(t: &crate::store::Timestamp) -> String {
+fn stamp(t: &crate::domain::Timestamp) -> String {
     let t = t.0;
     format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
 }

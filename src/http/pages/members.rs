@@ -4,14 +4,13 @@
 
 use super::shared::{act, date, describe, error_page, org_actor};
 use super::{CsrfForm, csrf_failed};
+use crate::domain::{MemberView, Role, WorkspaceRole};
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
 use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::Error;
 use crate::services::invitations::{self, InviteRequest};
 use crate::services::members::{self, OrgActor, View};
-use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::{MemberView, Role};
 use crate::store::orgs;
 use askama::Template;
 use askama_web::WebTemplate;

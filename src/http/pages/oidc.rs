@@ -6,13 +6,13 @@
 use super::auth::{LINK_COOKIE, start_session};
 use super::{MessagePage, error_page};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
+use crate::domain::Timestamp;
 use crate::http::AppState;
 use crate::http::cookies;
 use crate::http::redirects::safe_next;
 use crate::http::session::ClientInfo;
 use crate::services::sso::{self, ProviderIdentity, SsoOutcome};
 use crate::services::{Ctx, Error};
-use crate::store::Timestamp;
 use crate::store::oidc_states::{self, OidcState};
 use crate::token;
 use axum::Router;

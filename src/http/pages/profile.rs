@@ -4,13 +4,12 @@
 
 use super::shared::{act, date, error_page, org_actor};
 use super::{CsrfForm, Notes};
+use crate::domain::{Role, Source, Status, WorkspaceRole};
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::members::{self, OrgActor};
 use crate::services::{Error, avatars};
-use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::{Role, Source, Status};
 use crate::store::orgs;
 use askama::Template;
 use askama_web::WebTemplate;

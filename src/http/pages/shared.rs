@@ -3,6 +3,7 @@
 //! "act on one item, then go back with a notice" step of the list pages.
 
 use super::{MessagePage, csrf_failed};
+use crate::domain::Timestamp;
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
 use crate::http::redirects;
@@ -10,7 +11,6 @@ use crate::http::session::ClientInfo;
 use crate::services::invitations::InviteOutcome;
 use crate::services::members::{self, OrgActor};
 use crate::services::{Error, UNAVAILABLE_RETRY_AFTER, sessions::SessionUser};
-use crate::store::Timestamp;
 use axum::http::{StatusCode, header::RETRY_AFTER};
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;

@@ -5,6 +5,7 @@
 use super::CsrfForm;
 use super::csrf_failed;
 use super::shared::{act, describe, error_page, org_actor};
+use crate::domain::{Role, WorkspaceRole};
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
 use crate::http::redirects;
@@ -12,8 +13,6 @@ use crate::http::session::{ClientInfo, SignedIn};
 use crate::services::Error;
 use crate::services::members::OrgActor;
 use crate::services::workspaces::{self, Access};
-use crate::store::invitations::WorkspaceRole;
-use crate::store::memberships::Role;
 use crate::store::orgs;
 use askama::Template;
 use askama_web::WebTemplate;

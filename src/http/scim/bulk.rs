@@ -3,11 +3,12 @@
 
 use super::base_url;
 use super::extract::ScimBody;
+use super::resource;
 use super::response::{ScimResponse, error_body};
 use crate::http::AppState;
 use crate::scim::error::ScimError;
+use crate::scim::patch;
 use crate::scim::schema::{self, GROUP_RESOURCE, Mode, USER_RESOURCE};
-use crate::scim::{patch, resource};
 use crate::services::scim::{ScimClient, groups, users};
 use axum::extract::State;
 use serde_json::{Map, Value, json};

@@ -3,13 +3,14 @@
 //! allows it), so a member change never has to read 10,000 members back.
 
 use super::extract::{ListParams, ListQuery, Preconditions, ScimBody, ScimPath};
+use super::resource;
 use super::response::ScimResponse;
 use super::users::not_modified;
 use super::{base_url, list_response, parse_id};
 use crate::http::AppState;
 use crate::scim::error::ScimError;
 use crate::scim::schema::{self, GROUP_RESOURCE, Mode};
-use crate::scim::{etag, patch, resource};
+use crate::scim::{etag, patch};
 use crate::services::scim::ScimClient;
 use crate::services::scim::groups::{self, ListRequest, ScimGroup};
 use axum::extract::State;

@@ -5,6 +5,7 @@ mod bulk;
 mod discovery;
 pub mod extract;
 mod groups;
+mod resource;
 pub mod response;
 mod search;
 mod users;

@@ -1,11 +1,10 @@
 //! Stored users and groups as SCIM resources (before projection).
 
-use super::etag;
-use super::schema::GROUP_SCHEMA;
+use crate::domain::{Status, Timestamp};
+use crate::scim::etag;
+use crate::scim::schema::GROUP_SCHEMA;
 use crate::services::scim::groups::ScimGroup;
 use crate::services::scim::users::{self, ScimUser};
-use crate::store::Timestamp;
-use crate::store::memberships::Status;
 use serde_json::{Map, Value, json};
 
 fn meta(

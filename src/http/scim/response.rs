@@ -135,7 +135,9 @@ impl From<Error> for ScimError {
             Error::Invalid { message, .. } => ScimError::invalid_value(message),
             Error::RateLimited { retry_after, .. } => ScimError::rate_limited(retry_after),
             Error::TooLarge(m) => ScimError::payload_too_large(m),
-            Error::Unavailable(_) => ScimError::unavailable(),
+            Error::Unavailable(_) => {
+                ScimError::unavailable(crate::services::UNAVAILABLE_RETRY_AFTER)
+            }
             Error::Internal(_) => ScimError::internal(),
         }
     }

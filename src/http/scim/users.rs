@@ -1,12 +1,13 @@
 //! `/Users`: handlers parse and authorize, call the SCIM user service, render.
 
 use super::extract::{ListParams, ListQuery, Preconditions, ScimBody, ScimPath};
+use super::resource;
 use super::response::ScimResponse;
 use super::{base_url, list_response, parse_id};
 use crate::http::AppState;
 use crate::scim::error::ScimError;
 use crate::scim::schema::{self, Mode, USER_RESOURCE};
-use crate::scim::{etag, patch, resource};
+use crate::scim::{etag, patch};
 use crate::services::scim::ScimClient;
 use crate::services::scim::users::{self, ListRequest, ScimUser};
 use axum::extract::State;

@@ -1,11 +1,12 @@
 //! Following an invitation link: what state it is in, and acceptance, which takes a
 //! seat.
 
+use crate::domain::{ActorKind, AuditAction, InvitationStatus, Role, Source, Status};
 use crate::mail::templates;
 use crate::services::audit::{self, Change};
 use crate::services::{Ctx, Error, Result, accounts, not_found, seats};
-use crate::store::invitations::{self, Invitation, InvitationStatus};
-use crate::store::memberships::{self, Membership, Role, Source, Status};
+use crate::store::invitations::{self, Invitation};
+use crate::store::memberships::{self, Membership};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, orgs, workspaces};
 use crate::token;
@@ -174,7 +175,7 @@ async fn accept_in(
     }
     invitations::close(&mut tx, inv.org_id, inv.id, InvitationStatus::Accepted, now).await?;
     let actor = audit::Actor {
-        kind: "user",
+        kind: ActorKind::User,
         id: Some(user.id.to_string()),
         name: user.email.clone(),
         client_addr: None,
@@ -185,7 +186,7 @@ async fn accept_in(
         &actor,
         Change {
             org_id: Some(inv.org_id),
-            action: "invitation.accepted",
+            action: AuditAction::InvitationAccepted,
             target_kind: "invitation",
             target_id: inv.id.to_string(),
             details: json!({ "email": inv.email, "membership": membership_id }),
@@ -199,14 +200,14 @@ async fn accept_in(
 /// Tells the admins (audit log and mail) that someone could not join for want of a seat.
 async fn record_seat_refusal(ctx: &Ctx, inv: &Invitation, user: &User) {
     let actor = audit::Actor {
-        kind: "user",
+        kind: ActorKind::User,
         id: Some(user.id.to_string()),
         name: user.email.clone(),
         client_addr: None,
     };
     let change = Change {
         org_id: Some(inv.org_id),
-        action: "invitation.seat_refused",
+        action: AuditAction::InvitationSeatRefused,
         target_kind: "invitation",
         target_id: inv.id.to_string(),
         details: json!({ "email": inv.email }),

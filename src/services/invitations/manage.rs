@@ -2,12 +2,12 @@
 
 use super::VALID_FOR;
 use super::send::{Outgoing, link, send_mail};
+use crate::domain::{AuditAction, InvitationKind, InvitationStatus, Role, Timestamp};
 use crate::services::audit::{self, Change};
 use crate::services::members::OrgActor;
 use crate::services::{Ctx, Error, Result, not_found};
-use crate::store::invitations::{self, InvitationStatus, Kind};
-use crate::store::memberships::Role;
-use crate::store::{Timestamp, orgs};
+use crate::store::invitations;
+use crate::store::orgs;
 use crate::token;
 use serde::Serialize;
 use serde_json::json;
@@ -19,7 +19,7 @@ pub struct PendingInvitation {
     pub id: Uuid,
     pub email: String,
     pub role: Role,
-    pub kind: Kind,
+    pub kind: InvitationKind,
     pub sent_at: Timestamp,
     pub expires_at: Timestamp,
     pub expired: bool,
@@ -79,9 +79,9 @@ pub async fn resend(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
     )
     .await?;
     let action = if inv.is_expired(now) {
-        "invitation.reinvited"
+        AuditAction::InvitationReinvited
     } else {
-        "invitation.resent"
+        AuditAction::InvitationResent
     };
     audit::record(
         ctx,
@@ -131,7 +131,7 @@ pub async fn revoke(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
         &actor.audit_actor(),
         Change {
             org_id: Some(actor.org_id),
-            action: "invitation.revoked",
+            action: AuditAction::InvitationRevoked,
             target_kind: "invitation",
             target_id: id.to_string(),
             details: json!({ "email": inv.email }),

@@ -1,14 +1,17 @@
 //! Sending invitations: one at a time or in bulk (each address gets its own result).
 
 use super::VALID_FOR;
+use crate::domain::{
+    AuditAction, InvitationKind, InvitationStatus, Role, Status, Timestamp, WorkspaceRole,
+};
 use crate::mail::templates;
 use crate::services::audit::{self, Change};
 use crate::services::members::{OrgActor, Principal};
 use crate::services::{Ctx, Error, Result, not_found, seats, throttle};
-use crate::store::invitations::{self, Invitation, InvitationStatus, Kind, WorkspaceRole};
-use crate::store::memberships::{self, Role, Status};
+use crate::store::invitations::{self, Invitation};
+use crate::store::memberships;
 use crate::store::users;
-use crate::store::{Timestamp, orgs, workspaces};
+use crate::store::{orgs, workspaces};
 use crate::token;
 use serde::Serialize;
 use serde_json::json;
@@ -64,24 +67,24 @@ pub const MAX_ADDRESSES_PER_REQUEST: usize = 500;
 /// Who may send what: members invite to the organization; admin invitations and
 /// invitations to several workspaces are for org admins; one workspace may also be
 /// granted by its managers.
-async fn authorize(ctx: &Ctx, actor: &OrgActor, req: &InviteRequest) -> Result<Kind> {
+async fn authorize(ctx: &Ctx, actor: &OrgActor, req: &InviteRequest) -> Result<InvitationKind> {
     if req.role == Role::Admin {
         actor.require_admin("invite admins")?;
     }
     let kind = match req.workspaces.len() {
-        0 => Kind::Organization,
-        1 => Kind::Member,
-        _ => Kind::User,
+        0 => InvitationKind::Organization,
+        1 => InvitationKind::Member,
+        _ => InvitationKind::User,
     };
     if actor.is_admin() {
         return Ok(kind);
     }
     match kind {
-        Kind::Organization => Ok(kind),
-        Kind::User => Err(Error::Forbidden(
+        InvitationKind::Organization => Ok(kind),
+        InvitationKind::User => Err(Error::Forbidden(
             "Only organization admins can invite people to several workspaces at once.".into(),
         )),
-        Kind::Member => {
+        InvitationKind::Member => {
             let (ws, _) = req.workspaces[0];
             let role = match actor.membership_id() {
                 Some(m) => {
@@ -164,7 +167,7 @@ pub async fn invite(
                     &actor.audit_actor(),
                     Change {
                         org_id: Some(actor.org_id),
-                        action: "workspace.access_granted",
+                        action: AuditAction::WorkspaceAccessGranted,
                         target_kind: "workspace",
                         target_id: ws.to_string(),
                         details: json!({ "email": email, "membership": m.id, "role": role, "reason": "already a member" }),
@@ -219,7 +222,7 @@ pub async fn invite(
             &actor.audit_actor(),
             Change {
                 org_id: Some(actor.org_id),
-                action: "invitation.sent",
+                action: AuditAction::InvitationSent,
                 target_kind: "invitation",
                 target_id: inv.id.to_string(),
                 details: json!({ "email": email, "role": req.role, "workspaces": req.workspaces.len() }),

@@ -3,6 +3,7 @@
 //! 10,000-member group costs what it costs for a small one.
 
 use super::{ScimClient, audit_ids as ids_for_audit, mappings};
+use crate::domain::{AuditAction, Timestamp};
 use crate::scim::error::ScimError;
 use crate::scim::filter::{AttrPath, Filter, fold_case};
 use crate::scim::patch::{self, MemberChange, PatchOp};
@@ -10,7 +11,7 @@ use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use crate::store::scim_filter::{self as sql, Target};
 use crate::store::scim_groups::{self, GroupRow, MemberRow};
-use crate::store::{Db, StoreError, Timestamp};
+use crate::store::{Db, StoreError};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -159,7 +160,7 @@ pub async fn create(ctx: &Ctx, client: &ScimClient, doc: Value) -> Result<ScimGr
         &client.actor(),
         Change {
             org_id: Some(org_id),
-            action: "scim.group.created",
+            action: AuditAction::ScimGroupCreated,
             target_kind: "scim_group",
             target_id: row.id.to_string(),
             details: json!({ "displayName": row.display_name, "externalId": row.external_id, "members": ids_for_audit(&added) }),
@@ -262,7 +263,7 @@ pub async fn replace(
         ctx,
         &mut tx,
         client,
-        "scim.group.replaced",
+        AuditAction::ScimGroupReplaced,
         &before,
         &row,
         &added,
@@ -342,7 +343,7 @@ pub async fn patch(
         ctx,
         &mut tx,
         client,
-        "scim.group.updated",
+        AuditAction::ScimGroupUpdated,
         &before,
         &row,
         &added,
@@ -365,7 +366,7 @@ async fn write_change(
     ctx: &Ctx,
     tx: &mut dyn Db,
     client: &ScimClient,
-    action: &str,
+    action: AuditAction,
     before: &GroupRow,
     row: &GroupRow,
     added: &[Uuid],
@@ -434,7 +435,7 @@ pub async fn delete(
         &client.actor(),
         Change {
             org_id: Some(org_id),
-            action: "scim.group.deleted",
+            action: AuditAction::ScimGroupDeleted,
             target_kind: "scim_group",
             target_id: id.to_string(),
             details: json!({ "displayName": before.display_name, "members": ids_for_audit(&former) }),

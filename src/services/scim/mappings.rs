@@ -7,10 +7,11 @@
 //! away: workspace access may also have come from an invitation).
 
 use super::ScimClient;
+use crate::domain::{AuditAction, Role};
 use crate::scim::filter::fold_case;
 use crate::services::Ctx;
 use crate::services::audit::{self, Actor, Change};
-use crate::store::memberships::{self, Role};
+use crate::store::memberships;
 use crate::store::{Db, Result, group_mappings, workspaces};
 use serde_json::json;
 use uuid::Uuid;
@@ -74,7 +75,7 @@ pub async fn resync_roles(
             if role == Role::Member && memberships::is_last_active_admin(db, org_id, *id).await? {
                 let why = "the directory's groups would leave the organization without an admin";
                 (
-                    "member.role_kept",
+                    AuditAction::MemberRoleKept,
                     json!({ "role": Role::Admin, "reason": why }),
                 )
             } else if memberships::set_role(db, org_id, *id, role, now).await? {
@@ -84,7 +85,7 @@ pub async fn resync_roles(
                 }
                 let why = "directory group mapping";
                 (
-                    "member.role_changed",
+                    AuditAction::MemberRoleChanged,
                     json!({ "role": role, "reason": why }),
                 )
             } else {
@@ -131,7 +132,7 @@ pub async fn grant_mapped_workspaces(
             actor,
             Change {
                 org_id: Some(org_id),
-                action: "workspace.access_granted",
+                action: AuditAction::WorkspaceAccessGranted,
                 target_kind: "workspace",
                 target_id: workspace_id.to_string(),
                 details: json!({

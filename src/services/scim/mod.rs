@@ -9,6 +9,7 @@ pub mod mappings;
 pub mod users;
 
 use super::audit::Actor;
+use crate::domain::ActorKind;
 use crate::store::scim_tokens::ScimToken;
 
 /// The directory calling, as identified by its bearer token.
@@ -28,7 +29,7 @@ impl ScimClient {
     /// Audit events name the token: "who" is the directory connection.
     pub fn actor(&self) -> Actor {
         Actor {
-            kind: "scim_token",
+            kind: ActorKind::ScimToken,
             id: Some(self.token.id.to_string()),
             name: self.token.name.clone(),
             client_addr: self.client_addr.clone(),

@@ -5,16 +5,16 @@ use super::ScimUser;
 use super::parts::{
     Parts, display_name, document, email_rows, hash_password, login_email, split, uniqueness,
 };
+use crate::domain::{AuditAction, Role, Source, Status, Timestamp};
 use crate::scim::error::ScimError;
 use crate::scim::filter::fold_case;
 use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use crate::services::scim::ScimClient;
 use crate::services::seats;
-use crate::store::memberships::{Role, Source, Status};
 use crate::store::scim_users::{self, Insertion, NewScimUser, ScimUserRow};
 use crate::store::users::{self, User};
-use crate::store::{Db, StoreError, Timestamp, orgs};
+use crate::store::{Db, StoreError, orgs};
 use serde_json::{Value, json};
 
 use uuid::Uuid;
@@ -38,7 +38,7 @@ pub(super) async fn record_refusal(
 ) {
     let change = Change {
         org_id: Some(client.org_id()),
-        action: "scim.user.seat_refused",
+        action: AuditAction::ScimUserSeatRefused,
         target_kind: "scim_user",
         target_id: user_name.to_string(),
         details: json!({ "userName": user_name, "error": err.detail }),
@@ -131,7 +131,7 @@ pub(in crate::services::scim) async fn adopt(
     // Gone since the create found it taken (the person deleted their account).
     let user = users::find_by_email(tx, &email)
         .await
-        .map_err(|_| ScimError::unavailable())?;
+        .map_err(|_| ScimError::unavailable(crate::services::UNAVAILABLE_RETRY_AFTER))?;
     let adopted = match scim_users::find_for_user(tx, org_id, user.id).await {
         Ok(m) if m.scim_visible => {
             return Err(ScimError::uniqueness(format!(
@@ -231,7 +231,7 @@ fn status_of(parts: &Parts) -> Status {
 fn created(parts: &Parts, row: &ScimUserRow) -> Change<'static> {
     Change {
         org_id: Some(row.org_id),
-        action: "scim.user.created",
+        action: AuditAction::ScimUserCreated,
         target_kind: "scim_user",
         target_id: row.id.to_string(),
         details: json!({

@@ -2,9 +2,9 @@
 //! derived from it (login address, display name, emails, the password's hash).
 
 use super::ACTIVE_UNASSIGNED;
+use crate::domain::Status;
 use crate::scim::error::ScimError;
 use crate::scim::filter::fold_case;
-use crate::store::memberships::Status;
 use crate::store::scim_users::{EmailRow, ScimUserRow};
 use serde_json::{Map, Value};
 

@@ -3,13 +3,13 @@
 use super::create::{record_refusal, take_seat};
 use super::parts::{Hashed, Parts, document, email_rows, split, uniqueness};
 use super::{ACTIVE_UNASSIGNED, ScimUser, check_version, get, group_pairs, not_found};
+use crate::domain::{AuditAction, Status};
 use crate::scim::error::ScimError;
 use crate::scim::filter::fold_case;
 use crate::scim::patch::{self, PatchOp};
 use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use crate::services::scim::{AUDIT_ID_LIMIT, ScimClient};
-use crate::store::memberships::Status;
 use crate::store::scim_users::{self, ScimUserRow};
 use crate::store::{StoreError, scim_groups, sessions, users};
 use serde_json::{Map, Value, json};
@@ -167,9 +167,9 @@ async fn update(
         Change {
             org_id: Some(org_id),
             action: match (was_active, parts.active) {
-                (true, false) => "scim.user.deactivated",
-                (false, true) => "scim.user.reactivated",
-                _ => "scim.user.updated",
+                (true, false) => AuditAction::ScimUserDeactivated,
+                (false, true) => AuditAction::ScimUserReactivated,
+                _ => AuditAction::ScimUserUpdated,
             },
             target_kind: "scim_user",
             target_id: row.id.to_string(),
@@ -221,7 +221,7 @@ pub async fn delete(
         &client.actor(),
         Change {
             org_id: Some(org_id),
-            action: "scim.user.deleted",
+            action: AuditAction::ScimUserDeleted,
             target_kind: "scim_user",
             target_id: id.to_string(),
             details: json!({
