@@ -161,7 +161,7 @@ pub async fn add_mapping(
     };
     let (role, workspace_id, workspace_role) = match grant {
         Grant::OrgAdmin => (Some(Role::Admin), None, None),
-        Grant::Workspace(id, r) => (None, Some(id), Some(r.as_str().to_string())),
+        Grant::Workspace(id, r) => (None, Some(id), Some(r)),
     };
     let duplicate = group_mappings::list(&mut tx, actor.org_id)
         .await?

@@ -5,7 +5,7 @@ use super::audit::{self, Actor, Change};
 use super::seats;
 pub use super::seats::{Seats, seats};
 use super::{Ctx, Error, Result, not_found};
-use crate::domain::{ActorKind, AuditAction, MemberView, Role, Status};
+use crate::domain::{ActorKind, AuditAction, MemberView, Role, Status, WorkspaceRole};
 use crate::store::memberships;
 use crate::store::users::User;
 use crate::store::{orgs, sessions, workspaces};
@@ -179,7 +179,8 @@ pub async fn change_role(ctx: &Ctx, actor: &OrgActor, id: Uuid, role: Role) -> R
         // An admin reached every workspace; as a member they keep that access until
         // they are disconnected (or removed from a workspace).
         let kept = if role == Role::Member && before.status == Status::Active {
-            workspaces::grant_all_missing(&mut tx, actor.org_id, id, "member", now).await?
+            workspaces::grant_all_missing(&mut tx, actor.org_id, id, WorkspaceRole::Member, now)
+                .await?
         } else {
             0
         };

@@ -64,9 +64,9 @@ async fn reach(db: &mut dyn Db, actor: &OrgActor, id: Uuid) -> Result<(Workspace
         Some(m) => workspaces::role_of(db, actor.org_id, id, m).await?,
         None => None,
     };
-    match role.as_deref() {
-        Some("manager") => Ok((w, Access::Manager)),
-        Some(_) => Ok((w, Access::Member)),
+    match role {
+        Some(WorkspaceRole::Manager) => Ok((w, Access::Manager)),
+        Some(WorkspaceRole::Member) => Ok((w, Access::Member)),
         None => Err(Error::Forbidden(format!(
             "You have no access to the workspace \"{}\". Ask an organization admin.",
             w.name
@@ -150,16 +150,8 @@ pub async fn set_role(
     let before = workspaces::role_of(&mut tx, actor.org_id, id, membership_id)
         .await?
         .ok_or(Error::NotFound("workspace member"))?;
-    if before != role.as_str() {
-        workspaces::grant(
-            &mut tx,
-            actor.org_id,
-            id,
-            membership_id,
-            role.as_str(),
-            ctx.now(),
-        )
-        .await?;
+    if before != role {
+        workspaces::grant(&mut tx, actor.org_id, id, membership_id, role, ctx.now()).await?;
         audit::record(
             ctx,
             &mut tx,
@@ -247,15 +239,7 @@ pub async fn connect(
             member.email
         )));
     }
-    workspaces::grant(
-        &mut tx,
-        actor.org_id,
-        id,
-        membership_id,
-        role.as_str(),
-        ctx.now(),
-    )
-    .await?;
+    workspaces::grant(&mut tx, actor.org_id, id, membership_id, role, ctx.now()).await?;
     audit::record(
         ctx,
         &mut tx,

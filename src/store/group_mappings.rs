@@ -1,7 +1,7 @@
 //! Per-organization mappings from directory groups to roles and workspace access.
 
 use super::{Db, Result, Timestamp};
-use crate::domain::Role;
+use crate::domain::{Role, WorkspaceRole};
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ pub struct GroupMapping {
     pub group_name_key: String,
     pub role: Option<Role>,
     pub workspace_id: Option<Uuid>,
-    pub workspace_role: Option<String>,
+    pub workspace_role: Option<WorkspaceRole>,
     pub created_at: Timestamp,
 }
 
@@ -34,7 +34,7 @@ pub async fn insert(db: &mut dyn Db, m: &GroupMapping) -> Result<()> {
             .bind(&m.group_name_key)
             .bind(m.role)
             .bind(m.workspace_id)
-            .bind(&m.workspace_role)
+            .bind(m.workspace_role)
             .bind(m.created_at)
     )?;
     Ok(())

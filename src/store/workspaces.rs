@@ -1,6 +1,7 @@
 //! Workspaces and who may reach them.
 
 use super::{Db, Result};
+use crate::domain::WorkspaceRole;
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -8,8 +9,8 @@ use uuid::Uuid;
 pub struct WorkspaceAccess {
     pub id: Uuid,
     pub name: String,
-    /// `member` or `manager`; org admins reach every workspace as `manager`.
-    pub role: String,
+    /// Org admins reach every workspace as `manager`.
+    pub role: WorkspaceRole,
 }
 
 /// The workspaces a membership reaches through workspace membership.
@@ -81,7 +82,7 @@ pub async fn grant(
     org_id: Uuid,
     workspace_id: Uuid,
     membership_id: Uuid,
-    role: &str,
+    role: WorkspaceRole,
     now: super::Timestamp,
 ) -> Result<()> {
     let sql = "INSERT INTO workspace_members (workspace_id, membership_id, org_id, role, created_at) \
@@ -105,7 +106,7 @@ pub async fn role_of(
     org_id: Uuid,
     workspace_id: Uuid,
     membership_id: Uuid,
-) -> Result<Option<String>> {
+) -> Result<Option<WorkspaceRole>> {
     let sql = "SELECT role FROM workspace_members WHERE org_id = $1 AND workspace_id = $2 AND membership_id = $3";
     Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
         .bind(org_id)
@@ -155,9 +156,9 @@ pub struct WorkspacePerson {
     pub email: String,
     pub display_name: String,
     pub org_role: crate::domain::Role,
-    /// `member` or `manager` when given access to the workspace; none for an admin
+    /// The role when given access to the workspace; none for an admin
     /// who reaches it only by being an org admin.
-    pub workspace_role: Option<String>,
+    pub workspace_role: Option<WorkspaceRole>,
 }
 
 /// The active people who reach the workspace, by name.
@@ -203,7 +204,7 @@ pub async fn grant_all_missing(
     db: &mut dyn Db,
     org_id: Uuid,
     membership_id: Uuid,
-    role: &str,
+    role: WorkspaceRole,
     now: super::Timestamp,
 ) -> Result<u64> {
     let sql = "INSERT INTO workspace_members (workspace_id, membership_id, org_id, role, created_at) \

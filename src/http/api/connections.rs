@@ -3,7 +3,7 @@
 
 use super::caller::{OrgCaller, actor, parse_id};
 use super::extract::{ApiJson, ApiPath};
-use crate::domain::WorkspaceRole;
+use crate::domain::{Role, WorkspaceRole};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::ClientInfo;
@@ -109,15 +109,15 @@ async fn list_mappings(
 #[serde(deny_unknown_fields)]
 struct NewMapping {
     group: String,
-    role: Option<String>,
+    role: Option<Role>,
     workspace_id: Option<Uuid>,
     workspace_role: Option<WorkspaceRole>,
 }
 
 impl NewMapping {
     fn grant(&self) -> Result<Grant, Error> {
-        match (self.role.as_deref(), self.workspace_id) {
-            (Some("admin"), None) => Ok(Grant::OrgAdmin),
+        match (self.role, self.workspace_id) {
+            (Some(Role::Admin), None) => Ok(Grant::OrgAdmin),
             (None, Some(ws)) => Ok(Grant::Workspace(
                 ws,
                 self.workspace_role.unwrap_or(WorkspaceRole::Member),

@@ -1,7 +1,7 @@
 //! The API keys page (admins): create (the key is shown once, on the answer page),
 //! list and revoke. Rules: `services::api_keys`.
 
-use super::shared::{act, date, error_page, form_actor, org_actor};
+use super::shared::{act, choice, date, error_page, form_actor, org_actor};
 use super::{CsrfForm, Notes};
 use crate::domain::Role;
 use crate::http::AppState;
@@ -125,11 +125,7 @@ async fn create(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let role = if form.role.as_deref() == Some("admin") {
-        Role::Admin
-    } else {
-        Role::Member
-    };
+    let role = choice(form.role.as_deref(), Role::Member);
     match api_keys::create(&ctx, &actor, &form.name, role).await {
         // The answer page itself shows the key: it is never in a URL or stored.
         Ok(c) => {

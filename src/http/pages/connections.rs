@@ -4,7 +4,7 @@
 
 use super::CsrfForm;
 use super::csrf_failed;
-use super::shared::{act, date, error_page, org_actor};
+use super::shared::{act, choice, date, error_page, org_actor};
 use crate::domain::WorkspaceRole;
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
@@ -138,7 +138,7 @@ async fn page(
                     (Some(_), _) => "Organization admin".to_string(),
                     (None, Some(ws)) => format!(
                         "{} of workspace {ws}",
-                        m.mapping.workspace_role.as_deref().unwrap_or("member")
+                        m.mapping.workspace_role.unwrap_or(WorkspaceRole::Member)
                     ),
                     (None, None) => "a removed workspace".to_string(),
                 },
@@ -263,11 +263,7 @@ async fn add_mapping(
         let Ok(ws) = Uuid::parse_str(&form.target) else {
             return error_page(Error::NotFound("workspace"));
         };
-        let role = if form.workspace_role.as_deref() == Some("manager") {
-            WorkspaceRole::Manager
-        } else {
-            WorkspaceRole::Member
-        };
+        let role = choice(form.workspace_role.as_deref(), WorkspaceRole::Member);
         Grant::Workspace(ws, role)
     };
     let back = format!("/orgs/{}/connections", actor.org_id);

@@ -2,7 +2,7 @@
 //! invitations: sending, resending, revoking. A person's profile is in `profile`.
 //! The rules live in `services::members`/`services::invitations`.
 
-use super::shared::{act, date, describe, error_page, org_actor};
+use super::shared::{act, choice, date, describe, error_page, org_actor};
 use super::{CsrfForm, csrf_failed};
 use crate::domain::{MemberView, Role, WorkspaceRole};
 use crate::http::AppState;
@@ -196,11 +196,7 @@ impl InviteForm {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
         };
-        let workspace_role = if field("workspace_role").as_deref() == Some("manager") {
-            WorkspaceRole::Manager
-        } else {
-            WorkspaceRole::Member
-        };
+        let workspace_role = choice(field("workspace_role").as_deref(), WorkspaceRole::Member);
         let workspaces = pairs
             .iter()
             .filter(|(k, _)| k == "workspace")
@@ -238,11 +234,7 @@ async fn invite(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let role = if form.role.as_deref() == Some("admin") {
-        Role::Admin
-    } else {
-        Role::Member
-    };
+    let role = choice(form.role.as_deref(), Role::Member);
     let emails = invitations::split_addresses(&form.emails);
     let q = MembersQuery::default();
     match invitations::invite(

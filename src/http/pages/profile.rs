@@ -2,7 +2,7 @@
 //! workspaces, reactivation, and removal with a confirmation step. The rules live in
 //! `services::members`.
 
-use super::shared::{act, date, error_page, org_actor};
+use super::shared::{act, choice, date, error_page, org_actor};
 use super::{CsrfForm, Notes};
 use crate::domain::{Role, Source, Status, WorkspaceRole};
 use crate::http::AppState;
@@ -131,7 +131,10 @@ pub async fn render_profile(
             max_avatar_kib: ctx.config.server.max_avatar_bytes / 1024,
             error: q.error,
             notice: q.notice,
-            workspaces: reached.into_iter().map(|w| (w.name, w.role)).collect(),
+            workspaces: reached
+                .into_iter()
+                .map(|w| (w.name, w.role.to_string()))
+                .collect(),
             connectable,
         }
         .into_response(),
@@ -158,11 +161,7 @@ async fn connect_workspace(
     let Ok(ws) = Uuid::parse_str(&form.workspace) else {
         return error_page(Error::NotFound("workspace"));
     };
-    let role = if form.role.as_deref() == Some("manager") {
-        WorkspaceRole::Manager
-    } else {
-        WorkspaceRole::Member
-    };
+    let role = choice(form.role.as_deref(), WorkspaceRole::Member);
     let back = format!("members/{}?", ids.1);
     let c = ctx.clone();
     act(

@@ -63,6 +63,12 @@ fn retry_after_header(mut response: Response, seconds: u64) -> Response {
     response
 }
 
+/// A form's pick among an enum's values (a `<select>`): anything else, or nothing,
+/// is `default`.
+pub fn choice<T: std::str::FromStr>(raw: Option<&str>, default: T) -> T {
+    raw.and_then(|r| r.parse().ok()).unwrap_or(default)
+}
+
 pub fn date(t: &Timestamp) -> String {
     t.0.date().to_string()
 }

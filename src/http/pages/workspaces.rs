@@ -4,7 +4,7 @@
 
 use super::CsrfForm;
 use super::csrf_failed;
-use super::shared::{act, describe, error_page, org_actor};
+use super::shared::{act, choice, describe, error_page, org_actor};
 use crate::domain::{Role, WorkspaceRole};
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
@@ -214,7 +214,7 @@ async fn render_people(
                     p.display_name
                 },
                 email: p.email,
-                role: p.workspace_role.unwrap_or_default(),
+                role: p.workspace_role.map(|r| r.to_string()).unwrap_or_default(),
                 org_admin: p.org_role == Role::Admin,
             })
             .collect(),
@@ -243,14 +243,6 @@ async fn people_page(
     render_people(&ctx, &actor, &csrf, id, q, Vec::new()).await
 }
 
-fn workspace_role(raw: Option<&str>) -> WorkspaceRole {
-    if raw == Some("manager") {
-        WorkspaceRole::Manager
-    } else {
-        WorkspaceRole::Member
-    }
-}
-
 #[derive(Deserialize)]
 struct InviteForm {
     csrf: String,
@@ -277,7 +269,7 @@ async fn invite(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(Error::NotFound("workspace"));
     };
-    let role = workspace_role(form.role.as_deref());
+    let role = choice(form.role.as_deref(), WorkspaceRole::Member);
     match workspaces::invite(&ctx, &actor, id, form.email.trim(), role).await {
         Ok(outcome) => {
             render_people(
@@ -317,7 +309,7 @@ async fn set_role(
     Path((org_id, id, member_id)): Path<(String, String, String)>,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    let role = workspace_role(form.role.as_deref());
+    let role = choice(form.role.as_deref(), WorkspaceRole::Member);
     let back = format!("workspaces/{id}?");
     let Ok(ws) = Uuid::parse_str(&id) else {
         return error_page(Error::NotFound("workspace"));

@@ -171,7 +171,7 @@ async fn accept_in(
         }
     };
     for (ws, role) in invitations::workspaces(&mut tx, inv.id).await? {
-        workspaces::grant(&mut tx, inv.org_id, ws, membership_id, role.as_str(), now).await?;
+        workspaces::grant(&mut tx, inv.org_id, ws, membership_id, role, now).await?;
     }
     invitations::close(&mut tx, inv.org_id, inv.id, InvitationStatus::Accepted, now).await?;
     let actor = audit::Actor {

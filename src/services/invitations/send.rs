@@ -93,7 +93,7 @@ async fn authorize(ctx: &Ctx, actor: &OrgActor, req: &InviteRequest) -> Result<I
                 }
                 None => None,
             };
-            if role.as_deref() == Some("manager") {
+            if role == Some(WorkspaceRole::Manager) {
                 Ok(kind)
             } else {
                 Err(Error::Forbidden(
@@ -160,7 +160,7 @@ pub async fn invite(
             && m.status == Status::Active
         {
             for (ws, role) in &req.workspaces {
-                workspaces::grant(&mut tx, actor.org_id, *ws, m.id, role.as_str(), now).await?;
+                workspaces::grant(&mut tx, actor.org_id, *ws, m.id, *role, now).await?;
                 audit::record(
                     ctx,
                     &mut tx,

@@ -7,7 +7,7 @@
 //! away: workspace access may also have come from an invitation).
 
 use super::ScimClient;
-use crate::domain::{AuditAction, Role};
+use crate::domain::{AuditAction, Role, WorkspaceRole};
 use crate::scim::filter::fold_case;
 use crate::services::Ctx;
 use crate::services::audit::{self, Actor, Change};
@@ -71,26 +71,27 @@ pub async fn resync_roles(
     for id in members {
         let admin = group_mappings::member_of_any(db, org_id, *id, &keys).await?;
         let role = if admin { Role::Admin } else { Role::Member };
-        let (action, details) =
-            if role == Role::Member && memberships::is_last_active_admin(db, org_id, *id).await? {
-                let why = "the directory's groups would leave the organization without an admin";
-                (
-                    AuditAction::MemberRoleKept,
-                    json!({ "role": Role::Admin, "reason": why }),
-                )
-            } else if memberships::set_role(db, org_id, *id, role, now).await? {
-                // As with an admin's unchecking: a former admin keeps the workspaces.
-                if role == Role::Member {
-                    workspaces::grant_all_missing(db, org_id, *id, "member", now).await?;
-                }
-                let why = "directory group mapping";
-                (
-                    AuditAction::MemberRoleChanged,
-                    json!({ "role": role, "reason": why }),
-                )
-            } else {
-                continue;
-            };
+        let (action, details) = if role == Role::Member
+            && memberships::is_last_active_admin(db, org_id, *id).await?
+        {
+            let why = "the directory's groups would leave the organization without an admin";
+            (
+                AuditAction::MemberRoleKept,
+                json!({ "role": Role::Admin, "reason": why }),
+            )
+        } else if memberships::set_role(db, org_id, *id, role, now).await? {
+            // As with an admin's unchecking: a former admin keeps the workspaces.
+            if role == Role::Member {
+                workspaces::grant_all_missing(db, org_id, *id, WorkspaceRole::Member, now).await?;
+            }
+            let why = "directory group mapping";
+            (
+                AuditAction::MemberRoleChanged,
+                json!({ "role": role, "reason": why }),
+            )
+        } else {
+            continue;
+        };
         let change = Change {
             org_id: Some(org_id),
             action,
@@ -115,7 +116,7 @@ pub async fn grant_mapped_workspaces(
     if members.is_empty() {
         return Ok(());
     }
-    let grants: Vec<(Uuid, String)> = group_mappings::list(db, org_id)
+    let grants: Vec<(Uuid, WorkspaceRole)> = group_mappings::list(db, org_id)
         .await?
         .into_iter()
         .filter(|m| m.group_name_key == group_key)
@@ -124,7 +125,7 @@ pub async fn grant_mapped_workspaces(
     let now = ctx.now();
     for (workspace_id, role) in &grants {
         for id in members {
-            workspaces::grant(db, org_id, *workspace_id, *id, role, now).await?;
+            workspaces::grant(db, org_id, *workspace_id, *id, *role, now).await?;
         }
         audit::record(
             ctx,
