@@ -65,6 +65,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         scim_rate: Arc::default(),
         metrics: Arc::new(metrics::Metrics::new()),
         scim_creates: Arc::default(),
+        scim_tokens: Arc::default(),
     })
 }
 

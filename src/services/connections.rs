@@ -112,6 +112,7 @@ pub async fn revoke_token(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ScimT
     )
     .await?;
     tx.commit().await?;
+    ctx.scim_tokens.forget(token.id);
     Ok(token)
 }
 

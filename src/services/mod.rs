@@ -23,6 +23,7 @@ pub mod seats;
 pub mod sessions;
 pub mod sso;
 pub mod throttle;
+pub mod token_cache;
 pub mod workspaces;
 
 use crate::clock::SharedClock;
@@ -45,6 +46,8 @@ pub struct Ctx {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// SCIM creates waiting to be written in groups (see `scim::create_queue`).
     pub scim_creates: Arc<scim::create_queue::CreateQueue>,
+    /// SCIM tokens checked in the last seconds (see `token_cache`).
+    pub scim_tokens: Arc<token_cache::TokenCache>,
 }
 
 impl Ctx {

@@ -83,14 +83,28 @@ pub async fn revoke(
         .await?;
     }
     tx.commit().await?;
+    // After the commit: a request checking the token meanwhile may have cached it.
+    for t in &revoked {
+        ctx.scim_tokens.forget(t.id);
+    }
     Ok(revoked)
 }
 
-/// The token a bearer string belongs to, if it is valid and unrevoked.
+/// The token a bearer string belongs to, if it is valid and unrevoked. A token checked
+/// in the last [`TRUST_FOR`](super::token_cache::TRUST_FOR) is taken from the cache; a
+/// refused one is never cached.
 pub async fn authenticate(ctx: &Ctx, bearer: &str) -> Result<Option<ScimToken>> {
+    let hash = token::hash(bearer);
+    let now = ctx.now();
+    if let Some(t) = ctx.scim_tokens.get(&hash, now) {
+        return Ok(Some(t));
+    }
     let mut db = ctx.store.read().await?;
-    match scim_tokens::find_active_by_hash(&mut db, &token::hash(bearer)).await {
-        Ok(t) => Ok(Some(t)),
+    match scim_tokens::find_active_by_hash(&mut db, &hash).await {
+        Ok(t) => {
+            ctx.scim_tokens.put(hash, t.clone(), now);
+            Ok(Some(t))
+        }
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -109,6 +123,7 @@ pub async fn note_use(ctx: &Ctx, token: &ScimToken) {
         tx.commit().await
     }
     .await;
+    ctx.scim_tokens.noted_use(token.id, now);
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not record SCIM token use");
     }

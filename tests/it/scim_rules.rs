@@ -2,7 +2,7 @@
 //! directory sends that cannot be what they claim.
 
 use crate::backend_tests;
-use crate::harness::TestApp;
+use crate::harness::{TestApp, test_config};
 use crate::scim::{create_user, scim, user};
 use gatehouse::store::scim_users;
 use reqwest::StatusCode;
@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 backend_tests!(
     passwords_are_hashed_before_the_write_transaction,
-    group_member_values_that_are_not_ids_are_refused
+    group_member_values_that_are_not_ids_are_refused,
+    a_token_revoked_on_another_replica_stops_working_within_ten_seconds
 );
 
 fn patch(ops: Value) -> Value {
@@ -164,5 +165,38 @@ async fn group_member_values_that_are_not_ids_are_refused(app: TestApp) {
         v["members"].as_array().map_or(0, Vec::len),
         0,
         "no member was added: {v}"
+    );
+}
+
+/// Checked tokens are cached for 10 s (`services::token_cache`). The replica that revokes
+/// a token refuses it at once; another replica, which still has it cached, refuses it
+/// once those 10 s have passed, and not a moment later.
+async fn a_token_revoked_on_another_replica_stops_working_within_ten_seconds(app: TestApp) {
+    let (s, _) = scim(&app, "GET", "/Users", None).await;
+    assert_eq!(s, StatusCode::OK, "the token is checked and cached");
+    let clock: gatehouse::clock::SharedClock = app.clock.clone();
+    let other = gatehouse::connect(test_config(&app.database_url), clock)
+        .await
+        .unwrap();
+    gatehouse::services::scim_tokens::revoke(
+        &other,
+        &gatehouse::services::audit::Actor::cli(),
+        app.org_id,
+        "Test directory",
+    )
+    .await
+    .unwrap();
+    app.clock.advance(time::Duration::seconds(9));
+    let (s, _) = scim(&app, "GET", "/Users", None).await;
+    assert_eq!(s, StatusCode::OK, "still within the cache's 10 s");
+    app.clock.advance(time::Duration::seconds(1));
+    let (s, body) = scim(&app, "GET", "/Users", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        gatehouse::services::scim_tokens::authenticate(&other, &app.scim_token)
+            .await
+            .unwrap()
+            .is_none(),
+        "the revoking replica refuses it at once"
     );
 }
