@@ -120,7 +120,10 @@ mod tests {
         cache.put("h".into(), token(id), at(0));
         assert_eq!(cache.get("h", at(9)).map(|t| t.id), Some(id));
         assert!(cache.get("h", at(10)).is_none());
-        assert!(cache.get("h", at(-1)).is_none(), "a clock set back trusts nothing");
+        assert!(
+            cache.get("h", at(-1)).is_none(),
+            "a clock set back trusts nothing"
+        );
         assert!(cache.get("other", at(0)).is_none());
     }
 

@@ -8,32 +8,63 @@
 //! its own included, so a create that meets no other pays for no hand-off. The group
 //! runs in a task of its own: a caller that goes away does not cancel the others.
 //!
+//! On PostgreSQL each organization has a queue of its own, so organizations provisioning
+//! at once do not wait for each other; SQLite has one writer, so there all creates share
+//! one queue and one group.
+//!
 //! Each create stays whole or absent. When any create of a group fails (a taken
 //! userName, no free seat) or is for a person who exists already, the group is rolled
 //! back and each of its creates runs again on its own, so one directory's bad user never
 //! fails another's.
 
 use super::users::{NewUser, ScimUser, adopt, insert_new};
+use crate::config::Backend;
 use crate::scim::error::ScimError;
 use crate::services::Ctx;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 /// The most creates one transaction takes.
 const MAX_GROUP: usize = 32;
 
 type Reply = oneshot::Sender<Result<ScimUser, ScimError>>;
 
-/// The process's SCIM creates waiting for the writer.
+/// The process's SCIM creates waiting for the writer: one queue per organization on
+/// PostgreSQL, one for all on SQLite.
 #[derive(Default)]
 pub struct CreateQueue {
+    queues: Mutex<HashMap<Uuid, Arc<Queue>>>,
+}
+
+impl CreateQueue {
+    pub(super) async fn submit(&self, ctx: &Ctx, new: NewUser) -> Result<ScimUser, ScimError> {
+        let key = match ctx.store.backend() {
+            Backend::Postgres => new.org_id(),
+            Backend::Sqlite => Uuid::nil(),
+        };
+        let queue = self
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone();
+        queue.submit(ctx, new).await
+    }
+}
+
+/// Creates waiting for one writer.
+#[derive(Default)]
+struct Queue {
     waiting: Mutex<Vec<(NewUser, Reply)>>,
     /// Held while a group is written.
     writer: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl CreateQueue {
-    pub(super) async fn submit(&self, ctx: &Ctx, new: NewUser) -> Result<ScimUser, ScimError> {
+impl Queue {
+    async fn submit(&self, ctx: &Ctx, new: NewUser) -> Result<ScimUser, ScimError> {
         let (reply, mut answer) = oneshot::channel();
         self.take_waiting(|w| w.push((new, reply)));
         let turn = self.writer.clone().lock_owned().await;

@@ -71,6 +71,12 @@ pub(in crate::services::scim) struct NewUser {
     password_hash: Option<String>,
 }
 
+impl NewUser {
+    pub(in crate::services::scim) fn org_id(&self) -> uuid::Uuid {
+        self.client.org_id()
+    }
+}
+
 /// The create of a new person as one statement on `db` (`scim_users::insert_new`,
 /// which the caller need not wrap in a transaction). `None` when the login address
 /// belongs to a person already: nothing was written, and the create is theirs to
