@@ -4,6 +4,7 @@
 pub mod account;
 pub mod accounts;
 pub mod api_keys;
+pub mod apps;
 pub mod audit;
 pub mod audit_log;
 pub mod avatars;

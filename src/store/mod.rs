@@ -18,6 +18,8 @@ pub mod invitations;
 pub mod jobs;
 pub mod links;
 pub mod memberships;
+pub mod oauth_apps;
+pub mod oauth_grants;
 pub mod oidc_states;
 pub mod orgs;
 pub mod scim_filter;

@@ -22,6 +22,7 @@ mod limits;
 mod metrics;
 mod oidc;
 mod oidc_peer;
+mod op_cli;
 mod orgs;
 mod real_server;
 mod replicas;
