@@ -232,6 +232,9 @@ async fn run(command: Command, config: Config) -> Result<()> {
             println!(
                 "now signing with key {kid}; the previous key stays published until its tokens expire"
             );
+            if let Some(kid) = gatehouse::auth::rsa::rotate(&ctx).await? {
+                println!("now signing RS256 ID tokens with key {kid}");
+            }
             Ok(())
         }
         Command::Jobs(JobsCommand::List) => {

@@ -3,3 +3,4 @@
 
 pub mod jwt;
 pub mod oidc;
+pub mod rsa;

@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod metrics;
+pub mod oauth;
 pub mod orgs;
 pub mod rate_limit;
 pub mod scim;

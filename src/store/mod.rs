@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod avatars;
+pub mod backchannel;
 pub mod billing_contacts;
 mod checkpoint;
 pub mod dialect;
