@@ -96,6 +96,12 @@ async fn active(ctx: &Ctx) -> Result<SigningKey, JwtError> {
     Ok(winner)
 }
 
+/// Makes sure an RS256 key exists (and so is published) before the first app that
+/// needs one gets a token: called when such an app is registered.
+pub async fn ensure(ctx: &Ctx) -> Result<(), JwtError> {
+    active(ctx).await.map(|_| ())
+}
+
 /// Signs a claim set with the active RS256 key (created on first use).
 pub async fn sign(ctx: &Ctx, claims: &impl Serialize) -> Result<String, JwtError> {
     let row = active(ctx).await?;

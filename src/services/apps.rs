@@ -156,6 +156,13 @@ fn audit_change(action: &'static str, app: &App) -> Change<'static> {
 pub async fn create(ctx: &Ctx, actor: &Actor, settings: &AppSettings) -> Result<CreatedApp> {
     let client_id = format!("app_{}", Uuid::new_v4().simple());
     let mut app = validate(settings, ctx.now(), client_id, "cli")?;
+    if app.id_token_alg == crate::auth::rsa::ALGORITHM {
+        // Published before it signs anything, so verifiers that fetch the JWKS once
+        // (before the first token) know it.
+        crate::auth::rsa::ensure(ctx)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
     let secret = app.confidential.then(|| token::generate("ghcs"));
     app.secret_hash = secret.as_ref().map(|s| s.hash.clone());
     let mut tx = ctx.store.begin().await?;
