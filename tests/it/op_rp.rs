@@ -1,6 +1,6 @@
 //! Real client libraries against Gatehouse as an OpenID Provider, on both backends:
 //! `openid-client` (npm) and `authlib` (PyPI) each run the whole flow (discovery, code
-//! + PKCE through Gatehouse's own sign-in form, ID token validation, userinfo, refresh
+//! with PKCE through Gatehouse's own sign-in form, ID token validation, userinfo, refresh
 //! rotation and reuse, revocation, logout), the test being their browser. A
 //! back-channel receiver built on `jose` validates the logout token that a SCIM
 //! `active=false` sends, and the deprovisioned person's refresh is refused.
