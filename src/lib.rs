@@ -78,6 +78,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(ctx.config.server.shutdown_grace_secs);
     ctx.store.spawn_wal_checkpointer();
+    let (deliverer_stop, deliverer_stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(services::oauth::logout::run_deliverer(
+        ctx.clone(),
+        async move {
+            let _ = deliverer_stopped.await;
+        },
+    ));
     let app = http::router(ctx).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     // Without TCP_NODELAY a response written in two parts waits for the client's
@@ -99,6 +106,7 @@ pub async fn serve(
             std::future::pending::<()>().await;
         }
     };
+    let _deliverer_stop = deliverer_stop; // dropped when serving ends: the deliverer stops
     tokio::select! {
         result = server => result,
         () = deadline => {

@@ -10,6 +10,8 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod app_cli;
+
 #[derive(Parser)]
 #[command(
     name = "gatehouse",
@@ -57,6 +59,12 @@ enum Command {
     /// Manage the bearer tokens a directory (Entra ID, Okta, ...) uses for SCIM.
     #[command(subcommand, name = "scim-token")]
     ScimToken(ScimTokenCommand),
+    /// Apps (OpenID Connect clients) that sign people in through Gatehouse.
+    #[command(subcommand)]
+    App(app_cli::AppCommand),
+    /// The keys that sign ID tokens and access tokens (same keys as `jwt`).
+    #[command(subcommand)]
+    Keys(JwtCommand),
 }
 
 #[derive(Subcommand)]
@@ -217,12 +225,16 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::ScimToken(cmd) => scim_token(connect(config).await?, cmd).await,
-        Command::Jwt(JwtCommand::Rotate) => {
+        Command::App(cmd) => app_cli::run(connect(config).await?, cmd).await,
+        Command::Jwt(JwtCommand::Rotate) | Command::Keys(JwtCommand::Rotate) => {
             let ctx = connect(config).await?;
             let kid = gatehouse::services::jwt::rotate(&ctx).await?;
             println!(
                 "now signing with key {kid}; the previous key stays published until its tokens expire"
             );
+            if let Some(kid) = gatehouse::services::rsa::rotate(&ctx).await? {
+                println!("now signing RS256 ID tokens with key {kid}");
+            }
             Ok(())
         }
         Command::Jobs(JobsCommand::List) => {

@@ -1,4 +1,4 @@
-//! Authentication of people and apps: identity providers people sign in with, and
-//! tokens Gatehouse signs for the suite.
+//! Authentication of people: the identity providers they sign in with. The tokens
+//! Gatehouse signs for the suite are `services::jwt` and `services::rsa`.
 
 pub mod oidc;

@@ -19,6 +19,11 @@ crate::text_enum!(
     /// add variants, never rename one.
     pub enum AuditAction {
         ApiKeyCreated => "api_key.created",
+        AppCreated => "app.created",
+        AppDeleted => "app.deleted",
+        AppDisabled => "app.disabled",
+        AppEnabled => "app.enabled",
+        AppSecretRotated => "app.secret_rotated",
         ApiKeyRevoked => "api_key.revoked",
         BillingContactAdded => "billing_contact.added",
         BillingContactRemoved => "billing_contact.removed",

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod oauth;
 pub mod pages;
 pub mod redirects;
 pub mod scim;
@@ -39,10 +40,15 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(metrics::router(ctx.config.metrics.enabled))
         .merge(scim::router(scim_max_body))
         .merge(api::router())
-        .merge(pages::router().layer(axum::middleware::from_fn_with_state(
-            ctx.clone(),
-            csrf::layer,
-        )))
+        .merge(oauth::api())
+        .merge(
+            pages::router()
+                .merge(oauth::pages())
+                .layer(axum::middleware::from_fn_with_state(
+                    ctx.clone(),
+                    csrf::layer,
+                )),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -75,6 +75,7 @@ pub async fn sync_disconnected_users(ctx: &Ctx) -> Result<SyncOutcome> {
     let disconnected = store::disconnect_scim_deleted(&mut tx, now).await?;
     for (membership, org, user) in &disconnected {
         sessions::revoke_all_for_user(&mut tx, *user, now).await?;
+        crate::services::oauth::logout::on_user_revoked(ctx, &mut tx, *user, now).await?;
         audit::record(
             ctx,
             &mut tx,

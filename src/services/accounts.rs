@@ -389,6 +389,7 @@ pub async fn reset_password(
     }
     users::set_password_hash(&mut tx, link.user_id, &hash, now).await?;
     sessions::revoke_all_for_user(&mut tx, link.user_id, now).await?;
+    super::oauth::logout::on_user_revoked(ctx, &mut tx, link.user_id, now).await?;
     let user = users::get(&mut tx, link.user_id).await?;
     let actor = Actor {
         kind: ActorKind::User,

@@ -133,7 +133,10 @@ pub async fn issue(ctx: &Ctx, claims: &AccessClaims) -> Result<IssuedToken, JwtE
 /// retired less than [`ACCESS_TOKEN_TTL`] + [`CLOCK_SKEW`] ago.
 pub async fn jwks(ctx: &Ctx) -> Result<Value, JwtError> {
     let mut keys = published(ctx).await?;
-    if !keys.iter().any(|k| k.retired_at.is_none()) {
+    if !keys
+        .iter()
+        .any(|k| k.retired_at.is_none() && k.algorithm == ALGORITHM)
+    {
         active_key(ctx).await?;
         keys = published(ctx).await?;
     }
@@ -150,7 +153,7 @@ pub async fn rotate(ctx: &Ctx) -> Result<String, JwtError> {
         let now = ctx.now();
         let (row, _) = generate(now)?;
         let mut tx = ctx.store.begin().await?;
-        signing_keys::retire_active(&mut tx, now).await?;
+        signing_keys::retire_active(&mut tx, ALGORITHM, now).await?;
         if signing_keys::insert_active_if_none(&mut tx, &row).await? {
             tx.commit().await?;
             tracing::info!(kid = %row.kid, "rotated the token signing key");
@@ -165,6 +168,30 @@ pub async fn rotate(ctx: &Ctx) -> Result<String, JwtError> {
 /// Verifies a token as an app would, with time from `ctx.clock`: EdDSA signature by a
 /// published key (found by `kid`), `iss`, `aud`, `exp` and `nbf` (± [`CLOCK_SKEW`]).
 pub async fn verify(ctx: &Ctx, token: &str) -> Result<VerifiedClaims, JwtError> {
+    let claims = verify_json(ctx, token, Some(AUDIENCE), true).await?;
+    if claims.get("nbf").is_none() {
+        return Err(JwtError::Invalid("missing or malformed claim `nbf`".into()));
+    }
+    serde_json::from_value(claims).map_err(|_| JwtError::Invalid("malformed token".into()))
+}
+
+/// Signs any claim set with the active EdDSA key (created on first use).
+pub async fn sign(ctx: &Ctx, claims: &impl Serialize) -> Result<String, JwtError> {
+    let key = active_key(ctx).await?;
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding).map_err(JwtError::Sign)
+}
+
+/// Verifies a token signed here (EdDSA by a published key) for `iss` and, when given,
+/// `aud`; with `check_time`, also `exp` and `nbf` (± [`CLOCK_SKEW`], injected clock).
+/// Returns its claims as JSON.
+pub async fn verify_json(
+    ctx: &Ctx,
+    token: &str,
+    audience: Option<&str>,
+    check_time: bool,
+) -> Result<Value, JwtError> {
     let invalid = |e: jsonwebtoken::errors::Error| JwtError::Invalid(describe(&e));
     let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
     if header.alg != Algorithm::EdDSA {
@@ -195,21 +222,32 @@ pub async fn verify(ctx: &Ctx, token: &str) -> Result<VerifiedClaims, JwtError> 
 
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[ctx.config.server.public_url()]);
-    validation.set_audience(&[AUDIENCE]);
-    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    match audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
     // Time is checked below against the injected clock, not the system time.
     validation.validate_exp = false;
     validation.validate_nbf = false;
-    let claims = jsonwebtoken::decode::<VerifiedClaims>(token, &decoding, &validation)
+    let claims = jsonwebtoken::decode::<Value>(token, &decoding, &validation)
         .map_err(invalid)?
         .claims;
-    let now = now.unix_timestamp();
-    let skew = CLOCK_SKEW.whole_seconds();
-    if now >= claims.exp.saturating_add(skew) {
-        return Err(JwtError::Expired);
-    }
-    if claims.nbf > now.saturating_add(skew) {
-        return Err(JwtError::NotYetValid);
+    if check_time {
+        let now = now.unix_timestamp();
+        let skew = CLOCK_SKEW.whole_seconds();
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::MIN);
+        if now >= exp.saturating_add(skew) {
+            return Err(JwtError::Expired);
+        }
+        if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64)
+            && nbf > now.saturating_add(skew)
+        {
+            return Err(JwtError::NotYetValid);
+        }
     }
     Ok(claims)
 }
@@ -250,7 +288,7 @@ struct ActiveKey {
 /// Reads the active key, creating the first one when there is none.
 async fn active_key(ctx: &Ctx) -> Result<ActiveKey, JwtError> {
     let mut db = ctx.store.read().await?;
-    let found = signing_keys::find_active(&mut db).await?;
+    let found = signing_keys::find_active(&mut db, ALGORITHM).await?;
     drop(db);
     if let Some(row) = found {
         return decode(&row);
@@ -263,7 +301,7 @@ async fn active_key(ctx: &Ctx) -> Result<ActiveKey, JwtError> {
         return Ok(key);
     }
     // Another replica (or task) got there first: use its key.
-    let winner = signing_keys::find_active(&mut tx)
+    let winner = signing_keys::find_active(&mut tx, ALGORITHM)
         .await?
         .ok_or(JwtError::NoActiveKey)?;
     tx.commit().await?;
@@ -322,7 +360,7 @@ fn decode(row: &SigningKey) -> Result<ActiveKey, JwtError> {
 }
 
 /// Keys retired at or before this instant are no longer published.
-fn publish_cutoff(now: Timestamp) -> Timestamp {
+pub(crate) fn publish_cutoff(now: Timestamp) -> Timestamp {
     now.0
         .checked_sub(ACCESS_TOKEN_TTL + CLOCK_SKEW)
         .map_or(now, Timestamp)

@@ -224,6 +224,7 @@ pub async fn remove(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<MemberView>
     }
     memberships::set_status(&mut tx, actor.org_id, id, Status::Disconnected, now).await?;
     sessions::revoke_all_for_user(&mut tx, before.user_id, now).await?;
+    super::oauth::logout::on_user_revoked(ctx, &mut tx, before.user_id, now).await?;
     audit::record(
         ctx,
         &mut tx,

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod accounts;
 pub mod api_keys;
+pub mod apps;
 pub mod audit;
 pub mod audit_log;
 pub mod avatars;
@@ -15,8 +16,10 @@ pub mod jwt;
 pub mod me;
 pub mod members;
 pub mod metrics;
+pub mod oauth;
 pub mod orgs;
 pub mod rate_limit;
+pub mod rsa;
 pub mod scim;
 pub mod scim_tokens;
 pub mod seats;

@@ -29,6 +29,7 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 pub async fn create(
     ctx: &Ctx,
     user_id: uuid::Uuid,
+    amr: &str,
     client_addr: Option<&str>,
     user_agent: Option<&str>,
 ) -> Result<NewSession> {
@@ -42,6 +43,7 @@ pub async fn create(
         last_seen_at: now,
         expires_at: Timestamp(now.0 + absolute),
         revoked_at: None,
+        amr: amr.to_string(),
     };
     let mut tx = ctx.store.begin().await?;
     sessions::insert(&mut tx, &session, client_addr, user_agent).await?;
@@ -80,9 +82,13 @@ pub async fn authenticate(ctx: &Ctx, cookie_value: &str) -> Result<Option<Sessio
     Ok(Some(SessionUser { user, session }))
 }
 
+/// Ends the session, with the apps' grants made through it (their back-channel logouts
+/// are queued in the same transaction).
 pub async fn sign_out(ctx: &Ctx, session: &Session) -> Result<()> {
+    let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
-    sessions::revoke(&mut tx, &session.id_hash, ctx.now()).await?;
+    sessions::revoke(&mut tx, &session.id_hash, now).await?;
+    super::oauth::logout::on_session_end(ctx, &mut tx, &session.id_hash, now).await?;
     tx.commit().await?;
     Ok(())
 }

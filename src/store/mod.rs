@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod avatars;
+pub mod backchannel;
 pub mod billing_contacts;
 mod checkpoint;
 pub mod dialect;
@@ -18,6 +19,8 @@ pub mod invitations;
 pub mod jobs;
 pub mod links;
 pub mod memberships;
+pub mod oauth_apps;
+pub mod oauth_grants;
 pub mod oidc_states;
 pub mod orgs;
 pub mod scim_filter;

@@ -13,9 +13,11 @@ pub struct Session {
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// How the person proved who they are: `pwd` (password) or `fed` (a provider).
+    pub amr: String,
 }
 
-const COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at, revoked_at";
+const COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, amr";
 
 pub async fn insert(
     db: &mut dyn Db,
@@ -23,8 +25,8 @@ pub async fn insert(
     client_addr: Option<&str>,
     user_agent: Option<&str>,
 ) -> Result<()> {
-    let sql = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    let sql = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, amr) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     crate::execute!(
         db,
         sqlx::query(sql)
@@ -35,6 +37,7 @@ pub async fn insert(
             .bind(s.expires_at)
             .bind(client_addr)
             .bind(user_agent)
+            .bind(&s.amr)
     )?;
     Ok(())
 }

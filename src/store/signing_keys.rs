@@ -1,4 +1,4 @@
-//! Keys that sign access tokens. At most one is active (`retired_at IS NULL`, enforced
+//! Keys that sign access and ID tokens. At most one per algorithm is active (`retired_at IS NULL`, enforced
 //! by a partial unique index); retired ones are kept for the JWKS overlap and history.
 //! Reads that only publish or verify use [`PublicKey`], so they never load private keys.
 
@@ -65,18 +65,23 @@ pub async fn insert_active_if_none(db: &mut dyn Db, key: &SigningKey) -> Result<
     Ok(inserted == 1)
 }
 
-/// The active key, if there is one.
-pub async fn find_active(db: &mut dyn Db) -> Result<Option<SigningKey>> {
-    let sql = format!("SELECT {COLUMNS} FROM signing_keys WHERE retired_at IS NULL");
+/// The active key of `algorithm`, if there is one.
+pub async fn find_active(db: &mut dyn Db, algorithm: &str) -> Result<Option<SigningKey>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM signing_keys WHERE retired_at IS NULL AND algorithm = $1");
     Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(algorithm)
         .fetch_optional(c)
         .await)?)
 }
 
-/// Retires the active key at `now`; returns how many keys were retired (0 or 1).
-pub async fn retire_active(db: &mut dyn Db, now: Timestamp) -> Result<u64> {
-    let sql = "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL";
-    Ok(crate::execute!(db, sqlx::query(sql).bind(now))?)
+/// Retires the active key of `algorithm` at `now`; returns how many were retired (0 or 1).
+pub async fn retire_active(db: &mut dyn Db, algorithm: &str, now: Timestamp) -> Result<u64> {
+    let sql = "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND algorithm = $2";
+    Ok(crate::execute!(
+        db,
+        sqlx::query(sql).bind(now).bind(algorithm)
+    )?)
 }
 
 /// The active key, then the keys retired after `retired_after`, latest retired first.

@@ -184,6 +184,82 @@ const TABLE: &[(&str, &[Call])] = &[
             Some(r#"{"current_password":"wrong","new_password":"a new long password"}"#),
         )],
     ),
+    // The OpenID Provider: an organization is named only in the org:<id> scope, and
+    // an app that does not exist gets an error page (no redirect, no data).
+    (
+        "/.well-known/openid-configuration",
+        &[(
+            "GET",
+            "/.well-known/openid-configuration",
+            As::Anonymous,
+            Expect::OwnOnly,
+            None,
+        )],
+    ),
+    (
+        "/authorize",
+        &[(
+            "GET",
+            "/authorize?client_id=app_none&redirect_uri=https%3A%2F%2Fa.test%2Fcb&response_type=code&scope=openid%20org%3A{B}",
+            As::Session,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    (
+        "/end_session",
+        &[
+            (
+                "GET",
+                "/end_session?client_id=app_none",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+            // Signed out: as A it would end the session the next calls use.
+            (
+                "POST",
+                "/end_session",
+                As::Anonymous,
+                Expect::OwnOnly,
+                Some("form:client_id=app_none"),
+            ),
+        ],
+    ),
+    (
+        "/token",
+        &[(
+            "POST",
+            "/token",
+            As::Session,
+            Expect::Refused,
+            Some("form:grant_type=refresh_token&client_id=app_none&refresh_token=ghrt_x"),
+        )],
+    ),
+    (
+        "/userinfo",
+        &[("GET", "/userinfo", As::Session, Expect::Refused, None)],
+    ),
+    (
+        "/revoke",
+        &[(
+            "POST",
+            "/revoke",
+            As::Session,
+            Expect::Refused,
+            Some("form:client_id=app_none&token=x"),
+        )],
+    ),
+    (
+        "/introspect",
+        &[(
+            "POST",
+            "/introspect",
+            As::Session,
+            Expect::Refused,
+            Some("form:client_id=app_none&token=x"),
+        )],
+    ),
     (
         "/api/token",
         &[(

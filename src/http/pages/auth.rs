@@ -60,18 +60,37 @@ impl SignInPage {
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Show the form even to someone signed in (an app asked for a fresh sign-in).
+    #[serde(default)]
+    reauth: Option<String>,
+    /// An app's hint of who is signing in: prefills the email.
+    #[serde(default)]
+    login_hint: Option<String>,
 }
 
-/// Starts a session and answers with its cookie and a redirect to `next`.
+/// Starts a session after a password sign-in and answers with its cookie and a
+/// redirect to `next`.
 pub async fn start_session(
     ctx: &AppState,
     user_id: uuid::Uuid,
     client: &ClientInfo,
     next: &str,
 ) -> Response {
+    start_session_via(ctx, user_id, "pwd", client, next).await
+}
+
+/// [`start_session`] for a sign-in proven by `amr` (`pwd`, or `fed` for a provider).
+pub async fn start_session_via(
+    ctx: &AppState,
+    user_id: uuid::Uuid,
+    amr: &str,
+    client: &ClientInfo,
+    next: &str,
+) -> Response {
     match sessions::create(
         ctx,
         user_id,
+        amr,
         client.addr.as_deref(),
         client.user_agent.as_deref(),
     )
@@ -102,10 +121,12 @@ async fn signin_page(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = safe_next(q.next.as_deref());
-    if who.is_some() {
+    if who.is_some() && q.reauth.is_none() {
         return Redirect::to(&next).into_response();
     }
-    SignInPage::new(&ctx, &csrf, &next).into_response()
+    let mut page = SignInPage::new(&ctx, &csrf, &next);
+    page.email = q.login_hint.unwrap_or_default().chars().take(254).collect();
+    page.into_response()
 }
 
 #[derive(Deserialize)]

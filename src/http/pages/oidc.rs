@@ -3,7 +3,7 @@
 //! `/auth/oidc/<name>/callback` finishes. Failures end on a page in plain words;
 //! the detail goes to the log.
 
-use super::auth::{LINK_COOKIE, start_session};
+use super::auth::{LINK_COOKIE, start_session_via};
 use super::{MessagePage, error_page};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
 use crate::domain::Timestamp;
@@ -132,7 +132,9 @@ async fn callback(
     };
     let next = saved.next_path.unwrap_or_else(|| "/".into());
     match sso::sign_in(&ctx, &who, client.addr.as_deref()).await {
-        Ok(SsoOutcome::SignedIn(user)) => start_session(&ctx, user.id, &client, &next).await,
+        Ok(SsoOutcome::SignedIn(user)) => {
+            start_session_via(&ctx, user.id, "fed", &client, &next).await
+        }
         Ok(SsoOutcome::LinkAfterPassword { token, email }) => {
             let mut r = MessagePage::notice(
                 "Confirm it is you",

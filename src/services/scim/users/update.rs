@@ -158,6 +158,7 @@ async fn update(
     }
     if was_active && !parts.active {
         sessions::revoke_all_for_user(&mut tx, row.user_id, now).await?;
+        crate::services::oauth::logout::on_user_revoked(ctx, &mut tx, row.user_id, now).await?;
     }
     let (old_doc, new_doc) = (document(&before), document(&row));
     audit::record(
@@ -215,6 +216,7 @@ pub async fn delete(
     scim_users::mark_deleted(&mut tx, org_id, id, now).await?;
     let left = scim_groups::remove_member_everywhere(&mut tx, org_id, id).await?;
     sessions::revoke_all_for_user(&mut tx, before.user_id, now).await?;
+    crate::services::oauth::logout::on_user_revoked(ctx, &mut tx, before.user_id, now).await?;
     audit::record(
         ctx,
         &mut tx,
