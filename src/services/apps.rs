@@ -202,6 +202,14 @@ pub async fn find(ctx: &Ctx, id_or_name: &str) -> Result<App> {
         .map_err(not_found("app"))
 }
 
+/// The app with exactly this client id.
+pub async fn get(ctx: &Ctx, client_id: &str) -> Result<App> {
+    let mut db = ctx.store.read().await?;
+    oauth_apps::get(&mut db, client_id)
+        .await
+        .map_err(not_found("app"))
+}
+
 /// Gives a confidential app a new secret (returned once); the old one stops working.
 pub async fn rotate_secret(ctx: &Ctx, actor: &Actor, id_or_name: &str) -> Result<(App, String)> {
     let app = find(ctx, id_or_name).await?;

@@ -17,6 +17,7 @@ pub mod me;
 pub mod members;
 pub mod metrics;
 pub mod oauth;
+pub mod org_apps;
 pub mod orgs;
 pub mod rate_limit;
 pub mod rsa;
