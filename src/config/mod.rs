@@ -33,6 +33,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    pub keys: KeysConfig,
     #[serde(default)]
     pub billing: billing::BillingConfig,
     pub metrics: MetricsConfig,
@@ -51,7 +52,16 @@ pub struct MetricsConfig {
 pub struct JobsConfig {
     pub expire_invitations: String,
     pub sync_disconnected_users: String,
+    pub rotate_signing_keys: String,
+    pub purge_oauth: String,
     pub lease_seconds: u64,
+}
+
+/// The keys that sign tokens (see `services::key_rotation`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeysConfig {
+    /// The job `rotate_signing_keys` publishes a successor once a key has signed this long.
+    pub rotate_after_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -266,10 +276,19 @@ impl Config {
                 "jobs.sync_disconnected_users",
                 &self.jobs.sync_disconnected_users,
             ),
+            ("jobs.rotate_signing_keys", &self.jobs.rotate_signing_keys),
+            ("jobs.purge_oauth", &self.jobs.purge_oauth),
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;
             }
+        }
+        if !(1..=3650).contains(&self.keys.rotate_after_days) {
+            return Err(invalid(
+                "keys.rotate_after_days",
+                "must be 1 to 3650 (an empty jobs.rotate_signing_keys stops scheduled rotation)"
+                    .into(),
+            ));
         }
         if self.auth.session_idle_minutes == 0 || self.auth.session_absolute_hours == 0 {
             return Err(invalid(

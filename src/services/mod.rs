@@ -13,6 +13,7 @@ pub mod connections;
 pub mod contacts;
 pub mod invitations;
 pub mod jwt;
+pub mod key_rotation;
 pub mod me;
 pub mod members;
 pub mod metrics;

@@ -25,6 +25,7 @@ mod oidc_peer;
 mod op_browser;
 mod op_cli;
 mod op_flow;
+mod op_keys;
 mod op_org_apps;
 mod op_rp;
 mod orgs;
