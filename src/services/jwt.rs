@@ -187,9 +187,15 @@ pub async fn verify(ctx: &Ctx, token: &str) -> Result<VerifiedClaims, JwtError> 
 
 /// Signs any claim set with the active EdDSA key (created on first use).
 pub async fn sign(ctx: &Ctx, claims: &impl Serialize) -> Result<String, JwtError> {
+    sign_typed(ctx, claims, "JWT").await
+}
+
+/// Like [`sign`], with the header's `typ` (explicit typing, RFC 8725 section 3.11).
+pub async fn sign_typed(ctx: &Ctx, claims: &impl Serialize, typ: &str) -> Result<String, JwtError> {
     let key = active_key(ctx).await?;
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(key.kid.clone());
+    header.typ = Some(typ.to_string());
     jsonwebtoken::encode(&header, claims, &key.encoding).map_err(JwtError::Sign)
 }
 

@@ -107,9 +107,15 @@ pub async fn ensure(ctx: &Ctx) -> Result<(), JwtError> {
 
 /// Signs a claim set with the active RS256 key (created on first use).
 pub async fn sign(ctx: &Ctx, claims: &impl Serialize) -> Result<String, JwtError> {
+    sign_typed(ctx, claims, "JWT").await
+}
+
+/// Like [`sign`], with the header's `typ` (explicit typing, RFC 8725 section 3.11).
+pub async fn sign_typed(ctx: &Ctx, claims: &impl Serialize, typ: &str) -> Result<String, JwtError> {
     let row = active(ctx).await?;
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(row.kid.clone());
+    header.typ = Some(typ.to_string());
     jsonwebtoken::encode(&header, claims, &encoding_key(&row)?).map_err(JwtError::Sign)
 }
 
