@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod apps;
 pub mod billing;
 mod layers;
 pub mod oidc;
@@ -34,6 +35,9 @@ pub struct Config {
     pub mail: MailConfig,
     pub jobs: JobsConfig,
     pub keys: KeysConfig,
+    /// Apps registered in the file, `[apps.<name>]`.
+    #[serde(default)]
+    pub apps: std::collections::BTreeMap<String, apps::AppConfig>,
     #[serde(default)]
     pub billing: billing::BillingConfig,
     pub metrics: MetricsConfig,
@@ -281,6 +285,16 @@ impl Config {
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;
+            }
+        }
+        let mut client_ids = std::collections::BTreeSet::new();
+        for (name, app) in &self.apps {
+            apps::validate(name, app).map_err(|(key, message)| invalid(&key, message))?;
+            if !client_ids.insert(app.client_id.as_str()) {
+                return Err(invalid(
+                    &format!("apps.{name}.client_id"),
+                    "another app in the file has the same client_id".into(),
+                ));
             }
         }
         if !(1..=3650).contains(&self.keys.rotate_after_days) {

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod avatars;
 pub mod billing;
+pub mod config_apps;
 pub mod connections;
 pub mod contacts;
 pub mod invitations;

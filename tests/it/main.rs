@@ -24,6 +24,7 @@ mod oidc;
 mod oidc_peer;
 mod op_browser;
 mod op_cli;
+mod op_config_apps;
 mod op_flow;
 mod op_keys;
 mod op_org_apps;
