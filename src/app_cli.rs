@@ -53,6 +53,10 @@ pub enum AppCommand {
         /// The app's client id or name.
         app: String,
     },
+    /// Make a client secret for an app of the config file: prints a new secret (give
+    /// it to the app) and its hash (put it in `[apps.<name>] client_secret_hash`).
+    /// Needs no database.
+    HashSecret,
     /// Turn an app off for an organization's members (or on again with --enable).
     Disable {
         /// The app's client id or name.
@@ -64,6 +68,16 @@ pub enum AppCommand {
         #[arg(long)]
         enable: bool,
     },
+}
+
+/// `gatehouse app hash-secret`: a new secret, and the only form the config file keeps.
+pub fn hash_secret() {
+    let secret = gatehouse::token::generate("ghcs");
+    println!(
+        "client_secret (give it to the app; not stored anywhere): {}",
+        secret.plaintext
+    );
+    println!("client_secret_hash = \"{}\"", secret.hash);
 }
 
 fn describe(app: &App) -> String {
@@ -143,6 +157,7 @@ pub async fn run(ctx: Ctx, cmd: AppCommand) -> Result<()> {
             let app = apps::delete(&ctx, &actor, &app).await?;
             println!("deleted app \"{}\" ({})", app.name, app.client_id);
         }
+        AppCommand::HashSecret => hash_secret(),
         AppCommand::Disable { app, org, enable } => {
             let org = orgs::find_by_name(&ctx, &org).await?;
             let app = apps::set_enabled_for_org(&ctx, &actor, org.id, &app, enable).await?;

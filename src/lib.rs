@@ -47,6 +47,9 @@ pub enum StartError {
     Mail(#[from] mail::MailError),
     #[error("{0}")]
     Oidc(String),
+    /// An app of the config file could not be registered (the message names its key).
+    #[error("{0}")]
+    Apps(String),
 }
 
 /// Connects to the configured database, applies pending migrations and sets up mail.
@@ -56,7 +59,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         .map_err(StartError::Oidc)?;
     let store = store::Store::connect(&config.database).await?;
     store.migrate().await?;
-    Ok(Ctx {
+    let ctx = Ctx {
         store,
         clock,
         config: Arc::new(config),
@@ -66,7 +69,11 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         metrics: Arc::new(metrics::Metrics::new()),
         scim_creates: Arc::default(),
         scim_tokens: Arc::default(),
-    })
+    };
+    services::config_apps::sync(&ctx)
+        .await
+        .map_err(|e| StartError::Apps(e.to_string()))?;
+    Ok(ctx)
 }
 
 /// Serves HTTP on `listener` until `shutdown` resolves, then lets in-flight requests

@@ -225,6 +225,10 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::ScimToken(cmd) => scim_token(connect(config).await?, cmd).await,
+        Command::App(app_cli::AppCommand::HashSecret) => {
+            app_cli::hash_secret();
+            Ok(())
+        }
         Command::App(cmd) => app_cli::run(connect(config).await?, cmd).await,
         Command::Jwt(JwtCommand::Rotate) | Command::Keys(JwtCommand::Rotate) => {
             let ctx = connect(config).await?;

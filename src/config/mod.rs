@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod apps;
 pub mod billing;
 mod layers;
 pub mod oidc;
@@ -33,6 +34,10 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    pub keys: KeysConfig,
+    /// Apps registered in the file, `[apps.<name>]`.
+    #[serde(default)]
+    pub apps: std::collections::BTreeMap<String, apps::AppConfig>,
     #[serde(default)]
     pub billing: billing::BillingConfig,
     pub metrics: MetricsConfig,
@@ -51,7 +56,16 @@ pub struct MetricsConfig {
 pub struct JobsConfig {
     pub expire_invitations: String,
     pub sync_disconnected_users: String,
+    pub rotate_signing_keys: String,
+    pub purge_oauth: String,
     pub lease_seconds: u64,
+}
+
+/// The keys that sign tokens (see `services::key_rotation`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeysConfig {
+    /// The job `rotate_signing_keys` publishes a successor once a key has signed this long.
+    pub rotate_after_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -266,10 +280,29 @@ impl Config {
                 "jobs.sync_disconnected_users",
                 &self.jobs.sync_disconnected_users,
             ),
+            ("jobs.rotate_signing_keys", &self.jobs.rotate_signing_keys),
+            ("jobs.purge_oauth", &self.jobs.purge_oauth),
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;
             }
+        }
+        let mut client_ids = std::collections::BTreeSet::new();
+        for (name, app) in &self.apps {
+            apps::validate(name, app).map_err(|(key, message)| invalid(&key, message))?;
+            if !client_ids.insert(app.client_id.as_str()) {
+                return Err(invalid(
+                    &format!("apps.{name}.client_id"),
+                    "another app in the file has the same client_id".into(),
+                ));
+            }
+        }
+        if !(1..=3650).contains(&self.keys.rotate_after_days) {
+            return Err(invalid(
+                "keys.rotate_after_days",
+                "must be 1 to 3650 (an empty jobs.rotate_signing_keys stops scheduled rotation)"
+                    .into(),
+            ));
         }
         if self.auth.session_idle_minutes == 0 || self.auth.session_absolute_hours == 0 {
             return Err(invalid(

@@ -24,6 +24,7 @@ crate::text_enum!(
         AppDisabled => "app.disabled",
         AppEnabled => "app.enabled",
         AppSecretRotated => "app.secret_rotated",
+        AppUpdated => "app.updated",
         ApiKeyRevoked => "api_key.revoked",
         BillingContactAdded => "billing_contact.added",
         BillingContactRemoved => "billing_contact.removed",

@@ -2,8 +2,10 @@
 //! wraps one in a database lease (so it happens once across replicas) and records
 //! the run; the scheduler only decides when.
 
+mod oauth;
 mod scheduler;
 
+pub use oauth::{PurgeOutcome, purge_oauth, rotate_signing_keys};
 pub use scheduler::start;
 
 use crate::domain::{AuditAction, Timestamp};
@@ -18,7 +20,14 @@ use uuid::Uuid;
 
 pub const EXPIRE_INVITATIONS: &str = "expire_invitations";
 pub const SYNC_DISCONNECTED_USERS: &str = "sync_disconnected_users";
-pub const ALL: [&str; 2] = [EXPIRE_INVITATIONS, SYNC_DISCONNECTED_USERS];
+pub const ROTATE_SIGNING_KEYS: &str = "rotate_signing_keys";
+pub const PURGE_OAUTH: &str = "purge_oauth";
+pub const ALL: [&str; 4] = [
+    EXPIRE_INVITATIONS,
+    SYNC_DISCONNECTED_USERS,
+    ROTATE_SIGNING_KEYS,
+    PURGE_OAUTH,
+];
 
 /// Rows per transaction: a million expired invitations never hold one long transaction.
 pub const BATCH: i64 = 5_000;
@@ -184,6 +193,8 @@ async fn run_at_tick(
     let started = std::time::Instant::now();
     let result = match name {
         EXPIRE_INVITATIONS => expire_invitations(ctx).await.map(|o| json!(o)),
+        ROTATE_SIGNING_KEYS => rotate_signing_keys(ctx).await.map(|o| json!(o)),
+        PURGE_OAUTH => purge_oauth(ctx).await.map(|o| json!(o)),
         _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
     };
     let elapsed = started.elapsed();
@@ -238,6 +249,8 @@ pub struct JobStatus {
 pub fn schedule_of<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
     match name {
         EXPIRE_INVITATIONS => &ctx.config.jobs.expire_invitations,
+        ROTATE_SIGNING_KEYS => &ctx.config.jobs.rotate_signing_keys,
+        PURGE_OAUTH => &ctx.config.jobs.purge_oauth,
         _ => &ctx.config.jobs.sync_disconnected_users,
     }
 }

@@ -71,7 +71,12 @@ fn check_uri(field: &'static str, uri: &str) -> Result<()> {
     }
 }
 
-fn validate(s: &AppSettings, now: Timestamp, client_id: String, source: &str) -> Result<App> {
+pub(crate) fn validate(
+    s: &AppSettings,
+    now: Timestamp,
+    client_id: String,
+    source: &str,
+) -> Result<App> {
     let name = s.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid_field(
@@ -143,7 +148,7 @@ fn validate(s: &AppSettings, now: Timestamp, client_id: String, source: &str) ->
     })
 }
 
-fn audit_change(action: AuditAction, app: &App) -> Change<'static> {
+pub(crate) fn audit_change(action: AuditAction, app: &App) -> Change<'static> {
     Change {
         org_id: None,
         action,
@@ -202,9 +207,18 @@ pub async fn find(ctx: &Ctx, id_or_name: &str) -> Result<App> {
         .map_err(not_found("app"))
 }
 
+/// The app with exactly this client id.
+pub async fn get(ctx: &Ctx, client_id: &str) -> Result<App> {
+    let mut db = ctx.store.read().await?;
+    oauth_apps::get(&mut db, client_id)
+        .await
+        .map_err(not_found("app"))
+}
+
 /// Gives a confidential app a new secret (returned once); the old one stops working.
 pub async fn rotate_secret(ctx: &Ctx, actor: &Actor, id_or_name: &str) -> Result<(App, String)> {
     let app = find(ctx, id_or_name).await?;
+    super::config_apps::refuse_if_configured(ctx, &app)?;
     if !app.confidential {
         return Err(Error::invalid("a public app has no secret"));
     }
@@ -225,6 +239,7 @@ pub async fn rotate_secret(ctx: &Ctx, actor: &Actor, id_or_name: &str) -> Result
 /// Deletes an app with everything it was given (codes, grants, refresh tokens).
 pub async fn delete(ctx: &Ctx, actor: &Actor, id_or_name: &str) -> Result<App> {
     let app = find(ctx, id_or_name).await?;
+    super::config_apps::refuse_if_configured(ctx, &app)?;
     let mut tx = ctx.store.begin().await?;
     oauth_apps::delete(&mut tx, &app.client_id).await?;
     audit::record(

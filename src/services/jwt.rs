@@ -16,8 +16,10 @@
 //!   read is cheap next to the sign-in that precedes an issue, so correctness wins.
 //! - Key material never reaches logs, `Debug` output or error messages.
 //!
-//! A verifier must re-fetch the JWKS when it meets an unknown `kid` (a new key signs
-//! immediately after rotation; it is not pre-published).
+//! - Scheduled rotation (`key_rotation`, the job `rotate_signing_keys`) publishes the
+//!   next key [`super::key_rotation::PUBLISH_LEAD`] before it signs. A forced [`rotate`]
+//!   (`gatehouse keys rotate`) signs with the new key at once, so a verifier must still
+//!   re-fetch the JWKS when it meets an unknown `kid`.
 
 use crate::domain::Timestamp;
 use crate::services::Ctx;
@@ -129,17 +131,25 @@ pub async fn issue(ctx: &Ctx, claims: &AccessClaims) -> Result<IssuedToken, JwtE
     })
 }
 
-/// The JWKS document: `{"keys": [...]}` with the active key first, then every key
-/// retired less than [`ACCESS_TOKEN_TTL`] + [`CLOCK_SKEW`] ago.
+/// How long verifiers may cache the JWKS (`Cache-Control: max-age` of
+/// `/.well-known/jwks.json`); a scheduled key is published longer than this before it signs.
+pub const JWKS_MAX_AGE_SECS: i64 = 300;
+
+/// The JWKS document: `{"keys": [...]}` with the signing keys first, then a key
+/// scheduled to sign next, then every key retired less than [`ACCESS_TOKEN_TTL`] +
+/// [`CLOCK_SKEW`] ago.
 pub async fn jwks(ctx: &Ctx) -> Result<Value, JwtError> {
+    let now = ctx.now();
     let mut keys = published(ctx).await?;
     if !keys
         .iter()
-        .any(|k| k.retired_at.is_none() && k.algorithm == ALGORITHM)
+        .any(|k| k.signs_at(now) && k.algorithm == ALGORITHM)
     {
         active_key(ctx).await?;
         keys = published(ctx).await?;
     }
+    // Stable: the signing keys move to the front, the rest keep their order.
+    keys.sort_by_key(|k| !k.signs_at(now));
     let keys: Vec<Value> = keys.into_iter().map(|k| k.public_jwk).collect();
     Ok(json!({ "keys": keys }))
 }
@@ -177,9 +187,15 @@ pub async fn verify(ctx: &Ctx, token: &str) -> Result<VerifiedClaims, JwtError> 
 
 /// Signs any claim set with the active EdDSA key (created on first use).
 pub async fn sign(ctx: &Ctx, claims: &impl Serialize) -> Result<String, JwtError> {
+    sign_typed(ctx, claims, "JWT").await
+}
+
+/// Like [`sign`], with the header's `typ` (explicit typing, RFC 8725 section 3.11).
+pub async fn sign_typed(ctx: &Ctx, claims: &impl Serialize, typ: &str) -> Result<String, JwtError> {
     let key = active_key(ctx).await?;
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(key.kid.clone());
+    header.typ = Some(typ.to_string());
     jsonwebtoken::encode(&header, claims, &key.encoding).map_err(JwtError::Sign)
 }
 
@@ -288,7 +304,7 @@ struct ActiveKey {
 /// Reads the active key, creating the first one when there is none.
 async fn active_key(ctx: &Ctx) -> Result<ActiveKey, JwtError> {
     let mut db = ctx.store.read().await?;
-    let found = signing_keys::find_active(&mut db, ALGORITHM).await?;
+    let found = signing_keys::find_active(&mut db, ALGORITHM, ctx.now()).await?;
     drop(db);
     if let Some(row) = found {
         return decode(&row);
@@ -301,11 +317,18 @@ async fn active_key(ctx: &Ctx) -> Result<ActiveKey, JwtError> {
         return Ok(key);
     }
     // Another replica (or task) got there first: use its key.
-    let winner = signing_keys::find_active(&mut tx, ALGORITHM)
+    let winner = signing_keys::find_active(&mut tx, ALGORITHM, ctx.now())
         .await?
         .ok_or(JwtError::NoActiveKey)?;
     tx.commit().await?;
     decode(&winner)
+}
+
+/// A new Ed25519 key as a row, published from `now` and signing from `activates`.
+pub(crate) fn new_key(now: Timestamp, activates: Timestamp) -> Result<SigningKey, JwtError> {
+    let (mut row, _) = generate(now)?;
+    row.activated_at = activates;
+    Ok(row)
 }
 
 /// A new Ed25519 key as a row (active from `now`) and ready to sign.

@@ -31,7 +31,9 @@ fn public_jwk(key: &rsa::RsaPublicKey) -> Value {
     json!({ "kty": "RSA", "n": n, "e": e, "kid": kid, "alg": ALGORITHM, "use": "sig" })
 }
 
-async fn generate(now: Timestamp) -> Result<SigningKey, JwtError> {
+/// A new RSA key as a row, published and signing from `now` (the caller may move
+/// `activated_at` later).
+pub(crate) async fn generate(now: Timestamp) -> Result<SigningKey, JwtError> {
     let made = tokio::task::spawn_blocking(|| {
         let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, BITS).ok()?;
         let der = key.to_pkcs8_der().ok()?;
@@ -79,7 +81,7 @@ fn encoding_key(row: &SigningKey) -> Result<EncodingKey, JwtError> {
 
 async fn active(ctx: &Ctx) -> Result<SigningKey, JwtError> {
     let mut db = ctx.store.read().await?;
-    if let Some(row) = signing_keys::find_active(&mut db, ALGORITHM).await? {
+    if let Some(row) = signing_keys::find_active(&mut db, ALGORITHM, ctx.now()).await? {
         return Ok(row);
     }
     drop(db);
@@ -90,7 +92,7 @@ async fn active(ctx: &Ctx) -> Result<SigningKey, JwtError> {
         tracing::info!(kid = %row.kid, "generated the first RS256 signing key");
         return Ok(row);
     }
-    let winner = signing_keys::find_active(&mut tx, ALGORITHM)
+    let winner = signing_keys::find_active(&mut tx, ALGORITHM, ctx.now())
         .await?
         .ok_or(JwtError::NoActiveKey)?;
     tx.commit().await?;
@@ -105,16 +107,23 @@ pub async fn ensure(ctx: &Ctx) -> Result<(), JwtError> {
 
 /// Signs a claim set with the active RS256 key (created on first use).
 pub async fn sign(ctx: &Ctx, claims: &impl Serialize) -> Result<String, JwtError> {
+    sign_typed(ctx, claims, "JWT").await
+}
+
+/// Like [`sign`], with the header's `typ` (explicit typing, RFC 8725 section 3.11).
+pub async fn sign_typed(ctx: &Ctx, claims: &impl Serialize, typ: &str) -> Result<String, JwtError> {
     let row = active(ctx).await?;
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(row.kid.clone());
+    header.typ = Some(typ.to_string());
     jsonwebtoken::encode(&header, claims, &encoding_key(&row)?).map_err(JwtError::Sign)
 }
 
-/// Retires the active RS256 key, if there is one, for a new one; returns the new kid.
+/// Retires the RS256 key (and one scheduled to sign next), if there is one, for a new
+/// one that signs at once; returns the new kid.
 pub async fn rotate(ctx: &Ctx) -> Result<Option<String>, JwtError> {
     let mut db = ctx.store.read().await?;
-    if signing_keys::find_active(&mut db, ALGORITHM)
+    if signing_keys::find_newest(&mut db, ALGORITHM)
         .await?
         .is_none()
     {

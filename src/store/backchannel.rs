@@ -110,3 +110,16 @@ pub async fn list_for_app(db: &mut dyn Db, client_id: &str) -> Result<Vec<Logout
         .fetch_all(c)
         .await)?)
 }
+
+/// Deletes logouts delivered or given up before `before`; returns how many.
+pub async fn purge_finished(db: &mut dyn Db, before: Timestamp) -> Result<u64> {
+    Ok(crate::execute!(
+        db,
+        sqlx::query(
+            "DELETE FROM backchannel_logouts \
+             WHERE (delivered_at IS NOT NULL AND delivered_at < $1) \
+             OR (given_up_at IS NOT NULL AND given_up_at < $1)"
+        )
+        .bind(before)
+    )?)
+}

@@ -1,6 +1,14 @@
-//! Keys that sign access and ID tokens. At most one per algorithm is active (`retired_at IS NULL`, enforced
-//! by a partial unique index); retired ones are kept for the JWKS overlap and history.
-//! Reads that only publish or verify use [`PublicKey`], so they never load private keys.
+//! Keys that sign access, ID and logout tokens. A key's life, per algorithm:
+//! - published from `created_at` (it is in the JWKS from its insert);
+//! - signing from `activated_at` until `retired_at` (both may lie in the future: a
+//!   scheduled rotation inserts the successor with `activated_at` = now + the publish
+//!   lead and sets the same instant as the current key's `retired_at`, so the switch
+//!   happens by time on every replica, with no second write);
+//! - published until `retired_at` + the tokens' lifetime (the caller's cutoff).
+//!
+//! At most one key per algorithm has no `retired_at` (a partial unique index): the
+//! newest, active or scheduled. Reads that only publish or verify use [`PublicKey`],
+//! so they never load private keys.
 
 use super::{Db, Result, Timestamp};
 use crate::on_conn;
@@ -37,16 +45,24 @@ pub struct PublicKey {
     pub kid: String,
     pub algorithm: String,
     pub public_jwk: serde_json::Value,
+    pub created_at: Timestamp,
     pub activated_at: Timestamp,
     pub retired_at: Option<Timestamp>,
 }
 
+impl PublicKey {
+    /// Whether this key signs at `now`.
+    pub fn signs_at(&self, now: Timestamp) -> bool {
+        self.activated_at <= now && self.retired_at.is_none_or(|r| r > now)
+    }
+}
+
 const COLUMNS: &str =
     "kid, algorithm, private_key, public_jwk, created_at, activated_at, retired_at";
-const PUBLIC_COLUMNS: &str = "kid, algorithm, public_jwk, activated_at, retired_at";
+const PUBLIC_COLUMNS: &str = "kid, algorithm, public_jwk, created_at, activated_at, retired_at";
 
-/// Inserts `key` (which must have no `retired_at`) unless an active key exists already.
-/// Returns whether it was inserted. One statement, so replicas racing on an empty table
+/// Inserts `key` (which must have no `retired_at`) unless a key of its algorithm without
+/// `retired_at` exists already. Returns whether it was inserted. One statement, so replicas racing on an empty table
 /// create exactly one active key; the losers re-read the winner's.
 pub async fn insert_active_if_none(db: &mut dyn Db, key: &SigningKey) -> Result<bool> {
     let sql = format!(
@@ -65,30 +81,52 @@ pub async fn insert_active_if_none(db: &mut dyn Db, key: &SigningKey) -> Result<
     Ok(inserted == 1)
 }
 
-/// The active key of `algorithm`, if there is one.
-pub async fn find_active(db: &mut dyn Db, algorithm: &str) -> Result<Option<SigningKey>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM signing_keys WHERE retired_at IS NULL AND algorithm = $1");
+/// The key of `algorithm` that signs at `now`, if there is one.
+pub async fn find_active(
+    db: &mut dyn Db,
+    algorithm: &str,
+    now: Timestamp,
+) -> Result<Option<SigningKey>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM signing_keys WHERE algorithm = $1 AND activated_at <= $2 \
+         AND (retired_at IS NULL OR retired_at > $2) ORDER BY activated_at DESC LIMIT 1"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(algorithm)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The newest key of `algorithm`, the one without `retired_at`: active, or scheduled
+/// to sign from its `activated_at`.
+pub async fn find_newest(db: &mut dyn Db, algorithm: &str) -> Result<Option<PublicKey>> {
+    let sql = format!(
+        "SELECT {PUBLIC_COLUMNS} FROM signing_keys WHERE algorithm = $1 AND retired_at IS NULL"
+    );
     Ok(on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(algorithm)
         .fetch_optional(c)
         .await)?)
 }
 
-/// Retires the active key of `algorithm` at `now`; returns how many were retired (0 or 1).
-pub async fn retire_active(db: &mut dyn Db, algorithm: &str, now: Timestamp) -> Result<u64> {
-    let sql = "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND algorithm = $2";
+/// Makes every key of `algorithm` still signing (or due to sign) at `at` stop at `at`;
+/// `at` may be in the future (a scheduled rotation). Returns how many changed.
+pub async fn retire_active(db: &mut dyn Db, algorithm: &str, at: Timestamp) -> Result<u64> {
+    let sql = "UPDATE signing_keys SET retired_at = $1 \
+               WHERE algorithm = $2 AND (retired_at IS NULL OR retired_at > $1)";
     Ok(crate::execute!(
         db,
-        sqlx::query(sql).bind(now).bind(algorithm)
+        sqlx::query(sql).bind(at).bind(algorithm)
     )?)
 }
 
-/// The active key, then the keys retired after `retired_after`, latest retired first.
+/// Every key not retired by `retired_after` (scheduled, active, retired later), the
+/// latest to sign first.
 pub async fn published(db: &mut dyn Db, retired_after: Timestamp) -> Result<Vec<PublicKey>> {
     let sql = format!(
         "SELECT {PUBLIC_COLUMNS} FROM signing_keys \
-         WHERE retired_at IS NULL OR retired_at > $1 ORDER BY (retired_at IS NULL) DESC, retired_at DESC, kid"
+         WHERE retired_at IS NULL OR retired_at > $1 ORDER BY activated_at DESC, kid"
     );
     Ok(on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(retired_after)

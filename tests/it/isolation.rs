@@ -554,6 +554,52 @@ const TABLE: &[(&str, &[Call])] = &[
         ],
     ),
     (
+        "/api/v1/orgs/{org_id}/apps",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/apps",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/apps",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/apps/{client_id}",
+        &[(
+            "PUT",
+            "/api/v1/orgs/{B}/apps/{app}",
+            As::Session,
+            Expect::Refused,
+            Some(r#"{"enabled":true}"#),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/apps",
+        &[
+            ("GET", "/orgs/{B}/apps", As::Session, Expect::Refused, None),
+            ("GET", "/orgs/{A}/apps", As::Session, Expect::OwnOnly, None),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/apps/{client_id}",
+        &[(
+            "POST",
+            "/orgs/{B}/apps/{app}",
+            As::Session,
+            Expect::Refused,
+            Some("form:enabled=true"),
+        )],
+    ),
+    (
         "/api/v1/orgs/{org_id}/scim-tokens",
         &[
             (
@@ -1531,6 +1577,8 @@ struct World {
     b_mapping: String,
     b_api_key: String,
     b_contact: String,
+    /// An app (the installation's) that B turned off for its members.
+    app: String,
     /// Strings only B's data contains.
     b_markers: Vec<String>,
 }
@@ -1550,6 +1598,7 @@ impl World {
             .replace("{b_mapping}", &self.b_mapping)
             .replace("{b_api_key}", &self.b_api_key)
             .replace("{b_contact}", &self.b_contact)
+            .replace("{app}", &self.app)
     }
 }
 
@@ -1686,6 +1735,24 @@ async fn organization_b(app: &TestApp) -> World {
         .await
         .expect("avatar");
     assert_eq!(r.status(), StatusCode::NO_CONTENT, "B's avatar");
+    let registered = crate::op_browser::register(
+        app,
+        &format!("Isolation app {suffix}"),
+        true,
+        "EdDSA",
+        "http://127.0.0.1:9/cb",
+        None,
+    )
+    .await;
+    gatehouse::services::apps::set_enabled_for_org(
+        &app.ctx,
+        &Actor::cli(),
+        boot.org.id,
+        &registered.client_id,
+        false,
+    )
+    .await
+    .expect("B turns the app off");
     World {
         a_org: app.org_id.to_string(),
         b_org: boot.org.id.to_string(),
@@ -1710,6 +1777,7 @@ async fn organization_b(app: &TestApp) -> World {
             .unwrap_or_else(|| panic!("{mapping}")),
         b_api_key: key["id"].as_str().expect("key id").to_string(),
         b_contact: contact["id"].as_str().expect("contact id").to_string(),
+        app: registered.client_id,
         b_markers: vec![
             b_name,
             b_admin,
@@ -1834,6 +1902,15 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         assert_eq!(s, StatusCode::OK, "{v}");
         assert!(v.to_string().contains(id.as_str()), "B's {path}: {v}");
     }
+    let (s, apps) = b
+        .call("GET", &format!("/api/v1/orgs/{}/apps", world.b_org), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{apps}");
+    let b_app = apps
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["client_id"] == world.app.as_str()))
+        .unwrap_or_else(|| panic!("{apps}"));
+    assert_eq!(b_app["enabled"], false, "B's app stays off: {apps}");
     let (s, org) = b
         .call("GET", &format!("/api/v1/orgs/{}", world.b_org), None)
         .await;

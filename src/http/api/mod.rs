@@ -7,6 +7,7 @@ mod caller;
 mod connections;
 mod extract;
 mod me;
+mod org_apps;
 mod orgs;
 mod token;
 mod workspaces;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(api_keys::router())
         .merge(avatars::router())
         .merge(me::router())
+        .merge(org_apps::router())
         .merge(orgs::router())
         .merge(token::router())
         .merge(workspaces::router())

@@ -64,5 +64,6 @@ async fn token(
 
 async fn jwks(State(ctx): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let keys = jwt::jwks(&ctx).await.map_err(jwt_error)?;
-    Ok(([(CACHE_CONTROL, "public, max-age=300")], Json(keys)))
+    let cache = format!("public, max-age={}", jwt::JWKS_MAX_AGE_SECS);
+    Ok(([(CACHE_CONTROL, cache)], Json(keys)))
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod avatars;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(account::router())
         .merge(api_keys::router())
+        .merge(apps::router())
         .merge(audit::router())
         .merge(auth::router())
         .merge(avatars::router())

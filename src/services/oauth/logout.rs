@@ -6,7 +6,7 @@
 
 use super::super::sessions::SessionUser;
 use super::super::{Ctx, Error, Result};
-use super::tokens::sign_id_token;
+use super::tokens::sign_for_app;
 use crate::domain::Timestamp;
 use crate::services::apps;
 use crate::services::jwt;
@@ -172,7 +172,11 @@ async fn deliver(
     }
 }
 
-/// The signed logout token (Back-Channel Logout 1.0 section 2.4): no nonce.
+/// The `typ` header of logout tokens.
+pub const LOGOUT_TYP: &str = "logout+jwt";
+
+/// The signed logout token (Back-Channel Logout 1.0 section 2.4): no nonce, and
+/// explicitly typed `logout+jwt` so it cannot pass for an ID token.
 async fn logout_token(ctx: &Ctx, app: &App, row: &Logout) -> Result<String> {
     let now = ctx.now().unix_timestamp();
     let mut claims = json!({
@@ -187,7 +191,7 @@ async fn logout_token(ctx: &Ctx, app: &App, row: &Logout) -> Result<String> {
     if let Some(sid) = &row.sid {
         claims["sid"] = json!(sid);
     }
-    sign_id_token(ctx, app, &claims).await
+    sign_for_app(ctx, app, &claims, LOGOUT_TYP).await
 }
 
 /// An RP-initiated logout request.

@@ -265,13 +265,19 @@ async fn sign_tokens(
     })
 }
 
-/// Signs an ID token (or logout token) with the app's algorithm.
+/// Signs an ID token with the app's algorithm.
 pub async fn sign_id_token(ctx: &Ctx, app: &App, claims: &Value) -> Result<String> {
+    sign_for_app(ctx, app, claims, "JWT").await
+}
+
+/// Signs a token for the app with its algorithm and the header `typ` (a logout token
+/// is `logout+jwt`, Back-Channel Logout 1.0 section 2.4).
+pub async fn sign_for_app(ctx: &Ctx, app: &App, claims: &Value, typ: &str) -> Result<String> {
     match app.id_token_alg.as_str() {
-        "RS256" => crate::services::rsa::sign(ctx, claims)
+        "RS256" => crate::services::rsa::sign_typed(ctx, claims, typ)
             .await
             .map_err(jwt_error),
-        _ => jwt::sign(ctx, claims).await.map_err(jwt_error),
+        _ => jwt::sign_typed(ctx, claims, typ).await.map_err(jwt_error),
     }
 }
 

@@ -23,6 +23,7 @@ if (cfg.mode === 'receiver') {
       const token = new URLSearchParams(await text(req)).get('logout_token');
       const { payload } = await jwtVerify(token, jwks, {
         issuer: cfg.issuer, audience, algorithms: ['EdDSA', 'RS256'], maxTokenAge: '5m',
+        typ: 'logout+jwt', // explicit typing, Back-Channel Logout 1.0 section 2.4
       });
       // OpenID Connect Back-Channel Logout 1.0, section 2.6.
       const event = payload.events?.['http://schemas.openid.net/event/backchannel-logout'];
