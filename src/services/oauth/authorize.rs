@@ -3,11 +3,11 @@
 //! refused without a redirect (`Err`); every later problem goes back to the app as an
 //! error redirect (RFC 6749 4.1.2.1).
 
-use super::super::sessions::SessionUser;
-use super::super::{Ctx, Error, Result};
 use super::{CODE_TTL, org_claims, requested_org, scopes};
 use crate::domain::Timestamp;
 use crate::services::apps;
+use crate::services::sessions::SessionUser;
+use crate::services::{Ctx, Error, Result};
 use crate::store::StoreError;
 use crate::store::memberships;
 use crate::store::oauth_apps::{self, App};

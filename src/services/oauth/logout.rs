@@ -4,12 +4,12 @@
 //! back-channel URI goes into the outbox; [`run_deliverer`] posts the signed logout
 //! tokens from there, retried with backoff, never inside the request that caused it.
 
-use super::super::sessions::SessionUser;
-use super::super::{Ctx, Error, Result};
 use super::tokens::sign_for_app;
 use crate::domain::Timestamp;
 use crate::services::apps;
 use crate::services::jwt;
+use crate::services::sessions::SessionUser;
+use crate::services::{Ctx, Error, Result};
 use crate::store::backchannel::{self, Logout};
 use crate::store::oauth_apps::{self, App};
 use crate::store::oauth_grants::{self, Grant};

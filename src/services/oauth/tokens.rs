@@ -5,11 +5,11 @@
 //! (`invalid_grant`), `client` (`invalid_client`), `scope`, `grant_type`, `token`
 //! (a bearer token refused at userinfo); the token surface maps them in one place.
 
-use super::super::{Ctx, Error, Result};
 use super::logout;
 use super::{OrgClaims, org_claims, pkce_s256_matches, sid_of};
 use crate::domain::Timestamp;
 use crate::services::jwt::{self, JwtError};
+use crate::services::{Ctx, Error, Result};
 use crate::store::oauth_apps::App;
 use crate::store::oauth_grants::{self, Grant, RefreshToken};
 use crate::store::{StoreError, users};
