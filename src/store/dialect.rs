@@ -189,8 +189,13 @@ pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
         }
         Ok(Backend::Postgres) => {
             let options = PgConnectOptions::from_str(url)?;
+            // No ping before handing out a connection either: it is a network round trip
+            // on every request. A connection the server has dropped fails the one query
+            // that meets it (503 with Retry-After, `StoreError::Unavailable`), and the pool
+            // then closes it.
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;

@@ -172,12 +172,8 @@ async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let params = Params::parse(&body)?;
-    let app = client(&ctx, &headers, &params).await?;
-    let token = params
-        .get("token")
-        .ok_or_else(|| OAuthError(Error::invalid("token is missing")))?;
-    tokens::revoke(&ctx, &app, token).await?;
+    let (app, token) = client_and_token(&ctx, &headers, &body).await?;
+    tokens::revoke(&ctx, &app, &token).await?;
     Ok(no_store(json!({})))
 }
 
@@ -186,10 +182,21 @@ async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let params = Params::parse(&body)?;
-    let app = client(&ctx, &headers, &params).await?;
+    let (app, token) = client_and_token(&ctx, &headers, &body).await?;
+    Ok(no_store(tokens::introspect(&ctx, &app, &token).await?))
+}
+
+/// The authenticated app and the `token` parameter, for revocation (RFC 7009) and
+/// introspection (RFC 7662).
+async fn client_and_token(
+    ctx: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(App, String), OAuthError> {
+    let params = Params::parse(body)?;
+    let app = client(ctx, headers, &params).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError(Error::invalid("token is missing")))?;
-    Ok(no_store(tokens::introspect(&ctx, &app, token).await?))
+    Ok((app, token.to_string()))
 }
