@@ -179,13 +179,18 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
+    /// Stops the in-process server (and its back-channel deliverer); `ctx` stays usable.
+    pub async fn stop_serving(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(server) = self.server.take() {
             server.await.expect("join").expect("serve");
         }
+    }
+
+    pub async fn stop(mut self) {
+        self.stop_serving().await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! and an HTTP session against it (cookies, CSRF form tokens, SCIM bearer calls).
 
 use crate::cli::{gatehouse, run_ok};
+use crate::harness::TestApp;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -236,4 +237,19 @@ impl Session {
         let status = r.status();
         Ok((status, r.text().await.unwrap_or_default()))
     }
+}
+
+/// Starts the real `gatehouse serve` on the test app's database and points `app.base`
+/// at it, so the peers of a test talk to the binary. The in-process server stops (its
+/// back-channel deliverer would sign with another issuer); the test keeps `app.ctx` for
+/// setting things up.
+pub async fn switch_to_binary(app: &mut TestApp) -> RealServer {
+    app.stop_serving().await;
+    let log = std::env::temp_dir().join(format!(
+        "gatehouse-binary-{}.log",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let server = RealServer::start(&app.database_url, &[], &log).await;
+    app.base = server.base.clone();
+    server
 }
