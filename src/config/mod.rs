@@ -15,6 +15,7 @@ pub mod billing;
 mod layers;
 pub mod oidc;
 pub mod oidc_validation;
+pub mod sso;
 
 use layers::{apply_env, croner_check, deserialize, merge, parse_toml, resolve_file_keys};
 
@@ -41,6 +42,8 @@ pub struct Config {
     #[serde(default)]
     pub billing: billing::BillingConfig,
     pub metrics: MetricsConfig,
+    /// Organizations' own identity providers and verified domains.
+    pub sso: sso::SsoConfig,
 }
 
 /// `/metrics` (Prometheus text format).
@@ -252,6 +255,9 @@ impl Config {
             ));
         }
         self.billing
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.sso
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         if self.scim.max_results == 0 {

@@ -28,6 +28,7 @@ pub mod scim_tokens;
 pub mod seats;
 pub mod sessions;
 pub mod sso;
+pub mod sso_connections;
 pub mod throttle;
 pub mod token_cache;
 pub mod workspaces;

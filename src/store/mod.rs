@@ -31,6 +31,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod sql_values;
 mod sqlite_lower;
+pub mod sso_connections;
 mod text_enum;
 pub mod throttles;
 pub mod usage;

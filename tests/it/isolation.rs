@@ -583,6 +583,138 @@ const TABLE: &[(&str, &[Call])] = &[
         )],
     ),
     (
+        "/api/v1/orgs/{org_id}/sso-connections",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/sso-connections",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/sso-connections",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections",
+                As::Session,
+                Expect::Refused,
+                Some(
+                    r#"{"name":"Intruder","issuer":"https://idp.a.test","client_id":"a","client_secret":"a"}"#,
+                ),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"issuer":"https://idp.a.test","client_secret":"hijacked"}"#),
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"issuer":"https://idp.a.test"}"#),
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}/enable",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}/enable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}/enable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}/disable",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}/disable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}/disable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}/test",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}/test",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}/test",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
         "/orgs/{org_id}/apps",
         &[
             ("GET", "/orgs/{B}/apps", As::Session, Expect::Refused, None),
@@ -1577,6 +1709,8 @@ struct World {
     b_mapping: String,
     b_api_key: String,
     b_contact: String,
+    /// B's SSO connection.
+    b_sso: String,
     /// An app (the installation's) that B turned off for its members.
     app: String,
     /// Strings only B's data contains.
@@ -1599,6 +1733,7 @@ impl World {
             .replace("{b_api_key}", &self.b_api_key)
             .replace("{b_contact}", &self.b_contact)
             .replace("{app}", &self.app)
+            .replace("{b_sso}", &self.b_sso)
     }
 }
 
@@ -1723,6 +1858,19 @@ async fn organization_b(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{contact}");
+    let b_sso_name = format!("B SSO {suffix}");
+    let b_sso_client = format!("b-client-{suffix}");
+    let (s, sso) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/sso-connections", boot.org.id),
+            Some(
+                json!({"name": b_sso_name, "issuer": "https://idp.globex.test",
+                        "client_id": b_sso_client, "client_secret": "b client secret"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sso}");
     let r = b
         .client
         .put(app.url(&format!(
@@ -1778,6 +1926,7 @@ async fn organization_b(app: &TestApp) -> World {
         b_api_key: key["id"].as_str().expect("key id").to_string(),
         b_contact: contact["id"].as_str().expect("contact id").to_string(),
         app: registered.client_id,
+        b_sso: sso["id"].as_str().expect("sso id").to_string(),
         b_markers: vec![
             b_name,
             b_admin,
@@ -1788,6 +1937,8 @@ async fn organization_b(app: &TestApp) -> World {
             format!("B title {suffix}"),
             b_key_name,
             b_contact_email,
+            b_sso_name,
+            b_sso_client,
         ],
     }
 }
@@ -1895,6 +2046,7 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         ("scim-tokens", &world.b_token_id),
         ("api-keys", &world.b_api_key),
         ("contacts", &world.b_contact),
+        ("sso-connections", &world.b_sso),
     ] {
         let (s, v) = b
             .call("GET", &format!("/api/v1/orgs/{}/{path}", world.b_org), None)

@@ -39,5 +39,6 @@ mod scim_rules;
 mod seats;
 mod secrets;
 mod sso;
+mod sso_conn;
 mod store_contract;
 mod workspaces;

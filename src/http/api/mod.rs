@@ -9,6 +9,7 @@ mod extract;
 mod me;
 mod org_apps;
 mod orgs;
+mod sso_connections;
 mod token;
 mod workspaces;
 
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(org_apps::router())
         .merge(orgs::router())
+        .merge(sso_connections::router())
         .merge(token::router())
         .merge(workspaces::router())
         .merge(connections::router())
