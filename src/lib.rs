@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod dns;
 pub mod domain;
 pub mod email;
 pub mod http;

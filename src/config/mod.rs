@@ -61,6 +61,7 @@ pub struct JobsConfig {
     pub sync_disconnected_users: String,
     pub rotate_signing_keys: String,
     pub purge_oauth: String,
+    pub verify_domains: String,
     pub lease_seconds: u64,
 }
 
@@ -288,6 +289,7 @@ impl Config {
             ),
             ("jobs.rotate_signing_keys", &self.jobs.rotate_signing_keys),
             ("jobs.purge_oauth", &self.jobs.purge_oauth),
+            ("jobs.verify_domains", &self.jobs.verify_domains),
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;

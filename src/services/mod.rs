@@ -12,6 +12,7 @@ pub mod billing;
 pub mod config_apps;
 pub mod connections;
 pub mod contacts;
+pub mod domains;
 pub mod invitations;
 pub mod jwt;
 pub mod key_rotation;

@@ -583,6 +583,84 @@ const TABLE: &[(&str, &[Call])] = &[
         )],
     ),
     (
+        "/api/v1/orgs/{org_id}/domains",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/domains",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/domains",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/domains",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"domain":"intruder.a.test"}"#),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/domains/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/domains/{id}/verify",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/domains/{b_domain}/verify",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/domains/{b_domain}/verify",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
         "/api/v1/orgs/{org_id}/sso-connections",
         &[
             (
@@ -1711,6 +1789,8 @@ struct World {
     b_contact: String,
     /// B's SSO connection.
     b_sso: String,
+    /// B's domain claim.
+    b_domain: String,
     /// An app (the installation's) that B turned off for its members.
     app: String,
     /// Strings only B's data contains.
@@ -1734,6 +1814,7 @@ impl World {
             .replace("{b_contact}", &self.b_contact)
             .replace("{app}", &self.app)
             .replace("{b_sso}", &self.b_sso)
+            .replace("{b_domain}", &self.b_domain)
     }
 }
 
@@ -1871,6 +1952,15 @@ async fn organization_b(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{sso}");
+    let b_domain_name = format!("b-{suffix}.globex.test");
+    let (s, domain) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/domains", boot.org.id),
+            Some(json!({"domain": b_domain_name})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{domain}");
     let r = b
         .client
         .put(app.url(&format!(
@@ -1927,6 +2017,7 @@ async fn organization_b(app: &TestApp) -> World {
         b_contact: contact["id"].as_str().expect("contact id").to_string(),
         app: registered.client_id,
         b_sso: sso["id"].as_str().expect("sso id").to_string(),
+        b_domain: domain["id"].as_str().expect("domain id").to_string(),
         b_markers: vec![
             b_name,
             b_admin,
@@ -1939,6 +2030,7 @@ async fn organization_b(app: &TestApp) -> World {
             b_contact_email,
             b_sso_name,
             b_sso_client,
+            b_domain_name,
         ],
     }
 }
@@ -2047,6 +2139,7 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         ("api-keys", &world.b_api_key),
         ("contacts", &world.b_contact),
         ("sso-connections", &world.b_sso),
+        ("domains", &world.b_domain),
     ] {
         let (s, v) = b
             .call("GET", &format!("/api/v1/orgs/{}/{path}", world.b_org), None)

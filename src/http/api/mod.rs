@@ -5,6 +5,7 @@ mod api_keys;
 mod avatars;
 mod caller;
 mod connections;
+mod domains;
 mod extract;
 mod me;
 mod org_apps;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(api_keys::router())
         .merge(avatars::router())
+        .merge(domains::router())
         .merge(me::router())
         .merge(org_apps::router())
         .merge(orgs::router())
