@@ -42,5 +42,6 @@ mod secrets;
 mod sso;
 mod sso_conn;
 mod sso_domains;
+mod sso_pages;
 mod store_contract;
 mod workspaces;
