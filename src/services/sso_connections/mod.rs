@@ -3,6 +3,8 @@
 //! sealed at rest (`crate::sealed`), never returned and never logged. Every change is
 //! audited in its transaction (`sso_connection.*`).
 
+mod checks;
+
 use super::audit::{self, Actor, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
@@ -10,13 +12,14 @@ use crate::auth::oidc::probe::{ProbeProblem, ProbeReport};
 use crate::domain::{AuditAction, Timestamp};
 use crate::sealed::{SealError, Sealer};
 use crate::store::sso_connections::{self as store, Connection};
+
+use checks::{check_claim, check_issuer, check_name, check_scopes, check_secret, check_text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 /// Scopes asked for when the admin names none.
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
-const DEFAULT_EMAIL_CLAIM: &str = "email";
 
 /// A connection as its admins see it: everything but the secret.
 #[derive(Debug, Clone, Serialize)]
@@ -383,99 +386,4 @@ fn name_taken(e: crate::store::StoreError) -> Error {
     } else {
         Error::from(e)
     }
-}
-
-fn check_text(field: &'static str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Error::invalid_field(
-            field,
-            format!("{field} must be 1 to {max} characters, without control characters"),
-        ));
-    }
-    Ok(v.to_string())
-}
-
-fn check_name(name: &str) -> Result<String> {
-    check_text("name", name, 100)
-}
-
-fn check_secret(secret: &str) -> Result<String> {
-    if secret.is_empty() || secret.len() > 1000 || secret.chars().any(char::is_control) {
-        return Err(Error::invalid_field(
-            "client_secret",
-            "client_secret must be 1 to 1000 characters",
-        ));
-    }
-    Ok(secret.to_string())
-}
-
-/// An absolute https URL without query or fragment (http too when
-/// `sso.allow_http_issuers` is on); kept as written, since it must match discovery.
-fn check_issuer(ctx: &Ctx, issuer: &str) -> Result<String> {
-    let issuer = issuer.trim();
-    let bad = |why: &str| Error::invalid_field("issuer", format!("issuer {why}"));
-    let url = url::Url::parse(issuer).map_err(|_| bad("must be an absolute URL"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if ctx.config.sso.allow_http_issuers => {}
-        _ => return Err(bad("must start with https://")),
-    }
-    if url.host_str().is_none_or(str::is_empty)
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || issuer.len() > 500
-    {
-        return Err(bad(
-            "must be a URL with a host and no query, fragment or credentials",
-        ));
-    }
-    Ok(issuer.to_string())
-}
-
-fn check_scopes(scopes: Option<Vec<String>>) -> Result<Vec<String>> {
-    let Some(scopes) = scopes else {
-        return Ok(DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect());
-    };
-    let mut out = vec!["openid".to_string()];
-    for s in scopes {
-        let s = s.trim();
-        let valid = !s.is_empty()
-            && s.len() <= 100
-            && s.bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
-        if !valid {
-            return Err(Error::invalid_field(
-                "scopes",
-                "each scope must be a word of printable ASCII",
-            ));
-        }
-        if !out.iter().any(|o| o == s) {
-            out.push(s.to_string());
-        }
-    }
-    if out.len() > 20 {
-        return Err(Error::invalid_field("scopes", "at most 20 scopes"));
-    }
-    Ok(out)
-}
-
-fn check_claim(claim: Option<String>) -> Result<String> {
-    let Some(claim) = claim else {
-        return Ok(DEFAULT_EMAIL_CLAIM.to_string());
-    };
-    let c = claim.trim();
-    if c.is_empty()
-        || c.len() > 64
-        || !c
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
-    {
-        return Err(Error::invalid_field(
-            "email_claim",
-            "email_claim must be a claim name (letters, digits, _ - . :)",
-        ));
-    }
-    Ok(c.to_string())
 }
