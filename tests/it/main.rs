@@ -8,6 +8,7 @@ mod authorization;
 mod avatars;
 mod browser;
 mod browser_org;
+mod browser_sso;
 mod cli;
 mod connections;
 mod crash;
