@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod dns;
 pub mod domain;
 pub mod email;
 pub mod http;
@@ -17,6 +18,7 @@ pub mod mail;
 pub mod metrics;
 pub mod password;
 pub mod scim;
+pub mod sealed;
 pub mod secret;
 pub mod services;
 pub mod store;
@@ -73,6 +75,12 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
     services::config_apps::sync(&ctx)
         .await
         .map_err(|e| StartError::Apps(e.to_string()))?;
+    // After a key rotation (sso.old_secret_keys), seal stored secrets under the new key.
+    match services::sso_connections::reseal(&ctx).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "SSO client secrets sealed under the current key"),
+        Err(e) => tracing::warn!(error = %e, "could not reseal SSO client secrets"),
+    }
     Ok(ctx)
 }
 

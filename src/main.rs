@@ -16,6 +16,7 @@ use std::sync::Arc;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod app_cli;
+mod domain_cli;
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +68,9 @@ enum Command {
     /// Apps (OpenID Connect clients) that sign people in through Gatehouse.
     #[command(subcommand)]
     App(app_cli::AppCommand),
+    /// An organization's verified domains (the DNS-proven ones its SSO applies to).
+    #[command(subcommand)]
+    Domain(domain_cli::DomainCommand),
     /// The keys that sign ID tokens and access tokens (same keys as `jwt`).
     #[command(subcommand)]
     Keys(JwtCommand),
@@ -235,6 +239,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
         Command::App(cmd) => app_cli::run(connect(config).await?, cmd).await,
+        Command::Domain(cmd) => domain_cli::run(connect(config).await?, cmd).await,
         Command::Jwt(JwtCommand::Rotate) | Command::Keys(JwtCommand::Rotate) => {
             let ctx = connect(config).await?;
             let kid = gatehouse::services::jwt::rotate(&ctx).await?;

@@ -15,6 +15,7 @@ pub mod billing;
 mod layers;
 pub mod oidc;
 pub mod oidc_validation;
+pub mod sso;
 
 use layers::{apply_env, croner_check, deserialize, merge, parse_toml, resolve_file_keys};
 
@@ -41,6 +42,8 @@ pub struct Config {
     #[serde(default)]
     pub billing: billing::BillingConfig,
     pub metrics: MetricsConfig,
+    /// Organizations' own identity providers and verified domains.
+    pub sso: sso::SsoConfig,
 }
 
 /// `/metrics` (Prometheus text format).
@@ -58,6 +61,7 @@ pub struct JobsConfig {
     pub sync_disconnected_users: String,
     pub rotate_signing_keys: String,
     pub purge_oauth: String,
+    pub verify_domains: String,
     pub lease_seconds: u64,
 }
 
@@ -254,6 +258,9 @@ impl Config {
         self.billing
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        self.sso
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         if self.scim.max_results == 0 {
             return Err(invalid("scim.max_results", "must be at least 1".into()));
         }
@@ -282,6 +289,7 @@ impl Config {
             ),
             ("jobs.rotate_signing_keys", &self.jobs.rotate_signing_keys),
             ("jobs.purge_oauth", &self.jobs.purge_oauth),
+            ("jobs.verify_domains", &self.jobs.verify_domains),
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;

@@ -110,3 +110,30 @@ fn text_settings_stay_text_even_when_they_look_like_numbers() {
     assert!(msg.starts_with("config key `server.public_url`"), "{msg}");
     assert!(!msg.contains("invalid type"), "{msg}");
 }
+
+#[test]
+fn sso_keys_are_checked_and_read_from_files() {
+    let err = Config::load(None, env(&[("GATEHOUSE_SSO__SECRET_KEY", "c2hvcnQ=")])).unwrap_err();
+    assert!(
+        err.to_string().starts_with("config key `sso.secret_key`"),
+        "{err}"
+    );
+    let err =
+        Config::load(None, env(&[("GATEHOUSE_SSO__OLD_SECRET_KEYS", "[\"%%\"]")])).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("config key `sso.old_secret_keys`"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("sso_key");
+    std::fs::write(&key, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").unwrap();
+    let c = Config::load(
+        None,
+        env(&[("GATEHOUSE_SSO__SECRET_KEY_FILE", key.to_str().unwrap())]),
+    )
+    .unwrap();
+    assert!(c.sso.secret_key.expose().starts_with("AAECAwQF"));
+    assert!(!format!("{c:?}").contains("AAECAwQF"));
+    assert!(!toml::to_string(&c).unwrap().contains("AAECAwQF"));
+}

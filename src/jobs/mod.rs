@@ -22,11 +22,14 @@ pub const EXPIRE_INVITATIONS: &str = "expire_invitations";
 pub const SYNC_DISCONNECTED_USERS: &str = "sync_disconnected_users";
 pub const ROTATE_SIGNING_KEYS: &str = "rotate_signing_keys";
 pub const PURGE_OAUTH: &str = "purge_oauth";
-pub const ALL: [&str; 4] = [
+/// Checks the organizations' domain claims (`services::domains::recheck_all`).
+pub const VERIFY_DOMAINS: &str = "verify_domains";
+pub const ALL: [&str; 5] = [
     EXPIRE_INVITATIONS,
     SYNC_DISCONNECTED_USERS,
     ROTATE_SIGNING_KEYS,
     PURGE_OAUTH,
+    VERIFY_DOMAINS,
 ];
 
 /// Rows per transaction: a million expired invitations never hold one long transaction.
@@ -195,6 +198,9 @@ async fn run_at_tick(
         EXPIRE_INVITATIONS => expire_invitations(ctx).await.map(|o| json!(o)),
         ROTATE_SIGNING_KEYS => rotate_signing_keys(ctx).await.map(|o| json!(o)),
         PURGE_OAUTH => purge_oauth(ctx).await.map(|o| json!(o)),
+        VERIFY_DOMAINS => crate::services::domains::recheck_all(ctx)
+            .await
+            .map(|o| json!(o)),
         _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
     };
     let elapsed = started.elapsed();
@@ -251,6 +257,7 @@ pub fn schedule_of<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
         EXPIRE_INVITATIONS => &ctx.config.jobs.expire_invitations,
         ROTATE_SIGNING_KEYS => &ctx.config.jobs.rotate_signing_keys,
         PURGE_OAUTH => &ctx.config.jobs.purge_oauth,
+        VERIFY_DOMAINS => &ctx.config.jobs.verify_domains,
         _ => &ctx.config.jobs.sync_disconnected_users,
     }
 }

@@ -70,6 +70,9 @@ pub fn pg_url_with_database(server_url: &str, name: &str) -> String {
     url.to_string()
 }
 
+/// The `sso.secret_key` of test servers (32 bytes, base64).
+pub const TEST_SSO_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// Config for a test server: defaults, the given database, an ephemeral port.
 pub fn test_config(database_url: &str) -> Config {
     let outbox = std::env::temp_dir().join(format!("gatehouse-outbox-{}", Uuid::new_v4().simple()));
@@ -91,6 +94,16 @@ pub fn test_config(database_url: &str) -> Config {
             (
                 "GATEHOUSE_DATABASE__MAX_CONNECTIONS".to_string(),
                 "5".to_string(),
+            ),
+            // Seals SSO connections' client secrets (a fixed test key).
+            (
+                "GATEHOUSE_SSO__SECRET_KEY".to_string(),
+                TEST_SSO_KEY.to_string(),
+            ),
+            // The test OPs listen on plain http://127.0.0.1.
+            (
+                "GATEHOUSE_SSO__ALLOW_HTTP_ISSUERS".to_string(),
+                "true".to_string(),
             ),
             // The manual clock never refills the per-token SCIM buckets; tests of the
             // limit turn it on themselves.

@@ -583,6 +583,216 @@ const TABLE: &[(&str, &[Call])] = &[
         )],
     ),
     (
+        "/api/v1/orgs/{org_id}/domains",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/domains",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/domains",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/domains",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"domain":"intruder.a.test"}"#),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/domains/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/domains/{b_domain}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/domains/{id}/verify",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/domains/{b_domain}/verify",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/domains/{b_domain}/verify",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/sso-connections",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/sso-connections",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections",
+                As::Session,
+                Expect::Refused,
+                Some(
+                    r#"{"name":"Intruder","issuer":"https://idp.a.test","client_id":"a","client_secret":"a"}"#,
+                ),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"issuer":"https://idp.a.test","client_secret":"hijacked"}"#),
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"issuer":"https://idp.a.test"}"#),
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}/enable",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}/enable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}/enable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}/disable",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}/disable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}/disable",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-connections/{id}/test",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/sso-connections/{b_sso}/test",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/sso-connections/{b_sso}/test",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
         "/orgs/{org_id}/apps",
         &[
             ("GET", "/orgs/{B}/apps", As::Session, Expect::Refused, None),
@@ -791,6 +1001,161 @@ const TABLE: &[(&str, &[Call])] = &[
                 As::Session,
                 Expect::OwnOnly,
                 None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/sso",
+        &[(
+            "POST",
+            "/orgs/{B}/connections/sso",
+            As::Session,
+            Expect::Refused,
+            Some("form:name=Intruder&issuer=https://idp.a.test&client_id=a&client_secret=a"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections/sso/{id}",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/sso/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some(
+                    "form:name=Hijacked&issuer=https://idp.a.test&client_id=a&client_secret=hijacked",
+                ),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/sso/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some("form:name=Hijacked&issuer=https://idp.a.test&client_id=a"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/sso/{id}/enable",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/sso/{b_sso}/enable",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/sso/{b_sso}/enable",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/sso/{id}/disable",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/sso/{b_sso}/disable",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/sso/{b_sso}/disable",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/sso/{id}/test",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/sso/{b_sso}/test",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/sso/{b_sso}/test",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/sso/{id}/delete",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/sso/{b_sso}/delete",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/sso/{b_sso}/delete",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/domains",
+        &[(
+            "POST",
+            "/orgs/{B}/connections/domains",
+            As::Session,
+            Expect::Refused,
+            Some("form:domain=intruder.a.test"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections/domains/{id}/verify",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/domains/{b_domain}/verify",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/domains/{b_domain}/verify",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/domains/{id}/release",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/domains/{b_domain}/release",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/domains/{b_domain}/release",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
             ),
         ],
     ),
@@ -1577,6 +1942,10 @@ struct World {
     b_mapping: String,
     b_api_key: String,
     b_contact: String,
+    /// B's SSO connection.
+    b_sso: String,
+    /// B's domain claim.
+    b_domain: String,
     /// An app (the installation's) that B turned off for its members.
     app: String,
     /// Strings only B's data contains.
@@ -1599,6 +1968,8 @@ impl World {
             .replace("{b_api_key}", &self.b_api_key)
             .replace("{b_contact}", &self.b_contact)
             .replace("{app}", &self.app)
+            .replace("{b_sso}", &self.b_sso)
+            .replace("{b_domain}", &self.b_domain)
     }
 }
 
@@ -1723,6 +2094,28 @@ async fn organization_b(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{contact}");
+    let b_sso_name = format!("B SSO {suffix}");
+    let b_sso_client = format!("b-client-{suffix}");
+    let (s, sso) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/sso-connections", boot.org.id),
+            Some(
+                json!({"name": b_sso_name, "issuer": "https://idp.globex.test",
+                        "client_id": b_sso_client, "client_secret": "b client secret"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sso}");
+    let b_domain_name = format!("b-{suffix}.globex.test");
+    let (s, domain) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/domains", boot.org.id),
+            Some(json!({"domain": b_domain_name})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{domain}");
     let r = b
         .client
         .put(app.url(&format!(
@@ -1778,6 +2171,8 @@ async fn organization_b(app: &TestApp) -> World {
         b_api_key: key["id"].as_str().expect("key id").to_string(),
         b_contact: contact["id"].as_str().expect("contact id").to_string(),
         app: registered.client_id,
+        b_sso: sso["id"].as_str().expect("sso id").to_string(),
+        b_domain: domain["id"].as_str().expect("domain id").to_string(),
         b_markers: vec![
             b_name,
             b_admin,
@@ -1788,6 +2183,9 @@ async fn organization_b(app: &TestApp) -> World {
             format!("B title {suffix}"),
             b_key_name,
             b_contact_email,
+            b_sso_name,
+            b_sso_client,
+            b_domain_name,
         ],
     }
 }
@@ -1895,6 +2293,8 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         ("scim-tokens", &world.b_token_id),
         ("api-keys", &world.b_api_key),
         ("contacts", &world.b_contact),
+        ("sso-connections", &world.b_sso),
+        ("domains", &world.b_domain),
     ] {
         let (s, v) = b
             .call("GET", &format!("/api/v1/orgs/{}/{path}", world.b_org), None)

@@ -70,7 +70,7 @@ pub struct MetadataCache {
     current: tokio::sync::Mutex<Option<Arc<Discovered>>>,
 }
 
-enum Fetch {
+pub(super) enum Fetch {
     Unreachable(String),
     Invalid(String),
 }
@@ -229,7 +229,10 @@ fn clone_discovered(d: &Discovered) -> Discovered {
 }
 
 /// GET a JSON document: no redirects (the client refuses them), size-capped.
-async fn get_json<T: DeserializeOwned>(http: &reqwest::Client, url: &str) -> Result<T, Fetch> {
+pub(super) async fn get_json<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<T, Fetch> {
     let mut resp = http
         .get(url)
         .header(reqwest::header::ACCEPT, "application/json")

@@ -13,6 +13,7 @@ mod client;
 pub mod discovery;
 pub mod error;
 pub mod policy;
+pub mod probe;
 
 pub use crate::config::oidc::{OidcProviderConfig, ProviderKind};
 pub use crate::config::oidc_validation::validate;
@@ -151,6 +152,12 @@ impl OidcProviders {
             .build()
             .map_err(|e| format!("cannot build the OIDC HTTP client: {e}"))?;
         Ok(OidcProviders { providers, http })
+    }
+
+    /// Fetches `issuer`'s discovery document and key set once (no cache) and checks
+    /// them, for an organization's *Test connection*.
+    pub async fn probe(&self, issuer: &str) -> Result<probe::ProbeReport, probe::ProbeProblem> {
+        probe::probe(&self.http, issuer).await
     }
 
     /// `(name, display name)` of each provider, for the sign-in page's buttons.

@@ -5,10 +5,12 @@ mod api_keys;
 mod avatars;
 mod caller;
 mod connections;
+mod domains;
 mod extract;
 mod me;
 mod org_apps;
 mod orgs;
+mod sso_connections;
 mod token;
 mod workspaces;
 
@@ -20,9 +22,11 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(api_keys::router())
         .merge(avatars::router())
+        .merge(domains::router())
         .merge(me::router())
         .merge(org_apps::router())
         .merge(orgs::router())
+        .merge(sso_connections::router())
         .merge(token::router())
         .merge(workspaces::router())
         .merge(connections::router())

@@ -52,6 +52,13 @@ struct MappingRow {
     grants: String,
 }
 
+/// An organization's own connection, as the page shows it.
+struct SsoRow {
+    v: crate::services::sso_connections::ConnectionView,
+    scopes: String,
+    status_text: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "connections.html")]
 struct ConnectionsPage {
@@ -65,6 +72,8 @@ struct ConnectionsPage {
     providers: Vec<Provider>,
     mappings: Vec<MappingRow>,
     workspaces: Vec<(Uuid, String)>,
+    sso_connections: Vec<SsoRow>,
+    domains: Vec<crate::services::domains::DomainView>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -101,10 +110,13 @@ async fn page(
         let tokens = connections::tokens(&ctx, &actor).await?;
         let mappings = connections::mappings(&ctx, &actor).await?;
         let workspaces = crate::services::workspaces::list(&ctx, &actor).await?;
-        Ok::<_, Error>((org_name(&ctx, &actor).await?, tokens, mappings, workspaces))
+        let sso = crate::services::sso_connections::list(&ctx, &actor).await?;
+        let domains = crate::services::domains::list(&ctx, &actor).await?;
+        let name = org_name(&ctx, &actor).await?;
+        Ok::<_, Error>((name, tokens, mappings, workspaces, sso, domains))
     }
     .await;
-    let (org_name, tokens, mappings, workspaces) = match data {
+    let (org_name, tokens, mappings, workspaces, sso, domains) = match data {
         Ok(d) => d,
         Err(e) => return error_page(e),
     };
@@ -150,6 +162,15 @@ async fn page(
             })
             .collect(),
         workspaces: workspaces.into_iter().map(|w| (w.id, w.name)).collect(),
+        sso_connections: sso
+            .into_iter()
+            .map(|v| SsoRow {
+                scopes: v.scopes.join(" "),
+                status_text: if v.enabled { "enabled" } else { "disabled" }.into(),
+                v,
+            })
+            .collect(),
+        domains,
         notice: q.notice,
         error: q.error,
     }

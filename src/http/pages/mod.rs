@@ -15,6 +15,7 @@ pub mod members;
 pub mod oidc;
 pub mod profile;
 pub mod shared;
+pub mod sso_setup;
 pub mod workspaces;
 
 use crate::http::{AppState, REQUEST_ID};
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(oidc::router())
         .merge(profile::router())
+        .merge(sso_setup::router())
         .merge(workspaces::router())
         .route("/static/app.css", get(stylesheet))
         .layer(axum::middleware::from_fn(request_id_scope))

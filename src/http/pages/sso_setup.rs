@@ -1,0 +1,248 @@
+//! The forms of the Connections page's SSO sections: the organization's own OpenID
+//! Connect connections (create, edit, test, enable, disable, delete) and its verified
+//! domains (claim, verify, release). Each goes back to the page with a notice or the
+//! reason it was refused. Rules: `services::sso_connections`, `services::domains`.
+
+use super::CsrfForm;
+use super::shared::{act, error_page, form_actor};
+use crate::http::AppState;
+use crate::http::csrf::CsrfToken;
+use crate::http::redirects;
+use crate::http::session::{ClientInfo, SignedIn};
+use crate::services::sso_connections::{self as conns, ConnectionUpdate, NewConnection};
+use crate::services::{Error, domains};
+use axum::Router;
+use axum::extract::{Extension, Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orgs/{org_id}/connections/sso", post(create))
+        .route("/orgs/{org_id}/connections/sso/{id}", post(update))
+        .route("/orgs/{org_id}/connections/sso/{id}/enable", post(enable))
+        .route("/orgs/{org_id}/connections/sso/{id}/disable", post(disable))
+        .route("/orgs/{org_id}/connections/sso/{id}/test", post(test))
+        .route("/orgs/{org_id}/connections/sso/{id}/delete", post(delete))
+        .route("/orgs/{org_id}/connections/domains", post(claim))
+        .route(
+            "/orgs/{org_id}/connections/domains/{id}/verify",
+            post(verify),
+        )
+        .route(
+            "/orgs/{org_id}/connections/domains/{id}/release",
+            post(release),
+        )
+}
+
+#[derive(Deserialize)]
+struct ConnectionForm {
+    csrf: String,
+    name: String,
+    issuer: String,
+    client_id: String,
+    /// Empty on an edit: the secret stays as it is.
+    #[serde(default)]
+    client_secret: String,
+    /// Space- or comma-separated; empty: the default scopes.
+    #[serde(default)]
+    scopes: String,
+    /// Empty: `email`.
+    #[serde(default)]
+    email_claim: String,
+}
+
+impl ConnectionForm {
+    fn scopes(&self) -> Option<Vec<String>> {
+        let list: Vec<String> = self
+            .scopes
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        (!list.is_empty()).then_some(list)
+    }
+
+    fn email_claim(&self) -> Option<String> {
+        let c = self.email_claim.trim();
+        (!c.is_empty()).then(|| c.to_string())
+    }
+}
+
+/// Back to the page with a notice, or with the reason a refusal gives.
+fn back(org_id: Uuid, result: Result<String, Error>) -> Response {
+    let base = format!("/orgs/{org_id}/connections");
+    match result {
+        Ok(notice) => {
+            Redirect::to(&format!("{base}?notice={}", redirects::encode(&notice))).into_response()
+        }
+        Err(e @ (Error::Conflict(_) | Error::Invalid { .. })) => Redirect::to(&format!(
+            "{base}?error={}",
+            redirects::encode(&e.to_string())
+        ))
+        .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn create(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(org_id): Path<String>,
+    Form(form): Form<ConnectionForm>,
+) -> Response {
+    let actor = match form_actor(&ctx, &who, &org_id, &client, (&csrf, &form.csrf)).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let new = NewConnection {
+        scopes: form.scopes(),
+        email_claim: form.email_claim(),
+        name: form.name,
+        issuer: form.issuer,
+        client_id: form.client_id,
+        client_secret: form.client_secret,
+    };
+    let result = conns::create(&ctx, &actor, new).await.map(|c| {
+        format!(
+            "The connection \"{}\" is created. Register this redirect URI at the identity provider: {}",
+            c.name, c.redirect_uri
+        )
+    });
+    back(actor.org_id, result)
+}
+
+async fn update(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path((org_id, id)): Path<(String, String)>,
+    Form(form): Form<ConnectionForm>,
+) -> Response {
+    let actor = match form_actor(&ctx, &who, &org_id, &client, (&csrf, &form.csrf)).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(Error::NotFound("SSO connection"));
+    };
+    let up = ConnectionUpdate {
+        scopes: form.scopes(),
+        email_claim: form.email_claim(),
+        name: Some(form.name),
+        issuer: Some(form.issuer),
+        client_id: Some(form.client_id),
+        client_secret: (!form.client_secret.is_empty()).then_some(form.client_secret),
+    };
+    let result = conns::update(&ctx, &actor, id, up)
+        .await
+        .map(|c| format!("The connection \"{}\" is saved.", c.name));
+    back(actor.org_id, result)
+}
+
+macro_rules! item_action {
+    ($name:ident, |$c:ident, $a:ident, $id:ident| $body:expr) => {
+        async fn $name(
+            State(ctx): State<AppState>,
+            SignedIn(who): SignedIn,
+            client: ClientInfo,
+            Extension(csrf): Extension<CsrfToken>,
+            Path(ids): Path<(String, String)>,
+            Form(form): Form<CsrfForm>,
+        ) -> Response {
+            let $c = ctx.clone();
+            act(
+                &ctx,
+                &who,
+                &client,
+                (&csrf, &form.csrf),
+                ids,
+                "connections?",
+                move |$a, $id| async move { $body },
+            )
+            .await
+        }
+    };
+}
+
+item_action!(enable, |c, a, id| conns::set_enabled(&c, &a, id, true)
+    .await
+    .map(|v| format!("The connection \"{}\" is enabled.", v.name)));
+
+item_action!(disable, |c, a, id| conns::set_enabled(&c, &a, id, false)
+    .await
+    .map(|v| format!("The connection \"{}\" is disabled.", v.name)));
+
+item_action!(delete, |c, a, id| conns::delete(&c, &a, id)
+    .await
+    .map(|()| "The connection is deleted.".to_string()));
+
+item_action!(test, |c, a, id| {
+    let name = conns::get(&c, &a, id).await?.name;
+    let t = conns::test(&c, &a, id).await?;
+    match (t.problem, t.discovery) {
+        (None, Some(d)) => Ok(format!(
+            "Test of \"{name}\" passed: issuer {}, authorization endpoint {}, token endpoint {}, {} signing key(s), algorithms {}.",
+            d.issuer,
+            d.authorization_endpoint,
+            d.token_endpoint,
+            d.keys,
+            if d.signing_algs.is_empty() {
+                "not listed".to_string()
+            } else {
+                d.signing_algs.join(", ")
+            }
+        )),
+        (Some(p), _) => Err(Error::Conflict(format!(
+            "Test of \"{name}\" failed: {}",
+            p.message
+        ))),
+        (None, None) => Err(Error::Conflict(format!("Test of \"{name}\" failed."))),
+    }
+});
+
+item_action!(verify, |c, a, id| {
+    let d = domains::verify(&c, &a, id).await?;
+    let words = d.check.unwrap_or_default();
+    if d.status == "verified" {
+        Ok(format!("{}: {words}", d.domain))
+    } else {
+        Err(Error::Conflict(format!("{}: {words}", d.domain)))
+    }
+});
+
+item_action!(release, |c, a, id| domains::release(&c, &a, id)
+    .await
+    .map(|()| "The domain is released.".to_string()));
+
+#[derive(Deserialize)]
+struct ClaimForm {
+    csrf: String,
+    domain: String,
+}
+
+async fn claim(
+    State(ctx): State<AppState>,
+    SignedIn(who): SignedIn,
+    client: ClientInfo,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(org_id): Path<String>,
+    Form(form): Form<ClaimForm>,
+) -> Response {
+    let actor = match form_actor(&ctx, &who, &org_id, &client, (&csrf, &form.csrf)).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = domains::claim(&ctx, &actor, &form.domain).await.map(|d| {
+        format!(
+            "Add a TXT record named {} with the value {} at your DNS provider, then choose Verify.",
+            d.txt_name, d.txt_value
+        )
+    });
+    back(actor.org_id, result)
+}

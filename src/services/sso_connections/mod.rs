@@ -1,0 +1,389 @@
+//! An organization's own OpenID Connect providers (SSO connections), set up by its
+//! admins: create, list, edit, enable, disable, delete and test. The client secret is
+//! sealed at rest (`crate::sealed`), never returned and never logged. Every change is
+//! audited in its transaction (`sso_connection.*`).
+
+mod checks;
+
+use super::audit::{self, Actor, Change};
+use super::members::OrgActor;
+use super::{Ctx, Error, Result, not_found};
+use crate::auth::oidc::probe::{ProbeProblem, ProbeReport};
+use crate::domain::{AuditAction, Timestamp};
+use crate::sealed::{SealError, Sealer};
+use crate::store::sso_connections::{self as store, Connection};
+
+use checks::{check_claim, check_issuer, check_name, check_scopes, check_secret, check_text};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Scopes asked for when the admin names none.
+pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
+/// A connection as its admins see it: everything but the secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionView {
+    pub id: Uuid,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// Always true: a secret is set; it is never shown again.
+    pub client_secret_set: bool,
+    pub scopes: Vec<String>,
+    pub email_claim: String,
+    pub enabled: bool,
+    /// The URI to register at the identity provider, specific to this connection.
+    pub redirect_uri: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What an admin gives to create a connection.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConnection {
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub email_claim: Option<String>,
+}
+
+/// What an admin changes; absent fields stay as they are.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionUpdate {
+    pub name: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub email_claim: Option<String>,
+}
+
+/// The answer of *Test connection*.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub ok: bool,
+    /// What is wrong, when something is: `{code, message}`.
+    pub problem: Option<TestProblem>,
+    /// What discovery says (endpoints, signing algorithms), when it could be read.
+    pub discovery: Option<ProbeReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestProblem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The redirect URI of connection `id` at this installation.
+pub fn redirect_uri(ctx: &Ctx, id: Uuid) -> String {
+    format!("{}/auth/sso/{id}/callback", ctx.config.server.public_url())
+}
+
+fn sealer(ctx: &Ctx) -> Result<Sealer> {
+    Sealer::new(&ctx.config.sso.secret_key, &ctx.config.sso.old_secret_keys)
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn seal(ctx: &Ctx, id: Uuid, secret: &str) -> Result<String> {
+    sealer(ctx)?
+        .seal(id.as_bytes(), secret)
+        .map_err(|e| match e {
+            SealError::NoKey => Error::Conflict(
+                "SSO connections are not available yet: the operator has to set sso.secret_key."
+                    .into(),
+            ),
+            other => Error::Internal(other.to_string()),
+        })
+}
+
+pub async fn list(ctx: &Ctx, actor: &OrgActor) -> Result<Vec<ConnectionView>> {
+    actor.require_admin("see the organization's SSO connections")?;
+    let mut db = ctx.store.read().await?;
+    let rows = store::list(&mut db, actor.org_id).await?;
+    Ok(rows.iter().map(|c| view(ctx, c)).collect())
+}
+
+pub async fn get(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ConnectionView> {
+    actor.require_admin("see the organization's SSO connections")?;
+    let mut db = ctx.store.read().await?;
+    let c = store::get(&mut db, actor.org_id, id)
+        .await
+        .map_err(not_found("SSO connection"))?;
+    Ok(view(ctx, &c))
+}
+
+/// Creates a connection, enabled. Its secret is sealed for its id.
+pub async fn create(ctx: &Ctx, actor: &OrgActor, new: NewConnection) -> Result<ConnectionView> {
+    actor.require_admin("set up SSO connections")?;
+    let now = ctx.now();
+    let id = Uuid::now_v7();
+    let c = Connection {
+        id,
+        org_id: actor.org_id,
+        name: check_name(&new.name)?,
+        issuer: check_issuer(ctx, &new.issuer)?,
+        client_id: check_text("client_id", &new.client_id, 1000)?,
+        client_secret_sealed: seal(ctx, id, &check_secret(&new.client_secret)?)?,
+        scopes: json!(check_scopes(new.scopes)?),
+        email_claim: check_claim(new.email_claim)?,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = ctx.store.begin().await?;
+    store::insert(&mut tx, &c).await.map_err(name_taken)?;
+    let details = json!({"name": c.name, "issuer": c.issuer, "client_id": c.client_id});
+    record(
+        ctx,
+        &mut tx,
+        actor,
+        AuditAction::SsoConnectionCreated,
+        &c,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(ctx, &c))
+}
+
+/// Changes the given settings; a new secret replaces the old one.
+pub async fn update(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    id: Uuid,
+    up: ConnectionUpdate,
+) -> Result<ConnectionView> {
+    actor.require_admin("change SSO connections")?;
+    let mut changed = Vec::new();
+    let mut tx = ctx.store.begin().await?;
+    let mut c = store::get(&mut tx, actor.org_id, id)
+        .await
+        .map_err(not_found("SSO connection"))?;
+    if let Some(name) = up.name {
+        c.name = check_name(&name)?;
+        changed.push("name");
+    }
+    if let Some(issuer) = up.issuer {
+        c.issuer = check_issuer(ctx, &issuer)?;
+        changed.push("issuer");
+    }
+    if let Some(client_id) = up.client_id {
+        c.client_id = check_text("client_id", &client_id, 1000)?;
+        changed.push("client_id");
+    }
+    if let Some(secret) = up.client_secret {
+        c.client_secret_sealed = seal(ctx, id, &check_secret(&secret)?)?;
+        changed.push("client_secret");
+    }
+    if up.scopes.is_some() {
+        c.scopes = json!(check_scopes(up.scopes)?);
+        changed.push("scopes");
+    }
+    if up.email_claim.is_some() {
+        c.email_claim = check_claim(up.email_claim)?;
+        changed.push("email_claim");
+    }
+    if changed.is_empty() {
+        return Ok(view(ctx, &c));
+    }
+    c.updated_at = ctx.now();
+    store::update(&mut tx, &c).await.map_err(name_taken)?;
+    let details = json!({"changed": changed, "name": c.name, "issuer": c.issuer});
+    record(
+        ctx,
+        &mut tx,
+        actor,
+        AuditAction::SsoConnectionUpdated,
+        &c,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(ctx, &c))
+}
+
+/// Turns the connection on or off; audited when it changes.
+pub async fn set_enabled(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    id: Uuid,
+    enabled: bool,
+) -> Result<ConnectionView> {
+    actor.require_admin("turn SSO connections on or off")?;
+    let mut tx = ctx.store.begin().await?;
+    let mut c = store::get(&mut tx, actor.org_id, id)
+        .await
+        .map_err(not_found("SSO connection"))?;
+    if c.enabled == enabled {
+        return Ok(view(ctx, &c));
+    }
+    c.enabled = enabled;
+    c.updated_at = ctx.now();
+    store::update(&mut tx, &c).await?;
+    let action = if enabled {
+        AuditAction::SsoConnectionEnabled
+    } else {
+        AuditAction::SsoConnectionDisabled
+    };
+    record(ctx, &mut tx, actor, action, &c, json!({"name": c.name})).await?;
+    tx.commit().await?;
+    Ok(view(ctx, &c))
+}
+
+pub async fn delete(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
+    actor.require_admin("delete SSO connections")?;
+    let mut tx = ctx.store.begin().await?;
+    let c = store::get(&mut tx, actor.org_id, id)
+        .await
+        .map_err(not_found("SSO connection"))?;
+    store::delete(&mut tx, actor.org_id, id).await?;
+    let details = json!({"name": c.name, "issuer": c.issuer});
+    record(
+        ctx,
+        &mut tx,
+        actor,
+        AuditAction::SsoConnectionDeleted,
+        &c,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Fetches the issuer's discovery document and key set and says what is wrong, if
+/// anything; also checks that the stored secret still opens. Audited with its outcome.
+pub async fn test(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<TestResult> {
+    actor.require_admin("test SSO connections")?;
+    let c = {
+        let mut db = ctx.store.read().await?;
+        store::get(&mut db, actor.org_id, id)
+            .await
+            .map_err(not_found("SSO connection"))?
+    };
+    let result = match sealer(ctx)?.open(id.as_bytes(), &c.client_secret_sealed) {
+        Err(e) => TestResult {
+            ok: false,
+            problem: Some(TestProblem {
+                code: "secret_unreadable",
+                message: format!(
+                    "The stored client secret cannot be read ({e}); enter the client secret again."
+                ),
+            }),
+            discovery: None,
+        },
+        Ok(_) => match ctx.oidc.probe(&c.issuer).await {
+            Ok(report) => TestResult {
+                ok: true,
+                problem: None,
+                discovery: Some(report),
+            },
+            Err(p) => TestResult {
+                ok: false,
+                problem: Some(problem(&p)),
+                discovery: None,
+            },
+        },
+    };
+    let outcome = result.problem.as_ref().map_or("ok", |p| p.code);
+    audit::record_alone(
+        ctx,
+        &actor.audit_actor(),
+        change(
+            AuditAction::SsoConnectionTested,
+            &c,
+            json!({"name": c.name, "outcome": outcome}),
+        ),
+    )
+    .await;
+    Ok(result)
+}
+
+fn problem(p: &ProbeProblem) -> TestProblem {
+    TestProblem {
+        code: p.code(),
+        message: p.to_string(),
+    }
+}
+
+/// Seals again, under the current key, every secret sealed under an older one (after
+/// a key rotation; see `sso.old_secret_keys`). A secret that does not open is left as
+/// it is and logged (its connection's test says so). Returns how many were resealed.
+pub async fn reseal(ctx: &Ctx) -> Result<usize> {
+    let sealer = sealer(ctx)?;
+    if sealer.current_key_id().is_none() {
+        return Ok(0);
+    }
+    let rows = {
+        let mut db = ctx.store.read().await?;
+        store::all_sealed(&mut db).await?
+    };
+    let mut done = 0;
+    for (id, org_id, sealed) in rows.iter().filter(|(_, _, s)| sealer.needs_reseal(s)) {
+        let fresh = match sealer.open(id.as_bytes(), sealed) {
+            Ok(plain) => sealer
+                .seal(id.as_bytes(), plain.expose())
+                .map_err(|e| Error::Internal(e.to_string()))?,
+            Err(e) => {
+                tracing::warn!(connection = %id, error = %e, "an SSO client secret does not open");
+                continue;
+            }
+        };
+        let mut db = ctx.store.write().await?;
+        done += usize::from(store::reseal(&mut db, *org_id, *id, sealed, &fresh).await? > 0);
+    }
+    Ok(done)
+}
+
+fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
+    ConnectionView {
+        id: c.id,
+        name: c.name.clone(),
+        issuer: c.issuer.clone(),
+        client_id: c.client_id.clone(),
+        client_secret_set: true,
+        scopes: serde_json::from_value(c.scopes.clone()).unwrap_or_default(),
+        email_claim: c.email_claim.clone(),
+        enabled: c.enabled,
+        redirect_uri: redirect_uri(ctx, c.id),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+fn change(action: AuditAction, c: &Connection, details: serde_json::Value) -> Change<'static> {
+    Change {
+        org_id: Some(c.org_id),
+        action,
+        target_kind: "sso_connection",
+        target_id: c.id.to_string(),
+        details,
+    }
+}
+
+async fn record(
+    ctx: &Ctx,
+    db: &mut dyn crate::store::Db,
+    actor: &OrgActor,
+    action: AuditAction,
+    c: &Connection,
+    details: serde_json::Value,
+) -> Result<()> {
+    let who: Actor = actor.audit_actor();
+    Ok(audit::record(ctx, db, &who, change(action, c, details)).await?)
+}
+
+fn name_taken(e: crate::store::StoreError) -> Error {
+    if e.is_conflict_on("name_key") {
+        Error::Conflict("The organization already has an SSO connection of that name.".into())
+    } else {
+        Error::from(e)
+    }
+}
