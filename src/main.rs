@@ -10,11 +10,6 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// mimalloc instead of glibc malloc: see `perf/README.md` (malloc and free were about a tenth
-/// of a SCIM GET's CPU).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod app_cli;
 mod domain_cli;
 
