@@ -44,5 +44,6 @@ mod sso;
 mod sso_conn;
 mod sso_domains;
 mod sso_pages;
+mod sso_signin;
 mod store_contract;
 mod workspaces;

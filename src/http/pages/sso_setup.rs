@@ -106,6 +106,8 @@ async fn create(
         issuer: form.issuer,
         client_id: form.client_id,
         client_secret: form.client_secret,
+        jit: None,
+        default_role: None,
     };
     let result = conns::create(&ctx, &actor, new).await.map(|c| {
         format!(
@@ -138,6 +140,8 @@ async fn update(
         issuer: Some(form.issuer),
         client_id: Some(form.client_id),
         client_secret: (!form.client_secret.is_empty()).then_some(form.client_secret),
+        jit: None,
+        default_role: None,
     };
     let result = conns::update(&ctx, &actor, id, up)
         .await
