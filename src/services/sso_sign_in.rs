@@ -134,6 +134,21 @@ pub async fn start(
     Ok(auth.url)
 }
 
+/// Identifier-first sign-in: when `email` lies on a verified domain whose organization
+/// has an enabled connection, begins the sign-in there (with `email` as `login_hint`)
+/// and returns the identity provider's URL. `None` otherwise: the password goes on.
+/// Whether an account exists plays no part.
+pub async fn start_for_email(ctx: &Ctx, email: &str, next: &str) -> Result<Option<String>> {
+    let Some(domain) = email_domain(email) else {
+        return Ok(None);
+    };
+    let at = StartAt::Domain(domain);
+    if find(ctx, &at).await?.is_none() {
+        return Ok(None);
+    }
+    start(ctx, &at, Some(email.trim()), next).await.map(Some)
+}
+
 /// Who signed in, and where to go next.
 pub struct SignedIn {
     pub user: User,
