@@ -39,7 +39,8 @@ both_backends!(
     sso_signin_jit_off_refused,
     sso_signin_links_scim_person,
     sso_signin_other_org_refused,
-    sso_signin_identifier_first
+    sso_signin_identifier_first,
+    sso_signin_no_free_seat
 );
 
 pub struct Setup {
@@ -389,4 +390,34 @@ async fn sso_signin_identifier_first(backend: Backend) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn sso_signin_no_free_seat(backend: Backend) {
+    let s = setup(
+        backend,
+        json!([account("kim-1", "kim@acme-corp.test")]),
+        json!({"default_role": "admin"}),
+    )
+    .await;
+    let seats = org_path(&s.app, "/seats");
+    let (st, v) = s.admin.call("PUT", &seats, Some(json!({"limit": 1}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let start = format!("/auth/sso/{}/start?login_hint=kim-1", s.conn);
+    let r = through_idp(&s.app, &start).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("has no free seat for you"), "{page}");
+    let mut db = s.app.ctx.store.read().await.unwrap();
+    let nobody = gatehouse::store::users::find_by_email(&mut db, "kim@acme-corp.test").await;
+    assert!(nobody.is_err(), "nothing was written");
+    drop(db);
+    assert_eq!(outcomes(&s, "sso.signin.refused").await, ["no_free_seat"]);
+
+    // A seat more, and the same sign-in makes a member with the connection's role.
+    let (st, v) = s.admin.call("PUT", &seats, Some(json!({"limit": 2}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let r = through_idp(&s.app, &start).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, me1) = me(&s.app).await;
+    assert_eq!(me1["organizations"][0]["role"], "admin", "{me1}");
 }
