@@ -191,7 +191,10 @@ pub async fn finish(
     };
     let next = saved.next_path.unwrap_or_else(|| "/".into());
     match decide(ctx, &conn, &login, client_addr).await {
-        Ok(user) => Ok(SignedIn { user, next }),
+        Ok((user, outcome)) => {
+            ctx.metrics.sso_signin(conn.id, outcome);
+            Ok(SignedIn { user, next })
+        }
         Err((outcome, e)) => {
             refused(ctx, &conn, Some(&login), outcome, client_addr).await;
             Err(e)
@@ -211,7 +214,7 @@ async fn decide(
     conn: &Connection,
     login: &VerifiedLogin,
     client_addr: Option<&str>,
-) -> std::result::Result<User, Refusal> {
+) -> std::result::Result<(User, &'static str), Refusal> {
     let now = ctx.now();
     let org = conn.org_id;
     let mut tx = ctx.store.begin().await.map_err(|e| ("error", e.into()))?;
@@ -316,7 +319,7 @@ async fn decide(
     .await
     .map_err(stored)?;
     tx.commit().await.map_err(stored)?;
-    Ok(user)
+    Ok((user, outcome))
 }
 
 fn new_user(email: &str, login: &VerifiedLogin, now: Timestamp) -> User {
@@ -346,9 +349,10 @@ async fn refused(
     ctx: &Ctx,
     conn: &Connection,
     login: Option<&VerifiedLogin>,
-    outcome: &str,
+    outcome: &'static str,
     client_addr: Option<&str>,
 ) {
+    ctx.metrics.sso_signin(conn.id, outcome);
     let actor = Actor {
         kind: ActorKind::User,
         id: None,

@@ -213,6 +213,14 @@ async fn sso_signin_jit_member(backend: Backend) {
         outcomes(&s, "sso.signin.succeeded").await,
         ["signed_in", "signed_in", "jit_member"]
     );
+    let metrics = s.app.get("/metrics").await.text().await.unwrap();
+    for (outcome, n) in [("jit_member", 1), ("signed_in", 2)] {
+        let line = format!(
+            "gatehouse_sso_signins_total{{connection=\"{}\",outcome=\"{outcome}\"}} {n}",
+            s.conn
+        );
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 
     // Unknown organization or domain: a page, not a redirect.
     let r = s.app.get("/auth/sso/start?domain=nobody.test").await;
