@@ -86,6 +86,7 @@ fn client(ctx: &Ctx, c: &Connection) -> Result<ConnectionClient> {
         client_id: c.client_id.clone(),
         client_secret: secret,
         scopes: serde_json::from_value(c.scopes.clone()).unwrap_or_default(),
+        email_claim: c.email_claim.clone(),
         redirect_uri: super::sso_connections::redirect_uri(ctx, c.id),
     })
 }

@@ -40,7 +40,8 @@ both_backends!(
     sso_signin_links_scim_person,
     sso_signin_other_org_refused,
     sso_signin_identifier_first,
-    sso_signin_no_free_seat
+    sso_signin_no_free_seat,
+    sso_signin_email_claim
 );
 
 pub struct Setup {
@@ -428,4 +429,25 @@ async fn sso_signin_no_free_seat(backend: Backend) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, me1) = me(&s.app).await;
     assert_eq!(me1["organizations"][0]["role"], "admin", "{me1}");
+}
+
+async fn sso_signin_email_claim(backend: Backend) {
+    // The IdP's `email` is a personal address; the connection takes `preferred_username`.
+    let s = setup(
+        backend,
+        json!([{"sub": "pat-1", "email": "pat@personal.test", "email_verified": true,
+                "preferred_username": "pat@acme-corp.test"}]),
+        json!({"email_claim": "preferred_username"}),
+    )
+    .await;
+    let r = through_idp(
+        &s.app,
+        &format!("/auth/sso/{}/start?login_hint=pat-1", s.conn),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (st, me1) = me(&s.app).await;
+    assert_eq!(st, StatusCode::OK, "{me1}");
+    assert_eq!(me1["email"], "pat@acme-corp.test");
+    assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["jit_member"]);
 }

@@ -22,6 +22,8 @@ pub struct ConnectionClient {
     pub client_id: String,
     pub client_secret: Secret<String>,
     pub scopes: Vec<String>,
+    /// The claim that carries the email: `email`, `preferred_username` or `upn`.
+    pub email_claim: String,
     /// `<public_url>/auth/sso/<id>/callback`.
     pub redirect_uri: String,
 }
@@ -60,6 +62,7 @@ fn provider(c: &ConnectionClient) -> Result<Provider, OidcError> {
         allowed_domains: Vec::new(),
         allowed_tenants: Vec::new(),
         display_name: Some(c.display.clone()),
+        email_claim: Some(c.email_claim.clone()),
     };
     let cache = MetadataCache::new(cfg.discovery_url(), Some(c.issuer.clone()));
     Ok(Provider {
