@@ -290,6 +290,32 @@ async fn sso_signin_links_scim_person(backend: Backend) {
     assert_eq!(maxes, 1, "{members}");
     assert!(members.to_string().contains(&scim_id), "{members}");
     assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["linked"]);
+
+    // The directory turns the person off: the same identity is refused.
+    let (st, v) = crate::scim::scim(
+        &s.app,
+        "PATCH",
+        &format!("/Users/{scim_id}"),
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "active", "value": false}]}),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let r = through_idp(
+        &s.app,
+        &format!("/auth/sso/{}/start?login_hint=max-1", s.conn),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("access to this organization is turned off")
+    );
+    assert_eq!(outcomes(&s, "sso.signin.refused").await, ["not_active"]);
 }
 
 async fn sso_signin_other_org_refused(backend: Backend) {
