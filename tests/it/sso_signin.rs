@@ -47,7 +47,7 @@ both_backends!(
 pub struct Setup {
     pub app: TestApp,
     pub admin: Person,
-    _op: OidcPeer,
+    op: OidcPeer,
     pub conn: String,
     _dns: DnsServer,
 }
@@ -108,7 +108,7 @@ pub async fn setup(backend: Backend, accounts: Value, connection: Value) -> Setu
     Setup {
         app,
         admin,
-        _op: op,
+        op,
         conn,
         _dns: dns,
     }
@@ -256,6 +256,29 @@ async fn sso_signin_jit_off_refused(backend: Backend) {
         outcomes(&s, "sso.signin.refused").await,
         ["not_provisioned"]
     );
+
+    // The admin turns just-in-time members on, as admins, on the Connections page.
+    let html = crate::sso_pages::submit(
+        &s.admin,
+        &format!("/orgs/{}/connections/sso/{}", s.app.org_id, s.conn),
+        &[
+            ("name", "Acme IdP"),
+            ("issuer", &s.op.issuer),
+            ("client_id", CLIENT_ID),
+            ("jit", "on"),
+            ("default_role", "admin"),
+        ],
+    )
+    .await;
+    assert!(html.contains("just-in-time members on, as admin"), "{html}");
+    let r = through_idp(
+        &s.app,
+        &format!("/auth/sso/{}/start?login_hint=lee-1", s.conn),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, me1) = me(&s.app).await;
+    assert_eq!(me1["organizations"][0]["role"], "admin", "{me1}");
 }
 
 async fn sso_signin_links_scim_person(backend: Backend) {
@@ -404,7 +427,7 @@ async fn sso_signin_identifier_first(backend: Backend) {
     let r = first_step("kim@acme-corp.test").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(to.starts_with(&s._op.issuer), "{to}");
+    assert!(to.starts_with(&s.op.issuer), "{to}");
     assert!(to.contains("login_hint=kim%40acme-corp.test"), "{to}");
     let back = follow(app, r).await;
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
