@@ -84,6 +84,10 @@ pub struct OidcProviderConfig {
     /// Button text; defaults to "Google", "Microsoft" or the provider's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Not a config key: an organization's connection names the claim that carries the
+    /// email (`email`, `preferred_username` or `upn`); `None` is `email`.
+    #[serde(skip)]
+    pub email_claim: Option<String>,
 }
 
 pub fn default_scopes() -> Vec<String> {

@@ -76,6 +76,8 @@ crate::text_enum!(
         SsoConnectionEnabled => "sso_connection.enabled",
         SsoConnectionTested => "sso_connection.tested",
         SsoConnectionUpdated => "sso_connection.updated",
+        SsoSigninRefused => "sso.signin.refused",
+        SsoSigninSucceeded => "sso.signin.succeeded",
         WorkspaceAccessGranted => "workspace.access_granted",
         WorkspaceCreated => "workspace.created",
         WorkspacePersonRemoved => "workspace.person_removed",

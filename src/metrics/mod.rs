@@ -44,6 +44,12 @@ struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SsoLabels {
+    connection: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobNameLabel {
     job: String,
 }
@@ -83,6 +89,7 @@ pub struct Metrics {
     pool_max: Family<PoolLabel, Gauge>,
     seats_used: Family<OrgLabel, Gauge>,
     seats_limit: Family<OrgLabel, Gauge>,
+    sso_signins: Family<SsoLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -105,6 +112,7 @@ impl Metrics {
             pool_max: Family::default(),
             seats_used: Family::default(),
             seats_limit: Family::default(),
+            sso_signins: Family::default(),
         };
         m.registry.register(
             "http_requests",
@@ -156,7 +164,22 @@ impl Metrics {
             "Seat limit per organization (absent when unlimited)",
             m.seats_limit.clone(),
         );
+        m.registry.register(
+            "sso_signins",
+            "Sign-ins through organizations' SSO connections by connection id and outcome",
+            m.sso_signins.clone(),
+        );
         m
+    }
+
+    /// A sign-in through an existing connection `connection`, with its outcome.
+    pub fn sso_signin(&self, connection: uuid::Uuid, outcome: &'static str) {
+        self.sso_signins
+            .get_or_create(&SsoLabels {
+                connection: connection.to_string(),
+                outcome,
+            })
+            .inc();
     }
 
     /// One finished HTTP request. `route` is the matched route pattern.

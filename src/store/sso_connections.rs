@@ -2,6 +2,7 @@
 //! id; the client secret is kept sealed (`crate::sealed`), never in the clear.
 
 use super::{Db, Result, Timestamp};
+use crate::domain::Role;
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -18,6 +19,10 @@ pub struct Connection {
     pub scopes: serde_json::Value,
     pub email_claim: String,
     pub enabled: bool,
+    /// Whether a person with no membership becomes a member at their first sign-in.
+    pub jit: bool,
+    /// The role such a member gets.
+    pub default_role: Role,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -36,7 +41,7 @@ impl std::fmt::Debug for Connection {
 }
 
 const COLUMNS: &str = "id, org_id, name, issuer, client_id, client_secret_sealed, scopes, \
-    email_claim, enabled, created_at, updated_at";
+    email_claim, enabled, jit, default_role, created_at, updated_at";
 
 /// Names are unique in an organization without regard to case.
 fn name_key(name: &str) -> String {
@@ -46,7 +51,7 @@ fn name_key(name: &str) -> String {
 pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
     let sql = format!(
         "INSERT INTO sso_connections ({COLUMNS}, name_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
     crate::execute!(
         db,
@@ -60,6 +65,8 @@ pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
             .bind(&c.scopes)
             .bind(&c.email_claim)
             .bind(c.enabled)
+            .bind(c.jit)
+            .bind(c.default_role)
             .bind(c.created_at)
             .bind(c.updated_at)
             .bind(name_key(&c.name))
@@ -70,7 +77,8 @@ pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
 /// Rewrites every setting of the organization's connection `c.id`.
 pub async fn update(db: &mut dyn Db, c: &Connection) -> Result<u64> {
     let sql = "UPDATE sso_connections SET name = $3, name_key = $4, issuer = $5, client_id = $6, \
-               client_secret_sealed = $7, scopes = $8, email_claim = $9, enabled = $10, updated_at = $11 \
+               client_secret_sealed = $7, scopes = $8, email_claim = $9, enabled = $10, updated_at = $11, \
+               jit = $12, default_role = $13 \
                WHERE org_id = $1 AND id = $2";
     Ok(crate::execute!(
         db,
@@ -86,6 +94,8 @@ pub async fn update(db: &mut dyn Db, c: &Connection) -> Result<u64> {
             .bind(&c.email_claim)
             .bind(c.enabled)
             .bind(c.updated_at)
+            .bind(c.jit)
+            .bind(c.default_role)
     )?)
 }
 
@@ -95,6 +105,30 @@ pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<Connection> 
         .bind(org_id)
         .bind(id)
         .fetch_one(c)
+        .await)?)
+}
+
+/// Connection `id` of any organization, when enabled: where a sign-in through it
+/// starts and ends (the connection names its organization).
+pub async fn find_enabled(db: &mut dyn Db, id: Uuid) -> Result<Option<Connection>> {
+    let sql = format!("SELECT {COLUMNS} FROM sso_connections WHERE id = $1 AND enabled = $2");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .bind(true)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The organization's first enabled connection (by name), if any.
+pub async fn first_enabled(db: &mut dyn Db, org_id: Uuid) -> Result<Option<Connection>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sso_connections WHERE org_id = $1 AND enabled = $2 \
+         ORDER BY name_key LIMIT 1"
+    );
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(true)
+        .fetch_optional(c)
         .await)?)
 }
 

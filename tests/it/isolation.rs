@@ -169,6 +169,46 @@ const TABLE: &[(&str, &[Call])] = &[
             None,
         )],
     ),
+    // Sign-in through an organization's own connection: B has none to start.
+    (
+        "/auth/sso/start",
+        &[
+            (
+                "GET",
+                "/auth/sso/start?org={B}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/auth/sso/start?org={B}",
+                As::Anonymous,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/auth/sso/{connection}/start",
+        &[(
+            "GET",
+            "/auth/sso/{B}/start",
+            As::Anonymous,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    (
+        "/auth/sso/{connection}/callback",
+        &[(
+            "GET",
+            "/auth/sso/{B}/callback?state=x&code=y",
+            As::Anonymous,
+            Expect::Refused,
+            None,
+        )],
+    ),
     // The signed-in person's own data.
     (
         "/api/me",

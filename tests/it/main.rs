@@ -43,6 +43,8 @@ mod secrets;
 mod sso;
 mod sso_conn;
 mod sso_domains;
+mod sso_identifier;
 mod sso_pages;
+mod sso_signin;
 mod store_contract;
 mod workspaces;

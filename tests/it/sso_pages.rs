@@ -28,7 +28,7 @@ mod sso_conn_page_sections {
 }
 
 /// Posts a form of the page with the CSRF token and follows the redirect back.
-async fn submit(p: &Person, path: &str, fields: &[(&str, &str)]) -> String {
+pub async fn submit(p: &Person, path: &str, fields: &[(&str, &str)]) -> String {
     let (_, html) = page(p, &format!("/orgs/{}/connections", org_of(path))).await;
     let csrf = csrf_of(&html);
     let mut all = vec![("csrf", csrf.as_str())];

@@ -10,6 +10,7 @@
 //! cached (see [`discovery`]); the rules per provider kind are in [`policy`].
 
 mod client;
+pub mod connection;
 pub mod discovery;
 pub mod error;
 pub mod policy;
@@ -186,6 +187,15 @@ impl OidcProviders {
     /// Begins a sign-in with provider `name`: fresh `state`, `nonce` and PKCE verifier.
     pub async fn start(&self, name: &str) -> Result<AuthStart, OidcError> {
         let p = self.provider(name)?;
+        self.start_with(p, name, None).await
+    }
+
+    async fn start_with(
+        &self,
+        p: &Provider,
+        name: &str,
+        login_hint: Option<&str>,
+    ) -> Result<AuthStart, OidcError> {
         let d = p.cache.get(&self.http, &p.who).await?;
         let client = client::flow_client(&p.cfg, &p.redirect, &d);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -195,15 +205,18 @@ impl OidcProviders {
             .iter()
             .filter(|s| *s != "openid")
             .map(|s| Scope::new(s.clone()));
-        let (url, csrf, nonce) = client
+        let mut request = client
             .authorize_url(
                 AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
                 CsrfToken::new_random,
                 Nonce::new_random,
             )
             .add_scopes(scopes)
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if let Some(hint) = login_hint.filter(|h| !h.is_empty() && h.len() <= 320) {
+            request = request.add_extra_param("login_hint", hint.to_string());
+        }
+        let (url, csrf, nonce) = request.url();
         Ok(AuthStart {
             url: url.to_string(),
             pending: PendingLogin {
@@ -224,6 +237,16 @@ impl OidcProviders {
         callback: &CallbackParams,
     ) -> Result<VerifiedLogin, OidcError> {
         let p = self.provider(name)?;
+        self.finish_with(p, name, pending, callback).await
+    }
+
+    async fn finish_with(
+        &self,
+        p: &Provider,
+        name: &str,
+        pending: &PendingLogin,
+        callback: &CallbackParams,
+    ) -> Result<VerifiedLogin, OidcError> {
         let fail_state = |detail: &str| OidcError::State {
             provider: p.who.clone(),
             detail: detail.into(),

@@ -31,6 +31,9 @@ pub struct ExtraClaims {
     /// Entra optional claim; a boolean, sometimes sent as "true"/"1".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xms_edov: Option<serde_json::Value>,
+    /// Entra's user principal name; an organization's connection may take it as the email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
 }
 
 impl AdditionalClaims for ExtraClaims {}
@@ -89,7 +92,20 @@ pub fn evaluate(
             if iss != discovery_issuer {
                 return Err(wrong_issuer(discovery_issuer));
             }
-            let email_verified = email.is_some() && claims.email_verified() == Some(true);
+            // A connection may name another claim as the email; then the provider's
+            // `email_verified` (about `email`) says nothing about it.
+            let (email, email_verified) = match cfg.email_claim.as_deref() {
+                None | Some("email") => {
+                    let verified = email.is_some() && claims.email_verified() == Some(true);
+                    (email, verified)
+                }
+                Some("preferred_username") => (
+                    claims.preferred_username().map(|u| u.as_str().to_string()),
+                    false,
+                ),
+                Some("upn") => (extra.upn.clone(), false),
+                Some(_) => (None, false),
+            };
             Ok(VerifiedLogin {
                 provider: provider.into(),
                 kind: cfg.kind,

@@ -133,6 +133,9 @@ async fn signin_page(
 struct SignInForm {
     csrf: String,
     email: String,
+    /// Empty at the first step (identifier first): the email alone decides whether
+    /// the person goes to their organization's identity provider.
+    #[serde(default)]
     password: String,
     next: Option<String>,
 }
@@ -150,6 +153,9 @@ async fn signin(
     let next = safe_next(form.next.as_deref());
     let mut page = SignInPage::new(&ctx, &csrf, &next);
     page.email = form.email.trim().chars().take(254).collect();
+    if form.password.is_empty() {
+        return identify(&ctx, page, &next).await;
+    }
     match accounts::sign_in(
         &ctx,
         form.email.trim(),
@@ -191,6 +197,23 @@ async fn signin(
             r.headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(retry_after));
             r
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+/// The first step of sign-in: an address on a domain with SSO goes to its identity
+/// provider; any other gets the password field, the same whether it has an account.
+async fn identify(ctx: &AppState, mut page: SignInPage, next: &str) -> Response {
+    use crate::services::sso_sign_in;
+    match sso_sign_in::start_for_email(ctx, &page.email, next).await {
+        Ok(Some(url)) => Redirect::to(&url).into_response(),
+        Ok(None) => {
+            page.notice = Some("Enter your password to continue.".into());
+            page.into_response()
+        }
+        Err(Error::Conflict(m)) => {
+            MessagePage::error(StatusCode::BAD_GATEWAY, "Sign-in did not start", m)
         }
         Err(e) => error_page(e),
     }

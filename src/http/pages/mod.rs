@@ -16,6 +16,7 @@ pub mod oidc;
 pub mod profile;
 pub mod shared;
 pub mod sso_setup;
+pub mod sso_sign_in;
 pub mod workspaces;
 
 use crate::http::{AppState, REQUEST_ID};
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(oidc::router())
         .merge(profile::router())
         .merge(sso_setup::router())
+        .merge(sso_sign_in::router())
         .merge(workspaces::router())
         .route("/static/app.css", get(stylesheet))
         .layer(axum::middleware::from_fn(request_id_scope))

@@ -52,6 +52,12 @@ struct ConnectionForm {
     /// Empty: `email`.
     #[serde(default)]
     email_claim: String,
+    /// Just-in-time members: `on` or `off`; anything else leaves it as it is.
+    #[serde(default)]
+    jit: String,
+    /// `member` or `admin`; anything else leaves it as it is.
+    #[serde(default)]
+    default_role: String,
 }
 
 impl ConnectionForm {
@@ -63,6 +69,18 @@ impl ConnectionForm {
             .map(str::to_string)
             .collect();
         (!list.is_empty()).then_some(list)
+    }
+
+    fn jit(&self) -> Option<bool> {
+        match self.jit.as_str() {
+            "on" => Some(true),
+            "off" => Some(false),
+            _ => None,
+        }
+    }
+
+    fn default_role(&self) -> Option<crate::domain::Role> {
+        self.default_role.parse().ok()
     }
 
     fn email_claim(&self) -> Option<String> {
@@ -100,6 +118,8 @@ async fn create(
         Err(r) => return r,
     };
     let new = NewConnection {
+        jit: form.jit(),
+        default_role: form.default_role(),
         scopes: form.scopes(),
         email_claim: form.email_claim(),
         name: form.name,
@@ -132,6 +152,8 @@ async fn update(
         return error_page(Error::NotFound("SSO connection"));
     };
     let up = ConnectionUpdate {
+        jit: form.jit(),
+        default_role: form.default_role(),
         scopes: form.scopes(),
         email_claim: form.email_claim(),
         name: Some(form.name),

@@ -9,7 +9,7 @@ use super::audit::{self, Actor, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
 use crate::auth::oidc::probe::{ProbeProblem, ProbeReport};
-use crate::domain::{AuditAction, Timestamp};
+use crate::domain::{AuditAction, Role, Timestamp};
 use crate::sealed::{SealError, Sealer};
 use crate::store::sso_connections::{self as store, Connection};
 
@@ -33,6 +33,10 @@ pub struct ConnectionView {
     pub scopes: Vec<String>,
     pub email_claim: String,
     pub enabled: bool,
+    /// Whether a person with no membership becomes a member at their first sign-in.
+    pub jit: bool,
+    /// The role of such a member.
+    pub default_role: Role,
     /// The URI to register at the identity provider, specific to this connection.
     pub redirect_uri: String,
     pub created_at: Timestamp,
@@ -51,6 +55,12 @@ pub struct NewConnection {
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub email_claim: Option<String>,
+    /// Just-in-time members (default on).
+    #[serde(default)]
+    pub jit: Option<bool>,
+    /// Their role (default `member`).
+    #[serde(default)]
+    pub default_role: Option<Role>,
 }
 
 /// What an admin changes; absent fields stay as they are.
@@ -63,6 +73,8 @@ pub struct ConnectionUpdate {
     pub client_secret: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub email_claim: Option<String>,
+    pub jit: Option<bool>,
+    pub default_role: Option<Role>,
 }
 
 /// The answer of *Test connection*.
@@ -86,7 +98,7 @@ pub fn redirect_uri(ctx: &Ctx, id: Uuid) -> String {
     format!("{}/auth/sso/{id}/callback", ctx.config.server.public_url())
 }
 
-fn sealer(ctx: &Ctx) -> Result<Sealer> {
+pub(crate) fn sealer(ctx: &Ctx) -> Result<Sealer> {
     Sealer::new(&ctx.config.sso.secret_key, &ctx.config.sso.old_secret_keys)
         .map_err(|e| Error::Internal(e.to_string()))
 }
@@ -134,6 +146,8 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, new: NewConnection) -> Result<C
         scopes: json!(check_scopes(new.scopes)?),
         email_claim: check_claim(new.email_claim)?,
         enabled: true,
+        jit: new.jit.unwrap_or(true),
+        default_role: new.default_role.unwrap_or(Role::Member),
         created_at: now,
         updated_at: now,
     };
@@ -189,6 +203,14 @@ pub async fn update(
     if up.email_claim.is_some() {
         c.email_claim = check_claim(up.email_claim)?;
         changed.push("email_claim");
+    }
+    if let Some(jit) = up.jit {
+        c.jit = jit;
+        changed.push("jit");
+    }
+    if let Some(role) = up.default_role {
+        c.default_role = role;
+        changed.push("default_role");
     }
     if changed.is_empty() {
         return Ok(view(ctx, &c));
@@ -352,6 +374,8 @@ fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
         scopes: serde_json::from_value(c.scopes.clone()).unwrap_or_default(),
         email_claim: c.email_claim.clone(),
         enabled: c.enabled,
+        jit: c.jit,
+        default_role: c.default_role,
         redirect_uri: redirect_uri(ctx, c.id),
         created_at: c.created_at,
         updated_at: c.updated_at,

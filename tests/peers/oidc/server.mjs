@@ -44,6 +44,7 @@ function claimsFor(a) {
   const c = { sub: a.sub, email: a.email, name: a.name };
   if (mode !== 'microsoft') c.email_verified = a.email_verified ?? false; // Entra sends no email_verified
   if (mode === 'google') c.hd = a.hd;
+  if (mode === 'generic') c.preferred_username = a.preferred_username; // only when the account has one
   if (mode === 'microsoft') Object.assign(c, { tid: tidOf(a), oid: a.oid, preferred_username: a.preferred_username ?? a.email });
   return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
 }
