@@ -1,7 +1,8 @@
 //! Sign-in through an organization's own connection: the same flow as an operator's
 //! provider (PKCE, `state`, `nonce`, token checks of a generic provider), built from
 //! the connection's settings and its opened client secret instead of the config file.
-//! Discovery is fetched for each sign-in (no cache across sign-ins yet).
+//! Discovery and keys are cached per connection, as for the configured providers; a
+//! connection whose issuer changes gets a fresh cache.
 
 use super::discovery::MetadataCache;
 use super::error::ProviderRef;
@@ -11,6 +12,7 @@ use super::{
 };
 use crate::secret::Secret;
 use openidconnect::RedirectUrl;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What the flow needs of one connection. `Debug` hides the secret.
@@ -40,7 +42,7 @@ pub fn provider_name(id: Uuid) -> String {
     format!("sso:{id}")
 }
 
-fn provider(c: &ConnectionClient) -> Result<Provider, OidcError> {
+fn provider(providers: &OidcProviders, c: &ConnectionClient) -> Result<Provider, OidcError> {
     let name = c.provider_name();
     let bad = |detail: String| OidcError::State {
         provider: ProviderRef {
@@ -64,7 +66,7 @@ fn provider(c: &ConnectionClient) -> Result<Provider, OidcError> {
         display_name: Some(c.display.clone()),
         email_claim: Some(c.email_claim.clone()),
     };
-    let cache = MetadataCache::new(cfg.discovery_url(), Some(c.issuer.clone()));
+    let cache = providers.connection_cache(c.id, cfg.discovery_url(), &c.issuer);
     Ok(Provider {
         who: ProviderRef {
             name,
@@ -77,13 +79,34 @@ fn provider(c: &ConnectionClient) -> Result<Provider, OidcError> {
 }
 
 impl OidcProviders {
+    /// Connection `id`'s metadata cache: the one kept for it, unless its issuer changed.
+    fn connection_cache(
+        &self,
+        id: Uuid,
+        discovery_url: String,
+        issuer: &str,
+    ) -> Arc<MetadataCache> {
+        let mut caches = self
+            .connection_caches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match caches.get(&id) {
+            Some(cache) if cache.discovery_url == discovery_url => cache.clone(),
+            _ => {
+                let cache = Arc::new(MetadataCache::new(discovery_url, Some(issuer.to_string())));
+                caches.insert(id, cache.clone());
+                cache
+            }
+        }
+    }
+
     /// Begins a sign-in through connection `c`, passing `login_hint` on when given.
     pub async fn start_connection(
         &self,
         c: &ConnectionClient,
         login_hint: Option<&str>,
     ) -> Result<AuthStart, OidcError> {
-        let p = provider(c)?;
+        let p = provider(self, c)?;
         self.start_with(&p, &c.provider_name(), login_hint).await
     }
 
@@ -94,7 +117,7 @@ impl OidcProviders {
         pending: &PendingLogin,
         callback: &CallbackParams,
     ) -> Result<VerifiedLogin, OidcError> {
-        let p = provider(c)?;
+        let p = provider(self, c)?;
         self.finish_with(&p, &c.provider_name(), pending, callback)
             .await
     }

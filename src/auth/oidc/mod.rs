@@ -33,6 +33,7 @@ use policy::Rejection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -97,12 +98,15 @@ struct Provider {
     who: ProviderRef,
     cfg: OidcProviderConfig,
     redirect: RedirectUrl,
-    cache: MetadataCache,
+    cache: Arc<MetadataCache>,
 }
 
 /// The configured providers. Cheap to share (`Arc` it); all methods take `&self`.
 pub struct OidcProviders {
     providers: BTreeMap<String, Provider>,
+    /// Discovery and keys of organizations' connections, by connection id, kept across
+    /// sign-ins like the configured providers' (see `connection.rs`).
+    connection_caches: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Arc<MetadataCache>>>,
     http: reqwest::Client,
 }
 
@@ -134,7 +138,7 @@ impl OidcProviders {
                 ProviderKind::Generic => cfg.expected_issuer().map(String::from),
                 _ => None,
             };
-            let cache = MetadataCache::new(cfg.discovery_url(), required_issuer);
+            let cache = Arc::new(MetadataCache::new(cfg.discovery_url(), required_issuer));
             providers.insert(
                 name.clone(),
                 Provider {
@@ -152,7 +156,11 @@ impl OidcProviders {
             .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the OIDC HTTP client: {e}"))?;
-        Ok(OidcProviders { providers, http })
+        Ok(OidcProviders {
+            providers,
+            connection_caches: Default::default(),
+            http,
+        })
     }
 
     /// Fetches `issuer`'s discovery document and key set once (no cache) and checks
