@@ -167,6 +167,18 @@ impl Person {
 
     /// Follows an invitation link: signs up with a password and joins.
     pub async fn join_by_link(&self, link_path: &str, name: &str, password: &str) -> StatusCode {
+        self.sign_up_by_link(link_path, name, password)
+            .await
+            .status()
+    }
+
+    /// Opens the invitation link and signs up on its form; the answer to the sign-up.
+    pub async fn sign_up_by_link(
+        &self,
+        link_path: &str,
+        name: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let page = self
             .client
             .get(format!("{}{link_path}", self.base))
@@ -185,7 +197,6 @@ impl Person {
             .send()
             .await
             .unwrap()
-            .status()
     }
 }
 
@@ -564,27 +575,9 @@ async fn seats_limit_invitations_and_acceptance(app: TestApp) {
         StatusCode::SEE_OTHER
     );
     let before = mail_count(&app);
-    let b = Person::new(&app);
-    let page = b
-        .client
-        .get(format!("{}{link_b}", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = b
-        .client
-        .post(format!("{}{link_b}/signup", app.base))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("display_name", "B"),
-            ("password", "b password!"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = Person::new(&app)
+        .sign_up_by_link(&link_b, "B", "b password!")
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(
         r.text()

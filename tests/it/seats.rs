@@ -1,7 +1,7 @@
 //! The seat rule across every path that takes a seat: invitation acceptance and SCIM
 //! creates race for the last seat, and exactly one wins.
 
-use crate::auth::{csrf_of, last_mail_to};
+use crate::auth::last_mail_to;
 use crate::backend_tests;
 use crate::harness::TestApp;
 use crate::orgs::{Person, admin, invite_link_in, org_path};
@@ -164,27 +164,9 @@ async fn signing_up_through_an_invitation_without_a_free_seat_creates_no_account
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
-    let late = Person::new(&app);
-    let page = late
-        .client
-        .get(format!("{}{late_link}", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = late
-        .client
-        .post(format!("{}{late_link}/signup", app.base))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("display_name", "Late"),
-            ("password", "a late password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = Person::new(&app)
+        .sign_up_by_link(&late_link, "Late", "a late password")
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let body = r.text().await.unwrap();
     assert!(
