@@ -69,6 +69,7 @@ pub async fn rotate_due(ctx: &Ctx) -> Result<RotationOutcome, JwtError> {
         };
         row.activated_at = signs_from;
         let mut tx = ctx.store.begin().await?;
+        signing_keys::lock_rotation(&mut tx, algorithm).await?;
         signing_keys::retire_active(&mut tx, algorithm, signs_from).await?;
         if !signing_keys::insert_active_if_none(&mut tx, &row).await? {
             return Err(JwtError::Storage(StoreError::Conflict(

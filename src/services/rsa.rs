@@ -133,6 +133,7 @@ pub async fn rotate(ctx: &Ctx) -> Result<Option<String>, JwtError> {
     let now = ctx.now();
     let row = generate(now).await?;
     let mut tx = ctx.store.begin().await?;
+    signing_keys::lock_rotation(&mut tx, ALGORITHM).await?;
     signing_keys::retire_active(&mut tx, ALGORITHM, now).await?;
     if !signing_keys::insert_active_if_none(&mut tx, &row).await? {
         return Err(JwtError::Storage(StoreError::Conflict(

@@ -10,7 +10,7 @@
 //! newest, active or scheduled. Reads that only publish or verify use [`PublicKey`],
 //! so they never load private keys.
 
-use super::{Db, Result, Timestamp};
+use super::{Backend, Db, Result, Timestamp};
 use crate::on_conn;
 
 /// A signing key with its private half. `Debug` redacts `private_key`.
@@ -108,6 +108,20 @@ pub async fn find_newest(db: &mut dyn Db, algorithm: &str) -> Result<Option<Publ
         .bind(algorithm)
         .fetch_optional(c)
         .await)?)
+}
+
+/// Orders the rotations of `algorithm` until the caller's transaction ends, so that
+/// concurrent rotations (on any replica) run one after another instead of racing for the
+/// one unretired key. SQLite's single writer orders them already.
+pub async fn lock_rotation(db: &mut dyn Db, algorithm: &str) -> Result<()> {
+    if db.backend() == Backend::Postgres {
+        crate::execute!(
+            db,
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('gatehouse.signing_keys.' || $1))")
+                .bind(algorithm)
+        )?;
+    }
+    Ok(())
 }
 
 /// Makes every key of `algorithm` still signing (or due to sign) at `at` stop at `at`;
