@@ -88,6 +88,10 @@ pub struct OidcProviderConfig {
     /// email (`email`, `preferred_username` or `upn`); `None` is `email`.
     #[serde(skip)]
     pub email_claim: Option<String>,
+    /// Not a config key: the claim an organization's connection links provisioned members
+    /// by (see `VerifiedLogin::link_value`).
+    #[serde(skip)]
+    pub link_claim: Option<String>,
 }
 
 pub fn default_scopes() -> Vec<String> {

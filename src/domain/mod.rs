@@ -12,9 +12,11 @@ pub mod audit;
 pub mod invitation;
 pub mod membership;
 pub mod org;
+pub mod sso_link;
 mod timestamp;
 
 pub use audit::{ActorKind, AuditAction, AuditEvent};
 pub use invitation::{InvitationKind, InvitationStatus, LinkPurpose, WorkspaceRole};
 pub use membership::{MemberView, Role, Source, Status};
+pub use sso_link::LinkAttribute;
 pub use timestamp::Timestamp;

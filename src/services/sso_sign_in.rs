@@ -11,14 +11,15 @@ use super::audit::{self, Actor, Change};
 use super::{Ctx, Error, Result, seats};
 use crate::auth::oidc::connection::{ConnectionClient, provider_name};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin, VerifiedLogin};
-use crate::domain::{ActorKind, AuditAction, Source, Status, Timestamp};
+use crate::domain::{ActorKind, AuditAction, LinkAttribute, Source, Status, Timestamp};
+use crate::scim::filter::fold_case;
 use crate::store::memberships::{self, Membership};
 use crate::store::oidc_states::{self, OidcState};
-use crate::store::org_domains;
 use crate::store::sso_connections::{self, Connection};
 use crate::store::sso_identities::{self, SsoIdentity};
 use crate::store::users::{self, User};
 use crate::store::{Db, StoreError};
+use crate::store::{org_domains, scim_users};
 use crate::token;
 use serde_json::json;
 use time::Duration;
@@ -87,6 +88,7 @@ fn client(ctx: &Ctx, c: &Connection) -> Result<ConnectionClient> {
         client_secret: secret,
         scopes: serde_json::from_value(c.scopes.clone()).unwrap_or_default(),
         email_claim: c.email_claim.clone(),
+        link_claim: c.link_claim.clone(),
         redirect_uri: super::sso_connections::redirect_uri(ctx, c.id),
     })
 }
@@ -232,28 +234,10 @@ async fn decide(
                 "signed_in",
             )
         }
-        None => {
-            let email = login
-                .email
-                .as_deref()
-                .and_then(|e| crate::email::parse(e).ok())
-                .ok_or(("no_email", Error::Forbidden(NO_EMAIL.into())))?;
-            let domain =
-                email_domain(&email).ok_or(("no_email", Error::Forbidden(NO_EMAIL.into())))?;
-            match org_domains::verified_owner(&mut tx, &domain)
-                .await
-                .map_err(stored)?
-            {
-                Some(owner) if owner == org => {}
-                Some(_) => return Err(("other_organization", Error::Forbidden(OTHER_ORG.into()))),
-                None => return Err(("domain_not_verified", Error::Forbidden(NO_EMAIL.into()))),
-            }
-            match users::find_by_email(&mut tx, &email).await {
-                Ok(u) => (u, "linked"),
-                Err(StoreError::NotFound) => (new_user(&email, login, now), "jit_member"),
-                Err(e) => return Err(stored(e)),
-            }
-        }
+        None => match by_link_claim(&mut tx, conn, login).await? {
+            Some(user) => (user, "linked"),
+            None => by_email(&mut tx, org, login, now).await?,
+        },
     };
     let membership = match memberships::find(&mut tx, org, user.id).await {
         Ok(m) => Some(m),
@@ -321,6 +305,68 @@ async fn decide(
     .map_err(stored)?;
     tx.commit().await.map_err(stored)?;
     Ok((user, outcome))
+}
+
+/// The connection's link rule: the member the directory provisioned whose SCIM
+/// attribute equals the token's link claim. Never a person whose address lies on a
+/// domain another organization verified.
+async fn by_link_claim(
+    tx: &mut dyn Db,
+    conn: &Connection,
+    login: &VerifiedLogin,
+) -> std::result::Result<Option<User>, Refusal> {
+    let (Some(attribute), Some(value)) = (conn.link_attribute, login.link_value.as_deref()) else {
+        return Ok(None);
+    };
+    let value = match attribute {
+        LinkAttribute::ExternalId => value.to_string(),
+        LinkAttribute::UserName => fold_case(value),
+    };
+    let Some(user_id) = scim_users::user_id_by_attribute(tx, conn.org_id, attribute, &value)
+        .await
+        .map_err(stored)?
+    else {
+        return Ok(None);
+    };
+    let user = users::get(tx, user_id).await.map_err(stored)?;
+    if let Some(domain) = email_domain(&user.email)
+        && let Some(owner) = org_domains::verified_owner(tx, &domain)
+            .await
+            .map_err(stored)?
+        && owner != conn.org_id
+    {
+        return Err(("other_organization", Error::Forbidden(OTHER_ORG.into())));
+    }
+    Ok(Some(user))
+}
+
+/// The email rule: an address on a domain the organization verified is the person
+/// with that address (linked), or a new person (a just-in-time member, if allowed).
+async fn by_email(
+    tx: &mut dyn Db,
+    org: Uuid,
+    login: &VerifiedLogin,
+    now: Timestamp,
+) -> std::result::Result<(User, &'static str), Refusal> {
+    let email = login
+        .email
+        .as_deref()
+        .and_then(|e| crate::email::parse(e).ok())
+        .ok_or(("no_email", Error::Forbidden(NO_EMAIL.into())))?;
+    let domain = email_domain(&email).ok_or(("no_email", Error::Forbidden(NO_EMAIL.into())))?;
+    match org_domains::verified_owner(tx, &domain)
+        .await
+        .map_err(stored)?
+    {
+        Some(owner) if owner == org => {}
+        Some(_) => return Err(("other_organization", Error::Forbidden(OTHER_ORG.into()))),
+        None => return Err(("domain_not_verified", Error::Forbidden(NO_EMAIL.into()))),
+    }
+    match users::find_by_email(tx, &email).await {
+        Ok(u) => Ok((u, "linked")),
+        Err(StoreError::NotFound) => Ok((new_user(&email, login, now), "jit_member")),
+        Err(e) => Err(stored(e)),
+    }
 }
 
 fn new_user(email: &str, login: &VerifiedLogin, now: Timestamp) -> User {

@@ -5,7 +5,7 @@
 use super::sql_values::Fragment;
 use super::users::{User, email_key_column};
 use super::{Db, Result, StoreError, Timestamp};
-use crate::domain::{AuditEvent, Role, Source, Status};
+use crate::domain::{AuditEvent, LinkAttribute, Role, Source, Status};
 use crate::{bind_values, on_conn};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -255,6 +255,33 @@ pub async fn id_by_user_name(
         .bind(user_name_key)
         .fetch_optional(c)
         .await)?)
+}
+
+/// The person behind the visible SCIM user whose `attribute` is `value`: externalId
+/// compared exactly, userName by its key (`value` already case-folded).
+pub async fn user_id_by_attribute(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    attribute: LinkAttribute,
+    value: &str,
+) -> Result<Option<Uuid>> {
+    let column = match attribute {
+        LinkAttribute::ExternalId => "m.external_id",
+        LinkAttribute::UserName => "m.user_name_key",
+    };
+    // Several users may share an externalId (SCIM does not make it unique): then none
+    // is the one, and the caller links nobody.
+    let sql =
+        format!("SELECT m.user_id FROM memberships m WHERE {VISIBLE} AND {column} = $2 LIMIT 2");
+    let ids: Vec<Uuid> = on_conn!(db, |c| sqlx::query_scalar(&sql)
+        .bind(org_id)
+        .bind(value)
+        .fetch_all(c)
+        .await)?;
+    Ok(match ids.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }
 
 /// A page of users matching `filter` (placeholders from `$2`), in `order_by` order,

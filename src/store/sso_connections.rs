@@ -2,7 +2,7 @@
 //! id; the client secret is kept sealed (`crate::sealed`), never in the clear.
 
 use super::{Db, Result, Timestamp};
-use crate::domain::Role;
+use crate::domain::{LinkAttribute, Role};
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -23,6 +23,9 @@ pub struct Connection {
     pub jit: bool,
     /// The role such a member gets.
     pub default_role: Role,
+    /// The ID token claim compared with `link_attribute` to find a provisioned member.
+    pub link_claim: Option<String>,
+    pub link_attribute: Option<LinkAttribute>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -41,7 +44,7 @@ impl std::fmt::Debug for Connection {
 }
 
 const COLUMNS: &str = "id, org_id, name, issuer, client_id, client_secret_sealed, scopes, \
-    email_claim, enabled, jit, default_role, created_at, updated_at";
+    email_claim, enabled, jit, default_role, created_at, updated_at, link_claim, link_attribute";
 
 /// Names are unique in an organization without regard to case.
 fn name_key(name: &str) -> String {
@@ -51,7 +54,7 @@ fn name_key(name: &str) -> String {
 pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
     let sql = format!(
         "INSERT INTO sso_connections ({COLUMNS}, name_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     );
     crate::execute!(
         db,
@@ -69,6 +72,8 @@ pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
             .bind(c.default_role)
             .bind(c.created_at)
             .bind(c.updated_at)
+            .bind(&c.link_claim)
+            .bind(c.link_attribute)
             .bind(name_key(&c.name))
     )?;
     Ok(())
@@ -78,7 +83,7 @@ pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
 pub async fn update(db: &mut dyn Db, c: &Connection) -> Result<u64> {
     let sql = "UPDATE sso_connections SET name = $3, name_key = $4, issuer = $5, client_id = $6, \
                client_secret_sealed = $7, scopes = $8, email_claim = $9, enabled = $10, updated_at = $11, \
-               jit = $12, default_role = $13 \
+               jit = $12, default_role = $13, link_claim = $14, link_attribute = $15 \
                WHERE org_id = $1 AND id = $2";
     Ok(crate::execute!(
         db,
@@ -96,6 +101,8 @@ pub async fn update(db: &mut dyn Db, c: &Connection) -> Result<u64> {
             .bind(c.updated_at)
             .bind(c.jit)
             .bind(c.default_role)
+            .bind(&c.link_claim)
+            .bind(c.link_attribute)
     )?)
 }
 

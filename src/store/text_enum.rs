@@ -2,8 +2,8 @@
 //! text name (`TEXT` columns with `CHECK` constraints on both backends).
 
 use crate::domain::{
-    ActorKind, AuditAction, InvitationKind, InvitationStatus, LinkPurpose, Role, Source, Status,
-    WorkspaceRole,
+    ActorKind, AuditAction, InvitationKind, InvitationStatus, LinkAttribute, LinkPurpose, Role,
+    Source, Status, WorkspaceRole,
 };
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` for enums made by `text_enum!`.
@@ -50,6 +50,7 @@ sql_text!(
     AuditAction,
     InvitationKind,
     InvitationStatus,
+    LinkAttribute,
     LinkPurpose,
     Role,
     Source,

@@ -40,7 +40,8 @@ both_backends!(
     sso_signin_links_scim_person,
     sso_signin_other_org_refused,
     sso_signin_no_free_seat,
-    sso_signin_email_claim
+    sso_signin_email_claim,
+    sso_signin_links_by_claim
 );
 
 pub struct Setup {
@@ -443,4 +444,100 @@ async fn sso_signin_email_claim(backend: Backend) {
     assert_eq!(st, StatusCode::OK, "{me1}");
     assert_eq!(me1["email"], "pat@acme-corp.test");
     assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["jit_member"]);
+}
+
+async fn sso_signin_links_by_claim(backend: Backend) {
+    // Entra-like: the directory's id travels as a claim and as SCIM externalId; the
+    // IdP's email differs from the one the directory provisioned.
+    let s = setup(
+        backend,
+        json!([
+            {"sub": "sam-1", "email": "sam.smith@acme-corp.test", "email_verified": true,
+             "employee_id": "E-1001"},
+            {"sub": "ida-1", "email": "ida@acme-corp.test", "email_verified": true,
+             "employee_id": "E-9999"},
+            {"sub": "gus-1", "email": "gus@acme-corp.test", "email_verified": true,
+             "employee_id": "E-2002"}
+        ]),
+        json!({"jit": false, "link": {"claim": "employee_id", "attribute": "externalId"}}),
+    )
+    .await;
+    let (st, conn) = s
+        .admin
+        .call(
+            "GET",
+            &org_path(&s.app, &format!("/sso-connections/{}", s.conn)),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{conn}");
+    assert_eq!(
+        conn["link"],
+        json!({"claim": "employee_id", "attribute": "externalId"})
+    );
+    let mut sam = crate::scim::user("sam@acme-corp.test");
+    sam["externalId"] = json!("E-1001");
+    let (st, v) = crate::scim::scim(&s.app, "POST", "/Users", Some(sam)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    let r = through_idp(
+        &s.app,
+        &format!("/auth/sso/{}/start?login_hint=sam-1", s.conn),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (st, me1) = me(&s.app).await;
+    assert_eq!(st, StatusCode::OK, "{me1}");
+    assert_eq!(me1["email"], "sam@acme-corp.test", "the provisioned person");
+    assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["linked"]);
+
+    // No provisioned member has that id, JIT is off: refused, nothing made.
+    let r = through_idp(
+        &s.app,
+        &format!("/auth/sso/{}/start?login_hint=ida-1", s.conn),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The directory provisioned someone whose address lies on Globex's verified domain:
+    // Acme's IdP may not sign into that account.
+    crate::account::other_org(&s.app).await;
+    gatehouse::services::domains::operator_verify(&s.app.ctx, "Globex", OTHER_DOMAIN)
+        .await
+        .expect("verified");
+    let mut gus = crate::scim::user("gus@globex-corp.test");
+    gus["externalId"] = json!("E-2002");
+    let (st, v) = crate::scim::scim(&s.app, "POST", "/Users", Some(gus)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let r = through_idp(
+        &s.app,
+        &format!("/auth/sso/{}/start?login_hint=gus-1", s.conn),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        outcomes(&s, "sso.signin.refused").await,
+        ["other_organization", "not_provisioned"]
+    );
+
+    // The admin drops the rule: the email rule alone is left.
+    let (st, v) = s
+        .admin
+        .call(
+            "PATCH",
+            &org_path(&s.app, &format!("/sso-connections/{}", s.conn)),
+            Some(json!({"link": null})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["link"], Value::Null);
+    let (st, v) = s
+        .admin
+        .call(
+            "PATCH",
+            &org_path(&s.app, &format!("/sso-connections/{}", s.conn)),
+            Some(json!({"link": {"claim": "a b", "attribute": "externalId"}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
 }

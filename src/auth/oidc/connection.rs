@@ -24,8 +24,10 @@ pub struct ConnectionClient {
     pub client_id: String,
     pub client_secret: Secret<String>,
     pub scopes: Vec<String>,
-    /// The claim that carries the email: `email`, `preferred_username` or `upn`.
+    /// The claim that carries the email (`email` unless the admin names another).
     pub email_claim: String,
+    /// The claim whose value links a provisioned member, when the connection has the rule.
+    pub link_claim: Option<String>,
     /// `<public_url>/auth/sso/<id>/callback`.
     pub redirect_uri: String,
 }
@@ -65,6 +67,7 @@ fn provider(providers: &OidcProviders, c: &ConnectionClient) -> Result<Provider,
         allowed_tenants: Vec::new(),
         display_name: Some(c.display.clone()),
         email_claim: Some(c.email_claim.clone()),
+        link_claim: c.link_claim.clone(),
     };
     let cache = providers.connection_cache(c.id, cfg.discovery_url(), &c.issuer);
     Ok(Provider {

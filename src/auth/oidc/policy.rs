@@ -34,6 +34,9 @@ pub struct ExtraClaims {
     /// Entra's user principal name; an organization's connection may take it as the email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
+    /// Every other claim the token carries, for a connection's email or link claim.
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdditionalClaims for ExtraClaims {}
@@ -56,6 +59,9 @@ pub struct VerifiedLogin {
     pub name: Option<String>,
     /// Microsoft: `tid`. Google: the Workspace domain (`hd`). Generic: none.
     pub tenant: Option<String>,
+    /// The value of the connection's link claim, when it has one and the token carries it.
+    #[serde(default)]
+    pub link_value: Option<String>,
 }
 
 /// Why claims were not accepted: the token itself is wrong, or policy says no.
@@ -99,13 +105,12 @@ pub fn evaluate(
                     let verified = email.is_some() && claims.email_verified() == Some(true);
                     (email, verified)
                 }
-                Some("preferred_username") => (
-                    claims.preferred_username().map(|u| u.as_str().to_string()),
-                    false,
-                ),
-                Some("upn") => (extra.upn.clone(), false),
-                Some(_) => (None, false),
+                Some(other) => (claim_text(claims, other), false),
             };
+            let link_value = cfg
+                .link_claim
+                .as_deref()
+                .and_then(|c| claim_text(claims, c));
             Ok(VerifiedLogin {
                 provider: provider.into(),
                 kind: cfg.kind,
@@ -115,6 +120,7 @@ pub fn evaluate(
                 email_verified,
                 name,
                 tenant: None,
+                link_value,
             })
         }
         ProviderKind::Google => {
@@ -146,6 +152,7 @@ pub fn evaluate(
                 email_verified: true,
                 name,
                 tenant: hd,
+                link_value: None,
             })
         }
         ProviderKind::Microsoft => {
@@ -209,9 +216,37 @@ pub fn evaluate(
                 email_verified,
                 name,
                 tenant: Some(tid.to_string()),
+                link_value: None,
             })
         }
     }
+}
+
+/// Claim `name` as text: a string as it is, a number or boolean written out; `None`
+/// when missing, empty, longer than 1,000 bytes or of another JSON type.
+pub fn claim_text(claims: &Claims, name: &str) -> Option<String> {
+    let extra = claims.additional_claims();
+    let text = match name {
+        "sub" => Some(claims.subject().as_str().to_string()),
+        "email" => claims.email().map(|e| e.as_str().to_string()),
+        "preferred_username" => claims.preferred_username().map(|u| u.as_str().to_string()),
+        "name" => claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.as_str().to_string()),
+        "upn" => extra.upn.clone(),
+        "oid" => extra.oid.clone(),
+        "tid" => extra.tid.clone(),
+        "hd" => extra.hd.clone(),
+        other => match extra.other.get(other) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                Some(v.to_string())
+            }
+            _ => None,
+        },
+    };
+    text.filter(|t| !t.is_empty() && t.len() <= 1000)
 }
 
 /// The issuer a Microsoft token from tenant `tid` must carry: the discovery issuer with

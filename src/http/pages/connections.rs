@@ -57,6 +57,10 @@ struct SsoRow {
     v: crate::services::sso_connections::ConnectionView,
     scopes: String,
     status_text: String,
+    /// How a first sign-in finds a provisioned member, in words.
+    linking: String,
+    link_claim: String,
+    link_attribute: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -166,6 +170,19 @@ async fn page(
             .into_iter()
             .map(|v| SsoRow {
                 scopes: v.scopes.join(" "),
+                linking: match &v.link {
+                    Some(l) => format!(
+                        "claim {} = SCIM {}, then the email on a verified domain",
+                        l.claim, l.attribute
+                    ),
+                    None => "the email on a verified domain".into(),
+                },
+                link_claim: v.link.as_ref().map(|l| l.claim.clone()).unwrap_or_default(),
+                link_attribute: v
+                    .link
+                    .as_ref()
+                    .map(|l| l.attribute.to_string())
+                    .unwrap_or_default(),
                 status_text: if v.enabled { "enabled" } else { "disabled" }.into(),
                 v,
             })

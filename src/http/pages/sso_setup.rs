@@ -4,12 +4,13 @@
 //! reason it was refused. Rules: `services::sso_connections`, `services::domains`.
 
 use super::CsrfForm;
-use super::shared::{act, error_page, form_actor};
+use super::shared::{act, choice, error_page, form_actor};
+use crate::domain::LinkAttribute;
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::redirects;
 use crate::http::session::{ClientInfo, SignedIn};
-use crate::services::sso_connections::{self as conns, ConnectionUpdate, NewConnection};
+use crate::services::sso_connections::{self as conns, ConnectionUpdate, LinkRule, NewConnection};
 use crate::services::{Error, domains};
 use axum::Router;
 use axum::extract::{Extension, Form, Path, State};
@@ -58,6 +59,12 @@ struct ConnectionForm {
     /// `member` or `admin`; anything else leaves it as it is.
     #[serde(default)]
     default_role: String,
+    /// Empty: no link rule (the email rule alone).
+    #[serde(default)]
+    link_claim: String,
+    /// `externalId` or `userName`.
+    #[serde(default)]
+    link_attribute: String,
 }
 
 impl ConnectionForm {
@@ -81,6 +88,15 @@ impl ConnectionForm {
 
     fn default_role(&self) -> Option<crate::domain::Role> {
         self.default_role.parse().ok()
+    }
+
+    /// The link rule the form names: none when the claim is empty.
+    fn link(&self) -> Option<LinkRule> {
+        let claim = self.link_claim.trim();
+        (!claim.is_empty()).then(|| LinkRule {
+            claim: claim.to_string(),
+            attribute: choice(Some(&self.link_attribute), LinkAttribute::ExternalId),
+        })
     }
 
     fn email_claim(&self) -> Option<String> {
@@ -122,6 +138,7 @@ async fn create(
         default_role: form.default_role(),
         scopes: form.scopes(),
         email_claim: form.email_claim(),
+        link: form.link(),
         name: form.name,
         issuer: form.issuer,
         client_id: form.client_id,
@@ -156,6 +173,7 @@ async fn update(
         default_role: form.default_role(),
         scopes: form.scopes(),
         email_claim: form.email_claim(),
+        link: Some(form.link()),
         name: Some(form.name),
         issuer: Some(form.issuer),
         client_id: Some(form.client_id),

@@ -1,6 +1,7 @@
 //! What a connection's settings must look like.
 
-use super::DEFAULT_SCOPES;
+use super::{DEFAULT_SCOPES, LinkRule};
+use crate::domain::LinkAttribute;
 use crate::services::{Ctx, Error, Result};
 
 const DEFAULT_EMAIL_CLAIM: &str = "email";
@@ -118,6 +119,20 @@ pub(super) fn check_claim(claim: Option<String>) -> Result<String> {
     let Some(claim) = claim else {
         return Ok(DEFAULT_EMAIL_CLAIM.to_string());
     };
+    claim_name("email_claim", &claim)
+}
+
+/// A link rule: a claim name and the SCIM attribute it is compared with.
+pub(super) fn check_link(
+    link: Option<LinkRule>,
+) -> Result<(Option<String>, Option<LinkAttribute>)> {
+    Ok(match link {
+        None => (None, None),
+        Some(l) => (Some(claim_name("link.claim", &l.claim)?), Some(l.attribute)),
+    })
+}
+
+fn claim_name(field: &'static str, claim: &str) -> Result<String> {
     let c = claim.trim();
     if c.is_empty()
         || c.len() > 64
@@ -126,8 +141,8 @@ pub(super) fn check_claim(claim: Option<String>) -> Result<String> {
             .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
     {
         return Err(Error::invalid_field(
-            "email_claim",
-            "email_claim must be a claim name (letters, digits, _ - . :)",
+            field,
+            format!("{field} must be a claim name (letters, digits, _ - . :)"),
         ));
     }
     Ok(c.to_string())

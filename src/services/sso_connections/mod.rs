@@ -9,17 +9,48 @@ use super::audit::{self, Actor, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
 use crate::auth::oidc::probe::{ProbeProblem, ProbeReport};
-use crate::domain::{AuditAction, Role, Timestamp};
+use crate::domain::{AuditAction, LinkAttribute, Role, Timestamp};
 use crate::sealed::{SealError, Sealer};
 use crate::store::sso_connections::{self as store, Connection};
 
-use checks::{check_claim, check_issuer, check_name, check_scopes, check_secret, check_text};
+use checks::{
+    check_claim, check_issuer, check_link, check_name, check_scopes, check_secret, check_text,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 /// Scopes asked for when the admin names none.
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
+/// The optional rule that links a person met for the first time to the member the
+/// organization's directory provisioned: the ID token's `claim` equal to the SCIM
+/// `attribute` (e.g. Entra's `oid` against `externalId`). Without one, the rule is the
+/// email on one of the organization's verified domains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRule {
+    pub claim: String,
+    pub attribute: LinkAttribute,
+}
+
+impl LinkRule {
+    fn of(c: &Connection) -> Option<LinkRule> {
+        Some(LinkRule {
+            claim: c.link_claim.clone()?,
+            attribute: c.link_attribute?,
+        })
+    }
+}
+
+/// `Some(None)` for an explicit `null` (clear), `None` for an absent field (keep).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
 
 /// A connection as its admins see it: everything but the secret.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +68,8 @@ pub struct ConnectionView {
     pub jit: bool,
     /// The role of such a member.
     pub default_role: Role,
+    /// How a provisioned member is found at a first sign-in, beyond the email rule.
+    pub link: Option<LinkRule>,
     /// The URI to register at the identity provider, specific to this connection.
     pub redirect_uri: String,
     pub created_at: Timestamp,
@@ -61,6 +94,8 @@ pub struct NewConnection {
     /// Their role (default `member`).
     #[serde(default)]
     pub default_role: Option<Role>,
+    #[serde(default)]
+    pub link: Option<LinkRule>,
 }
 
 /// What an admin changes; absent fields stay as they are.
@@ -75,6 +110,9 @@ pub struct ConnectionUpdate {
     pub email_claim: Option<String>,
     pub jit: Option<bool>,
     pub default_role: Option<Role>,
+    /// `null` removes the link rule.
+    #[serde(default, deserialize_with = "present")]
+    pub link: Option<Option<LinkRule>>,
 }
 
 /// The answer of *Test connection*.
@@ -136,6 +174,7 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, new: NewConnection) -> Result<C
     actor.require_admin("set up SSO connections")?;
     let now = ctx.now();
     let id = Uuid::now_v7();
+    let (link_claim, link_attribute) = check_link(new.link)?;
     let c = Connection {
         id,
         org_id: actor.org_id,
@@ -148,12 +187,15 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, new: NewConnection) -> Result<C
         enabled: true,
         jit: new.jit.unwrap_or(true),
         default_role: new.default_role.unwrap_or(Role::Member),
+        link_claim,
+        link_attribute,
         created_at: now,
         updated_at: now,
     };
     let mut tx = ctx.store.begin().await?;
     store::insert(&mut tx, &c).await.map_err(name_taken)?;
-    let details = json!({"name": c.name, "issuer": c.issuer, "client_id": c.client_id});
+    let details = json!({"name": c.name, "issuer": c.issuer, "client_id": c.client_id,
+                         "link": LinkRule::of(&c)});
     record(
         ctx,
         &mut tx,
@@ -212,12 +254,17 @@ pub async fn update(
         c.default_role = role;
         changed.push("default_role");
     }
+    if let Some(link) = up.link {
+        (c.link_claim, c.link_attribute) = check_link(link)?;
+        changed.push("link");
+    }
     if changed.is_empty() {
         return Ok(view(ctx, &c));
     }
     c.updated_at = ctx.now();
     store::update(&mut tx, &c).await.map_err(name_taken)?;
-    let details = json!({"changed": changed, "name": c.name, "issuer": c.issuer});
+    let details = json!({"changed": changed, "name": c.name, "issuer": c.issuer,
+                         "link": LinkRule::of(&c)});
     record(
         ctx,
         &mut tx,
@@ -376,6 +423,7 @@ fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
         enabled: c.enabled,
         jit: c.jit,
         default_role: c.default_role,
+        link: LinkRule::of(c),
         redirect_uri: redirect_uri(ctx, c.id),
         created_at: c.created_at,
         updated_at: c.updated_at,

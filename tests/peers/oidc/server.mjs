@@ -44,7 +44,8 @@ function claimsFor(a) {
   const c = { sub: a.sub, email: a.email, name: a.name };
   if (mode !== 'microsoft') c.email_verified = a.email_verified ?? false; // Entra sends no email_verified
   if (mode === 'google') c.hd = a.hd;
-  if (mode === 'generic') c.preferred_username = a.preferred_username; // only when the account has one
+  // Only when the account has them: a directory's own ids, for connections that link by a claim.
+  if (mode === 'generic') Object.assign(c, { preferred_username: a.preferred_username, oid: a.oid, employee_id: a.employee_id });
   if (mode === 'microsoft') Object.assign(c, { tid: tidOf(a), oid: a.oid, preferred_username: a.preferred_username ?? a.email });
   return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
 }
@@ -68,7 +69,7 @@ const provider = new Provider(base, {
   responseTypes: ['code'],
   pkce: { required: () => true }, // S256 is the only method oidc-provider v9 supports
   claims: {
-    openid: ['sub', 'hd', 'tid', 'oid'],
+    openid: ['sub', 'hd', 'tid', 'oid', 'employee_id'],
     email: ['email', 'email_verified'],
     profile: ['name', 'preferred_username'],
   },
