@@ -1,6 +1,7 @@
-//! DNS TXT look-ups for verified domains, through the servers of `sso.dns_servers`
-//! (or the system's). A fresh resolver per check: no cache, so a record that was just
-//! added or removed is seen at once.
+//! DNS look-ups through the servers of `sso.dns_servers` (or the system's): TXT records
+//! for verified domains, and addresses for requests on an organization's behalf
+//! (`crate::public_net`). A fresh resolver per look-up: no cache, so a record that was
+//! just added or removed is seen at once.
 
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -74,4 +75,22 @@ pub async fn txt(servers: &[SocketAddr], name: &str) -> TxtAnswer {
         Err(e) if e.is_no_records_found() || e.is_nx_domain() => TxtAnswer::Missing,
         Err(e) => TxtAnswer::Failed(e.to_string()),
     }
+}
+
+/// The addresses of host `name`, through `servers` (never empty when `Ok`).
+pub async fn addresses(
+    servers: &[SocketAddr],
+    name: &str,
+) -> Result<Vec<std::net::IpAddr>, String> {
+    let resolver = resolver(servers)?;
+    let fqdn = format!("{}.", name.trim_end_matches('.'));
+    let lookup = resolver
+        .lookup_ip(fqdn.as_str())
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    let ips: Vec<std::net::IpAddr> = lookup.iter().collect();
+    if ips.is_empty() {
+        return Err(format!("{name} has no address"));
+    }
+    Ok(ips)
 }

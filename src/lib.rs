@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod password;
+pub mod public_net;
 pub mod scim;
 pub mod sealed;
 pub mod secret;
@@ -57,7 +58,14 @@ pub enum StartError {
 /// Connects to the configured database, applies pending migrations and sets up mail.
 pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartError> {
     let mailer = mail::Mailer::from_config(&config.mail)?;
-    let oidc = auth::oidc::OidcProviders::new(&config.auth.oidc, &config.server.public_url())
+    let mut oidc = auth::oidc::OidcProviders::new(&config.auth.oidc, &config.server.public_url())
+        .map_err(StartError::Oidc)?;
+    let dns_servers = config
+        .sso
+        .dns_server_addrs()
+        .map_err(|e| StartError::Oidc(format!("sso.dns_servers: {e}")))?;
+    oidc = oidc
+        .connections_network(dns_servers, config.sso.allow_http_issuers)
         .map_err(StartError::Oidc)?;
     let store = store::Store::connect(&config.database).await?;
     store.migrate().await?;

@@ -53,6 +53,13 @@ impl DnsServer {
         assert!(self.zone.upsert(record, 1).await, "TXT record added");
     }
 
+    /// Adds an A record: `name` (absolute, without the trailing dot) has address `ip`.
+    pub async fn add_a(&self, name: &str, ip: std::net::Ipv4Addr) {
+        let name = Name::from_str(&format!("{name}.")).expect("name");
+        let record = Record::from_rdata(name, 1, RData::A(ip.into()));
+        assert!(self.zone.upsert(record, 1).await, "A record added");
+    }
+
     /// Removes every TXT value at `name`.
     pub async fn remove_txt(&self, name: &str) {
         let name = Name::from_str(&format!("{name}.")).expect("name");

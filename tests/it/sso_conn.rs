@@ -20,6 +20,50 @@ backend_tests!(
     sso_conn_key_rotation_reseals
 );
 
+/// In production (no `sso.allow_http_issuers`), an issuer whose host *name* resolves to
+/// this machine or a private network is never fetched: the resolver refuses it, at each
+/// request, so a later DNS change cannot point the server at its neighbours either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_conn_issuer_names_resolving_to_private_addresses_are_refused() {
+    let dns = crate::dns::DnsServer::start("acme-corp.test").await;
+    dns.add_a("idp.acme-corp.test", std::net::Ipv4Addr::LOCALHOST)
+        .await;
+    dns.add_a(
+        "intranet.acme-corp.test",
+        std::net::Ipv4Addr::new(10, 0, 0, 7),
+    )
+    .await;
+    let addr = dns.addr.to_string();
+    let (app, ()) = TestApp::spawn_with(gatehouse::store::Backend::Sqlite, move |c, _| {
+        c.sso.dns_servers = vec![addr];
+        c.sso.allow_http_issuers = false;
+    })
+    .await;
+    let admin = admin(&app).await;
+    let base = org_path(&app, "/sso-connections");
+    for host in ["idp.acme-corp.test", "intranet.acme-corp.test"] {
+        let (s, made) = admin
+            .call(
+                "POST",
+                &base,
+                Some(json!({"name": host, "issuer": format!("https://{host}"),
+                            "client_id": "c", "client_secret": SECRET})),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::CREATED,
+            "a name is not judged when saved: {made}"
+        );
+        let test = format!("{base}/{}/test", made["id"].as_str().expect("id"));
+        let (s, t) = admin.call("POST", &test, None).await;
+        assert_eq!(s, StatusCode::OK, "{t}");
+        assert_eq!(t["problem"]["code"], "unreachable", "{t}");
+        let message = t["problem"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("no public address"), "{host}: {t}");
+    }
+}
+
 const SECRET: &str = "first-client-secret-3f9a";
 const NEW_SECRET: &str = "second-client-secret-77c1";
 

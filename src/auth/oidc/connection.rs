@@ -78,6 +78,7 @@ fn provider(providers: &OidcProviders, c: &ConnectionClient) -> Result<Provider,
         cfg,
         redirect,
         cache,
+        http: providers.connection_http.clone(),
     })
 }
 

@@ -99,6 +99,8 @@ struct Provider {
     cfg: OidcProviderConfig,
     redirect: RedirectUrl,
     cache: Arc<MetadataCache>,
+    /// The operator's providers: any address. Organizations' connections: public only.
+    http: reqwest::Client,
 }
 
 /// The configured providers. Cheap to share (`Arc` it); all methods take `&self`.
@@ -107,13 +109,30 @@ pub struct OidcProviders {
     /// Discovery and keys of organizations' connections, by connection id, kept across
     /// sign-ins like the configured providers' (see `connection.rs`).
     connection_caches: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Arc<MetadataCache>>>,
-    http: reqwest::Client,
+    /// For organizations' connections: resolves host names to public addresses only
+    /// (`crate::public_net`), unless [`OidcProviders::connections_network`] allows any.
+    connection_http: reqwest::Client,
 }
 
 impl fmt::Debug for OidcProviders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.providers.keys()).finish()
     }
+}
+
+/// Redirects are never followed and every request has a timeout; `public_only` (with its
+/// DNS servers) adds the resolver of `crate::public_net`.
+fn http_client(public_only: Option<Vec<std::net::SocketAddr>>) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(HTTP_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")));
+    if let Some(servers) = public_only {
+        b = b.dns_resolver(Arc::new(crate::public_net::PublicOnly { servers }));
+    }
+    b.build()
+        .map_err(|e| format!("cannot build the OIDC HTTP client: {e}"))
 }
 
 impl OidcProviders {
@@ -124,6 +143,7 @@ impl OidcProviders {
         public_url: &str,
     ) -> Result<OidcProviders, String> {
         crate::install_tls_provider();
+        let http = http_client(None)?;
         let base = public_url.trim_end_matches('/');
         let mut providers = BTreeMap::new();
         for (name, cfg) in configs {
@@ -146,27 +166,33 @@ impl OidcProviders {
                     cfg: cfg.clone(),
                     redirect,
                     cache,
+                    http: http.clone(),
                 },
             );
         }
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(HTTP_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the OIDC HTTP client: {e}"))?;
         Ok(OidcProviders {
             providers,
             connection_caches: Default::default(),
-            http,
+            connection_http: http_client(Some(Vec::new()))?,
         })
+    }
+
+    /// How organizations' connections resolve host names: through `dns_servers` (the
+    /// system's when empty), public addresses only, unless `allow_private` (loopback and
+    /// private networks too: `sso.allow_http_issuers`, tests and local development only).
+    pub fn connections_network(
+        mut self,
+        dns_servers: Vec<std::net::SocketAddr>,
+        allow_private: bool,
+    ) -> Result<OidcProviders, String> {
+        self.connection_http = http_client((!allow_private).then_some(dns_servers))?;
+        Ok(self)
     }
 
     /// Fetches `issuer`'s discovery document and key set once (no cache) and checks
     /// them, for an organization's *Test connection*.
     pub async fn probe(&self, issuer: &str) -> Result<probe::ProbeReport, probe::ProbeProblem> {
-        probe::probe(&self.http, issuer).await
+        probe::probe(&self.connection_http, issuer).await
     }
 
     /// `(name, display name)` of each provider, for the sign-in page's buttons.
@@ -204,7 +230,7 @@ impl OidcProviders {
         name: &str,
         login_hint: Option<&str>,
     ) -> Result<AuthStart, OidcError> {
-        let d = p.cache.get(&self.http, &p.who).await?;
+        let d = p.cache.get(&p.http, &p.who).await?;
         let client = client::flow_client(&p.cfg, &p.redirect, &d);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let scopes = p
@@ -289,7 +315,7 @@ impl OidcProviders {
                 detail: "the callback has neither code nor error".into(),
             });
         };
-        let d = p.cache.get(&self.http, &p.who).await?;
+        let d = p.cache.get(&p.http, &p.who).await?;
         if let Some(iss) = callback.iss.as_deref()
             && p.cfg.kind != ProviderKind::Microsoft
             && iss != d.issuer
@@ -309,7 +335,7 @@ impl OidcProviders {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => {
-                let d = p.cache.refresh_keys(&self.http, &p.who, &d).await?;
+                let d = p.cache.refresh_keys(&p.http, &p.who, &d).await?;
                 client::verify(&p.cfg, &d, &id_token, &nonce)
             }
             other => other,
@@ -338,7 +364,7 @@ impl OidcProviders {
         pending: &PendingLogin,
     ) -> Result<ExtIdToken, OidcError> {
         let client = client::flow_client(&p.cfg, &p.redirect, d);
-        client::exchange_code(&self.http, &p.who, &client, code, &pending.pkce_verifier).await
+        client::exchange_code(&p.http, &p.who, &client, code, &pending.pkce_verifier).await
     }
 }
 

@@ -39,7 +39,8 @@ pub(super) fn check_issuer(ctx: &Ctx, issuer: &str) -> Result<String> {
 
 /// The rule of [`check_issuer`]. Unless `local_allowed` (tests, development), a host
 /// that names this machine or a private network by address is refused too, so an
-/// organization's admin cannot point the server's requests at its neighbours.
+/// organization's admin cannot point the server's requests at its neighbours (a host
+/// name is checked after resolution, at each request: `crate::public_net`).
 fn issuer_ok(local_allowed: bool, issuer: &str) -> Result<String> {
     let issuer = issuer.trim();
     let bad = |why: &str| Error::invalid_field("issuer", format!("issuer {why}"));
@@ -60,20 +61,8 @@ fn issuer_ok(local_allowed: bool, issuer: &str) -> Result<String> {
         ));
     }
     let local = match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-                || ip.to_ipv4_mapped().is_some()
-        }
+        Some(url::Host::Ipv4(ip)) => !crate::public_net::is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !crate::public_net::is_public(ip.into()),
         Some(url::Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
             d == "localhost" || d.ends_with(".localhost")
