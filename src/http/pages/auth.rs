@@ -114,6 +114,16 @@ pub async fn start_session_via(
     }
 }
 
+/// `r` with the sign-in page's own CSP (`security_headers::sign_in_policy`): its form
+/// may lead to an organization's identity provider.
+fn with_sign_in_policy(ctx: &AppState, mut r: Response) -> Response {
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        crate::http::security_headers::sign_in_policy(ctx.config.sso.allow_http_issuers),
+    );
+    r
+}
+
 async fn signin_page(
     State(ctx): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
@@ -126,7 +136,7 @@ async fn signin_page(
     }
     let mut page = SignInPage::new(&ctx, &csrf, &next);
     page.email = q.login_hint.unwrap_or_default().chars().take(254).collect();
-    page.into_response()
+    with_sign_in_policy(&ctx, page.into_response())
 }
 
 #[derive(Deserialize)]
@@ -147,17 +157,28 @@ async fn signin(
     headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    if !csrf::verify(&csrf, &form.csrf) {
+    let r = sign_in(&ctx, &csrf, &client, &headers, form).await;
+    with_sign_in_policy(&ctx, r)
+}
+
+async fn sign_in(
+    ctx: &AppState,
+    csrf: &CsrfToken,
+    client: &ClientInfo,
+    headers: &axum::http::HeaderMap,
+    form: SignInForm,
+) -> Response {
+    if !csrf::verify(csrf, &form.csrf) {
         return csrf_failed();
     }
     let next = safe_next(form.next.as_deref());
-    let mut page = SignInPage::new(&ctx, &csrf, &next);
+    let mut page = SignInPage::new(ctx, csrf, &next);
     page.email = form.email.trim().chars().take(254).collect();
     if form.password.is_empty() {
-        return identify(&ctx, page, &next).await;
+        return identify(ctx, page, &next).await;
     }
     match accounts::sign_in(
-        &ctx,
+        ctx,
         form.email.trim(),
         &form.password,
         client.addr.as_deref(),
@@ -166,15 +187,15 @@ async fn signin(
     {
         Ok(Some(user)) => {
             // A provider sign-in waiting for this password account to prove itself.
-            let link = cookies::get(&headers, LINK_COOKIE);
+            let link = cookies::get(headers, LINK_COOKIE);
             if let Some(link) = &link
                 && let Err(e) =
-                    crate::services::sso::complete_link(&ctx, link, &user, client.addr.as_deref())
+                    crate::services::sso::complete_link(ctx, link, &user, client.addr.as_deref())
                         .await
             {
                 return error_page(e);
             }
-            let mut r = start_session(&ctx, user.id, &client, &next).await;
+            let mut r = start_session(ctx, user.id, client, &next).await;
             if link.is_some() {
                 let clear = cookies::clear(LINK_COOKIE, ctx.config.auth.cookie_secure());
                 if let Ok(v) = HeaderValue::from_str(&clear) {
