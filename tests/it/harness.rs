@@ -229,3 +229,24 @@ macro_rules! backend_tests {
         )+
     };
 }
+
+/// `both_backends!(f, g)`: runs each `async fn f(backend: Backend)` once on SQLite and
+/// once on PostgreSQL, for tests that configure their own server.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(gatehouse::store::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(gatehouse::store::Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+}

@@ -2,6 +2,7 @@
 //! per member, and bounds on field lengths and body sizes.
 
 use crate::auth::{form_token, post_form};
+use crate::both_backends;
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use crate::orgs::Person;
 use crate::scim::{scim, scim_with};
@@ -10,24 +11,6 @@ use gatehouse::services::scim_tokens;
 use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-macro_rules! both_backends {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
 
 both_backends!(
     scim_requests_over_the_token_rate_get_429_with_retry_after,

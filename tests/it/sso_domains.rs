@@ -4,6 +4,7 @@
 //! when the record disappears (clock moved), and the operator's CLI.
 
 use crate::account::other_org;
+use crate::both_backends;
 use crate::cli::gatehouse;
 use crate::dns::DnsServer;
 use crate::harness::TestApp;
@@ -16,24 +17,6 @@ use uuid::Uuid;
 
 const DOMAIN: &str = "acme-corp.test";
 const TXT_NAME: &str = "_gatehouse-challenge.acme-corp.test";
-
-macro_rules! both_backends {
-    ($($name:ident),+) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
 
 both_backends!(sso_domain_verify_and_grace, sso_domain_cli_verify_release);
 

@@ -3,6 +3,7 @@
 //! members, JIT off, a SCIM-provisioned person linked, another organization's domain
 //! refused, identifier-first sign-in. Every outcome is in the audit log.
 
+use crate::both_backends;
 use crate::dns::DnsServer;
 use crate::harness::TestApp;
 use crate::oidc_peer::OidcPeer;
@@ -15,24 +16,6 @@ const DOMAIN: &str = "acme-corp.test";
 const OTHER_DOMAIN: &str = "globex-corp.test";
 const CLIENT_ID: &str = "gh-acme";
 const CLIENT_SECRET: &str = "acme-client-secret-9d2e";
-
-macro_rules! both_backends {
-    ($($name:ident),+) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
 
 both_backends!(
     sso_signin_jit_member,

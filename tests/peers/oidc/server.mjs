@@ -74,7 +74,12 @@ const provider = new Provider(base, {
     profile: ['name', 'preferred_username'],
   },
   conformIdTokenClaims: false, // put scope claims (email, name, ...) in the ID token like Google/Entra do
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    // Open dynamic registration (RFC 7591) at /reg, when asked: an IdP where a test, as
+    // an organization's admin, registers the app once it knows the redirect URI.
+    registration: { enabled: cfg.registration === true },
+  },
   async findAccount(ctx, sub) {
     const a = accounts.find((x) => x.sub === sub);
     return a && { accountId: a.sub, claims: async () => claimsFor(a) };
@@ -120,7 +125,7 @@ provider.use(async (ctx, next) => {
   if (ctx.method === 'GET' && !m[2]) {
     if (prompt.name === 'consent') return finish(ctx, { consent: {} }); // auto-grant (loadExistingGrant covers it)
     if (params.login_hint === 'deny') return finish(ctx, DENY);
-    const a = findByLogin(params.login_hint);
+    const a = cfg.always_show_form ? undefined : findByLogin(params.login_hint);
     if (a) return finish(ctx, { login: { accountId: a.sub } });
     ctx.type = 'html';
     ctx.body = loginPage(details.uid, params.login_hint);
