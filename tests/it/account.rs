@@ -72,7 +72,7 @@ pub async fn provider_person(app: &TestApp, email: &str) -> Person {
             .unwrap()
     };
     assert!(user.password_hash.is_none());
-    let session = sessions::create(&app.ctx, user.id, "pwd", None, None)
+    let session = sessions::create(&app.ctx, user.id, &sessions::SignInMethod::Password, None, None)
         .await
         .unwrap();
     let jar = reqwest::cookie::Jar::default();

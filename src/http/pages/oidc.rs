@@ -8,6 +8,7 @@ use super::{MessagePage, error_page};
 use crate::auth::oidc::{CallbackParams, OidcError, PendingLogin};
 use crate::domain::Timestamp;
 use crate::http::AppState;
+use crate::services::sessions::SignInMethod;
 use crate::http::cookies;
 use crate::http::redirects::safe_next;
 use crate::http::session::ClientInfo;
@@ -133,7 +134,8 @@ async fn callback(
     let next = saved.next_path.unwrap_or_else(|| "/".into());
     match sso::sign_in(&ctx, &who, client.addr.as_deref()).await {
         Ok(SsoOutcome::SignedIn(user)) => {
-            start_session_via(&ctx, user.id, "fed", &client, &next).await
+            let via = SignInMethod::Provider(name.clone());
+            start_session_via(&ctx, user.id, &via, &client, &next).await
         }
         Ok(SsoOutcome::LinkAfterPassword { token, email }) => {
             let mut r = MessagePage::notice(

@@ -90,7 +90,7 @@ impl ConnectionForm {
 }
 
 /// Back to the page with a notice, or with the reason a refusal gives.
-fn back(org_id: Uuid, result: Result<String, Error>) -> Response {
+pub(super) fn back(org_id: Uuid, result: Result<String, Error>) -> Response {
     let base = format!("/orgs/{org_id}/connections");
     match result {
         Ok(notice) => {
