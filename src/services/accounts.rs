@@ -284,7 +284,9 @@ pub async fn request_reset(
         throttle::failure(ctx, key, *limit).await?;
     }
     let sso = enforcement::domain_notice(ctx, email).await?;
-    let answer = sso.clone().map_or(ResetRequested::Sent, ResetRequested::Sso);
+    let answer = sso
+        .clone()
+        .map_or(ResetRequested::Sent, ResetRequested::Sso);
     let user = {
         let mut db = ctx.store.read().await?;
         match users::find_by_email(&mut db, email).await {

@@ -43,6 +43,7 @@ mod secrets;
 mod sso;
 mod sso_conn;
 mod sso_domains;
+mod sso_enforce;
 mod sso_identifier;
 mod sso_pages;
 mod sso_signin;

@@ -123,6 +123,15 @@ pub async fn through_idp(app: &TestApp, start: &str) -> reqwest::Response {
 /// Follows our redirect `r` to the OP, through it and back; returns our last answer.
 /// Each pass has its own browser at the OP, so the OP's session never picks the account.
 pub async fn follow(app: &TestApp, r: reqwest::Response) -> reqwest::Response {
+    follow_in(&app.client, &app.base, r).await
+}
+
+/// [`follow`] in `browser` (a person's own cookie jar) against our server at `base`.
+pub async fn follow_in(
+    browser: &reqwest::Client,
+    base: &str,
+    r: reqwest::Response,
+) -> reqwest::Response {
     let at_op = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -130,8 +139,8 @@ pub async fn follow(app: &TestApp, r: reqwest::Response) -> reqwest::Response {
         .expect("client");
     let mut url = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
     for _ in 0..10 {
-        if url.as_str().starts_with(&app.base) {
-            return app.client.get(url.as_str()).send().await.unwrap();
+        if url.as_str().starts_with(base) {
+            return browser.get(url.as_str()).send().await.unwrap();
         }
         let r = at_op.get(url.as_str()).send().await.unwrap();
         let location = r
@@ -143,7 +152,7 @@ pub async fn follow(app: &TestApp, r: reqwest::Response) -> reqwest::Response {
             .to_string();
         url = url.join(&location).unwrap();
     }
-    panic!("never came back to {}", app.base);
+    panic!("never came back to {base}");
 }
 
 pub async fn me(app: &TestApp) -> (StatusCode, Value) {

@@ -115,7 +115,15 @@ async fn page(
         let domains = crate::services::domains::list(&ctx, &actor).await?;
         let enforcement = crate::services::sso_enforcement::get(&ctx, &actor).await?;
         let name = org_name(&ctx, &actor).await?;
-        Ok::<_, Error>((name, tokens, mappings, workspaces, sso, domains, enforcement))
+        Ok::<_, Error>((
+            name,
+            tokens,
+            mappings,
+            workspaces,
+            sso,
+            domains,
+            enforcement,
+        ))
     }
     .await;
     let (org_name, tokens, mappings, workspaces, sso, domains, enforcement) = match data {

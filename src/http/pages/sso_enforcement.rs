@@ -82,7 +82,13 @@ async fn name(
         move |a, id| async move {
             enforcement::set_break_glass(&c, &a, id, true)
                 .await
-                .map(|v| describe(&v, id, "is now a break-glass admin: they keep password access."))
+                .map(|v| {
+                    describe(
+                        &v,
+                        id,
+                        "is now a break-glass admin: they keep password access.",
+                    )
+                })
         },
     )
     .await

@@ -74,21 +74,20 @@ pub async fn check(ctx: &Ctx, who: &SessionUser, org_id: Uuid) -> Result<Access>
     {
         return Ok(Access::Open);
     }
-    let connection_id = match sso_identities::last_enabled_connection(&mut db, org_id, who.user.id)
-        .await?
-    {
-        Some(id) => id,
-        None => sso_connections::first_enabled(&mut db, org_id)
-            .await?
-            .map(|c| c.id)
-            .ok_or_else(|| {
-                Error::Forbidden(format!(
-                    "{} requires single sign-on, but none of its SSO connections is turned on. \
+    let connection_id =
+        match sso_identities::last_enabled_connection(&mut db, org_id, who.user.id).await? {
+            Some(id) => id,
+            None => sso_connections::first_enabled(&mut db, org_id)
+                .await?
+                .map(|c| c.id)
+                .ok_or_else(|| {
+                    Error::Forbidden(format!(
+                        "{} requires single sign-on, but none of its SSO connections is turned on. \
                      Ask one of its break-glass admins to turn one on.",
-                    gate.org_name
-                ))
-            })?,
-    };
+                        gate.org_name
+                    ))
+                })?,
+        };
     Ok(Access::StepUp(StepUp {
         org_id,
         org_name: gate.org_name,

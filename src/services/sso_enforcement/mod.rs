@@ -44,9 +44,9 @@ pub struct AdminView {
     pub break_glass: bool,
 }
 
-const NO_CONNECTION: &str = "Require SSO needs an enabled SSO connection: add or turn on one first.";
-const NO_DOMAIN: &str =
-    "Require SSO needs a verified domain (it applies to people on the organization's verified domains): verify one first.";
+const NO_CONNECTION: &str =
+    "Require SSO needs an enabled SSO connection: add or turn on one first.";
+const NO_DOMAIN: &str = "Require SSO needs a verified domain (it applies to people on the organization's verified domains): verify one first.";
 const NO_BREAK_GLASS: &str = "Name at least one break-glass admin first: they keep password access, so a broken identity provider cannot lock everyone out.";
 const LAST_BREAK_GLASS: &str = "This is the last break-glass admin while Require SSO is on: name another one first, or turn Require SSO off.";
 const LAST_CONNECTION: &str = "This is the organization's last enabled SSO connection and Require SSO is on: turn Require SSO off first, or turn on another connection.";
@@ -116,7 +116,16 @@ pub async fn set_required(ctx: &Ctx, actor: &OrgActor, on: bool) -> Result<Enfor
     };
     let details = json!({"verified_domains": before.verified_domains,
                          "break_glass": break_glass_emails(&before)});
-    record(ctx, &mut tx, actor, action, "organization", actor.org_id, details).await?;
+    record(
+        ctx,
+        &mut tx,
+        actor,
+        action,
+        "organization",
+        actor.org_id,
+        details,
+    )
+    .await?;
     let after = view(&mut tx, actor.org_id).await?;
     tx.commit().await?;
     Ok(after)
@@ -142,10 +151,7 @@ pub async fn set_break_glass(
         ));
     }
     let named = store::break_glass_ids(&mut tx, actor.org_id).await?;
-    if !on
-        && named == [member_id]
-        && store::is_required(&mut tx, actor.org_id).await?
-    {
+    if !on && named == [member_id] && store::is_required(&mut tx, actor.org_id).await? {
         return Err(Error::Conflict(LAST_BREAK_GLASS.into()));
     }
     if store::set_break_glass(&mut tx, actor.org_id, member_id, on, ctx.now()).await? > 0 {
@@ -155,7 +161,16 @@ pub async fn set_break_glass(
             AuditAction::SsoBreakGlassRemoved
         };
         let details = json!({"email": member.email});
-        record(ctx, &mut tx, actor, action, "membership", member_id, details).await?;
+        record(
+            ctx,
+            &mut tx,
+            actor,
+            action,
+            "membership",
+            member_id,
+            details,
+        )
+        .await?;
     }
     let after = view(&mut tx, actor.org_id).await?;
     tx.commit().await?;
