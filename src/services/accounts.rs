@@ -6,7 +6,7 @@ use super::sso_enforcement::{SsoNotice, gate as enforcement};
 use super::throttle;
 use super::{Ctx, Error, Result, orgs};
 use crate::domain::{ActorKind, AuditAction, LinkPurpose, Timestamp};
-use crate::mail::templates;
+use crate::mail::{Mail, MailError, templates};
 use crate::store::links::{self, OneTimeLink};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, memberships, sessions};
@@ -306,12 +306,8 @@ pub async fn request_reset(
             domain: &notice.domain,
             sign_in_url: &notice.sign_in_url,
         }
-        .to(&user.email)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-        ctx.mailer
-            .send(mail)
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        .to(&user.email);
+        send(ctx, mail).await?;
         return Ok(answer);
     }
     let now = ctx.now();
@@ -342,13 +338,18 @@ pub async fn request_reset(
         link: &link,
         minutes: ctx.config.auth.reset_link_minutes,
     }
-    .to(&user.email)
-    .map_err(|e| Error::Internal(e.to_string()))?;
+    .to(&user.email);
+    send(ctx, mail).await?;
+    Ok(answer)
+}
+
+/// Sends a mail the person asked for; a failure is the caller's error.
+async fn send(ctx: &Ctx, mail: std::result::Result<Mail, MailError>) -> Result<()> {
+    let mail = mail.map_err(|e| Error::Internal(e.to_string()))?;
     ctx.mailer
         .send(mail)
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(answer)
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Why a link does not work, in words for the page.

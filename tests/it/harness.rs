@@ -229,3 +229,24 @@ macro_rules! backend_tests {
         )+
     };
 }
+
+/// `backend_fns!(a, b)` turns each `async fn a(backend: Backend)` (a test that starts its
+/// own app, e.g. with peers) into the tests `a::sqlite` and `a::postgres`.
+#[macro_export]
+macro_rules! backend_fns {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(gatehouse::store::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(gatehouse::store::Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+}

@@ -17,25 +17,7 @@ use uuid::Uuid;
 const DOMAIN: &str = "acme-corp.test";
 const TXT_NAME: &str = "_gatehouse-challenge.acme-corp.test";
 
-macro_rules! both_backends {
-    ($($name:ident),+) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
-
-both_backends!(sso_domain_verify_and_grace, sso_domain_cli_verify_release);
+crate::backend_fns!(sso_domain_verify_and_grace, sso_domain_cli_verify_release);
 
 async fn run_job(app: &TestApp) -> Value {
     let ran = jobs::run(&app.ctx, jobs::VERIFY_DOMAINS, "test")

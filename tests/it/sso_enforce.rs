@@ -5,32 +5,15 @@
 //! admins keep password access (audited); people off the domain, other organizations
 //! and API keys are unaffected; the reset mail points to SSO; the settings' refusals.
 
+use crate::account::post_form;
 use crate::auth::{csrf_of, last_mail_to};
 use crate::orgs::{Person, add_member, org_path, page};
-use crate::sso_signin::{Setup, account, follow_in, setup};
+use crate::sso_signin::{Setup, account, events, follow_in, setup};
 use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-macro_rules! both_backends {
-    ($($name:ident),+) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
-
-both_backends!(sso_enforce_steps_up_sessions, sso_enforce_settings_refusals);
+crate::backend_fns!(sso_enforce_steps_up_sessions, sso_enforce_settings_refusals);
 
 const KIM: &str = "kim@acme-corp.test";
 const BEA: &str = "bea@acme-corp.test";
@@ -63,19 +46,6 @@ async fn require(s: &Setup, on: bool) -> (StatusCode, Value) {
     s.admin
         .call("PUT", &enforcement(s), Some(json!({"require_sso": on})))
         .await
-}
-
-async fn events(s: &Setup, action: &str) -> Vec<Value> {
-    let (st, v) = s
-        .admin
-        .call(
-            "GET",
-            &org_path(&s.app, &format!("/audit-events?action={action}")),
-            None,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    v.as_array().cloned().unwrap_or_default()
 }
 
 async fn token(p: &Person, org: &str) -> (StatusCode, Value) {
@@ -117,13 +87,8 @@ async fn authorize_to(p: &Person, path: &str) -> String {
 async fn forgot(app: &crate::harness::TestApp, email: &str) -> String {
     let p = Person::new(app);
     let (_, html) = page(&p, "/auth/forgot").await;
-    let r = p
-        .client
-        .post(format!("{}/auth/forgot", app.base))
-        .form(&[("csrf", csrf_of(&html).as_str()), ("email", email)])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = post_form(&p, "/auth/forgot", &[("csrf", &csrf), ("email", email)]).await;
     assert_eq!(r.status(), StatusCode::OK, "{email}");
     r.text().await.unwrap()
 }

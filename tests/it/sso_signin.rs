@@ -16,25 +16,7 @@ const OTHER_DOMAIN: &str = "globex-corp.test";
 const CLIENT_ID: &str = "gh-acme";
 const CLIENT_SECRET: &str = "acme-client-secret-9d2e";
 
-macro_rules! both_backends {
-    ($($name:ident),+) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
-
-both_backends!(
+crate::backend_fns!(
     sso_signin_jit_member,
     sso_signin_jit_off_refused,
     sso_signin_links_scim_person,
@@ -161,7 +143,8 @@ pub async fn me(app: &TestApp) -> (StatusCode, Value) {
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn outcomes(s: &Setup, action: &str) -> Vec<String> {
+/// Acme's audit events of `action`, newest first (read by its admin).
+pub async fn events(s: &Setup, action: &str) -> Vec<Value> {
     let (st, v) = s
         .admin
         .call(
@@ -171,9 +154,13 @@ async fn outcomes(s: &Setup, action: &str) -> Vec<String> {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    v.as_array()
-        .into_iter()
-        .flatten()
+    v.as_array().cloned().unwrap_or_default()
+}
+
+async fn outcomes(s: &Setup, action: &str) -> Vec<String> {
+    events(s, action)
+        .await
+        .iter()
         .filter_map(|e| e["details"]["outcome"].as_str().map(String::from))
         .collect()
 }

@@ -4,16 +4,19 @@
 
 use super::CsrfForm;
 use super::shared::{act, form_actor};
-use super::sso_setup::back;
+use super::sso_setup::{back, item_action};
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::session::{ClientInfo, SignedIn};
+use crate::services::Error;
+use crate::services::members::OrgActor;
 use crate::services::sso_enforcement as enforcement;
 use axum::Router;
 use axum::extract::{Extension, Form, Path, State};
 use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
+use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,67 +66,26 @@ async fn set_required(
     back(actor.org_id, result)
 }
 
-async fn name(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "connections?",
-        move |a, id| async move {
-            enforcement::set_break_glass(&c, &a, id, true)
-                .await
-                .map(|v| {
-                    describe(
-                        &v,
-                        id,
-                        "is now a break-glass admin: they keep password access.",
-                    )
-                })
-        },
-    )
-    .await
-}
+item_action!(name, |c, a, id| break_glass(&c, &a, id, true).await);
 
-async fn unname(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "connections?",
-        move |a, id| async move {
-            enforcement::set_break_glass(&c, &a, id, false)
-                .await
-                .map(|v| describe(&v, id, "is no longer a break-glass admin."))
-        },
-    )
-    .await
-}
+item_action!(unname, |c, a, id| break_glass(&c, &a, id, false).await);
 
-fn describe(v: &enforcement::EnforcementView, id: uuid::Uuid, what: &str) -> String {
+/// Names (or stops naming) the admin `id`; the page's notice names them.
+async fn break_glass(
+    ctx: &AppState,
+    actor: &OrgActor,
+    id: Uuid,
+    on: bool,
+) -> Result<String, Error> {
+    let v = enforcement::set_break_glass(ctx, actor, id, on).await?;
     let who = v
         .admins
         .iter()
         .find(|a| a.id == id)
         .map_or("The admin", |a| a.email.as_str());
-    format!("{who} {what}")
+    Ok(if on {
+        format!("{who} is now a break-glass admin: they keep password access.")
+    } else {
+        format!("{who} is no longer a break-glass admin.")
+    })
 }

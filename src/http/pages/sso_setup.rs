@@ -167,6 +167,7 @@ async fn update(
     back(actor.org_id, result)
 }
 
+/// A handler that acts on one item of the Connections page (`act`) and goes back to it.
 macro_rules! item_action {
     ($name:ident, |$c:ident, $a:ident, $id:ident| $body:expr) => {
         async fn $name(
@@ -191,6 +192,7 @@ macro_rules! item_action {
         }
     };
 }
+pub(super) use item_action;
 
 item_action!(enable, |c, a, id| conns::set_enabled(&c, &a, id, true)
     .await
