@@ -18,6 +18,13 @@ pub struct PasswordReset<'a> {
     pub minutes: u32,
 }
 
+/// Instead of a reset link: the person's organization requires single sign-on.
+pub struct SsoRequired<'a> {
+    pub org_name: &'a str,
+    pub domain: &'a str,
+    pub sign_in_url: &'a str,
+}
+
 /// To an admin: an invited person could not join because every seat is in use.
 pub struct NoFreeSeat<'a> {
     pub invitee: &'a str,
@@ -46,6 +53,18 @@ struct PasswordResetText<'a> {
 #[template(path = "mail/password_reset.html")]
 struct PasswordResetHtml<'a> {
     m: &'a PasswordReset<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sso_required.txt")]
+struct SsoRequiredText<'a> {
+    m: &'a SsoRequired<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sso_required.html")]
+struct SsoRequiredHtml<'a> {
+    m: &'a SsoRequired<'a>,
 }
 
 #[derive(Template)]
@@ -100,6 +119,17 @@ impl PasswordReset<'_> {
             "Reset your Gatehouse password".into(),
             &PasswordResetText { m: self },
             &PasswordResetHtml { m: self },
+        )
+    }
+}
+
+impl SsoRequired<'_> {
+    pub fn to(&self, address: &str) -> Result<Mail, MailError> {
+        mail(
+            address,
+            format!("{} signs you in with single sign-on", self.org_name),
+            &SsoRequiredText { m: self },
+            &SsoRequiredHtml { m: self },
         )
     }
 }

@@ -2,10 +2,11 @@
 //! password change.
 
 use super::audit::{self, Actor, Change};
+use super::sso_enforcement::{SsoNotice, gate as enforcement};
 use super::throttle;
 use super::{Ctx, Error, Result, orgs};
 use crate::domain::{ActorKind, AuditAction, LinkPurpose, Timestamp};
-use crate::mail::templates;
+use crate::mail::{Mail, MailError, templates};
 use crate::store::links::{self, OneTimeLink};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, memberships, sessions};
@@ -238,6 +239,11 @@ pub enum ResetRequested {
     Sent,
     /// The person signs in through an identity provider: no mail, use the provider.
     UseProvider,
+    /// The address's domain belongs to an organization that requires SSO: the page
+    /// says where to sign in. The mail holds a link only for those who keep password
+    /// access there (break-glass admins, people who are not its members); the others
+    /// are mailed where to sign in instead. Known from the domain alone.
+    Sso(SsoNotice),
 }
 
 /// Whether the person has a password here. Those who sign in only through an identity
@@ -277,16 +283,32 @@ pub async fn request_reset(
     for (key, limit) in &keys {
         throttle::failure(ctx, key, *limit).await?;
     }
+    let sso = enforcement::domain_notice(ctx, email).await?;
+    let answer = sso
+        .clone()
+        .map_or(ResetRequested::Sent, ResetRequested::Sso);
     let user = {
         let mut db = ctx.store.read().await?;
         match users::find_by_email(&mut db, email).await {
             Ok(u) => u,
-            Err(StoreError::NotFound) => return Ok(ResetRequested::Sent),
+            Err(StoreError::NotFound) => return Ok(answer),
             Err(e) => return Err(e.into()),
         }
     };
     if !has_password(&user) {
         return Ok(ResetRequested::UseProvider);
+    }
+    if let Some(notice) = &sso
+        && enforcement::applies_to(ctx, &user).await?
+    {
+        let mail = templates::SsoRequired {
+            org_name: &notice.org_name,
+            domain: &notice.domain,
+            sign_in_url: &notice.sign_in_url,
+        }
+        .to(&user.email);
+        send(ctx, mail).await?;
+        return Ok(answer);
     }
     let now = ctx.now();
     let ttl = Duration::minutes(i64::from(ctx.config.auth.reset_link_minutes));
@@ -316,13 +338,18 @@ pub async fn request_reset(
         link: &link,
         minutes: ctx.config.auth.reset_link_minutes,
     }
-    .to(&user.email)
-    .map_err(|e| Error::Internal(e.to_string()))?;
+    .to(&user.email);
+    send(ctx, mail).await?;
+    Ok(answer)
+}
+
+/// Sends a mail the person asked for; a failure is the caller's error.
+async fn send(ctx: &Ctx, mail: std::result::Result<Mail, MailError>) -> Result<()> {
+    let mail = mail.map_err(|e| Error::Internal(e.to_string()))?;
     ctx.mailer
         .send(mail)
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(ResetRequested::Sent)
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Why a link does not work, in words for the page.

@@ -25,11 +25,49 @@ pub struct SessionUser {
 /// How often `last_seen_at` is written (the idle timeout has minute precision).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-/// Starts a session for `user_id`: always a new id (no fixation).
+/// How a person proved who they are; the session keeps it (enforced SSO asks which
+/// connection made it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInMethod {
+    Password,
+    /// One of the operator's providers (`[auth.oidc.<name>]`), by name.
+    Provider(String),
+    /// An organization's own SSO connection, by id.
+    Connection(uuid::Uuid),
+}
+
+impl SignInMethod {
+    /// The ID token's `amr`: `pwd`, or `fed` for any provider.
+    pub fn amr(&self) -> &'static str {
+        match self {
+            SignInMethod::Password => "pwd",
+            SignInMethod::Provider(_) | SignInMethod::Connection(_) => "fed",
+        }
+    }
+
+    /// How the audit log names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::Provider(_) => "provider",
+            SignInMethod::Connection(_) => "sso_connection",
+        }
+    }
+
+    pub fn provider(&self) -> Option<&str> {
+        match self {
+            SignInMethod::Provider(name) => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// Starts a session for `user_id`: always a new id (no fixation). A break-glass
+/// sign-in into an organization that requires SSO is audited in the same transaction.
 pub async fn create(
     ctx: &Ctx,
     user_id: uuid::Uuid,
-    amr: &str,
+    method: &SignInMethod,
     client_addr: Option<&str>,
     user_agent: Option<&str>,
 ) -> Result<NewSession> {
@@ -43,10 +81,16 @@ pub async fn create(
         last_seen_at: now,
         expires_at: Timestamp(now.0 + absolute),
         revoked_at: None,
-        amr: amr.to_string(),
+        amr: method.amr().to_string(),
+        provider: method.provider().map(str::to_string),
+        sso_connection_id: match method {
+            SignInMethod::Connection(id) => Some(*id),
+            _ => None,
+        },
     };
     let mut tx = ctx.store.begin().await?;
     sessions::insert(&mut tx, &session, client_addr, user_agent).await?;
+    super::sso_enforcement::gate::on_sign_in(ctx, &mut tx, user_id, method, client_addr).await?;
     tx.commit().await?;
     Ok(NewSession {
         cookie_value: id.plaintext,

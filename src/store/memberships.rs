@@ -66,7 +66,9 @@ pub async fn set_role(
     role: Role,
     now: Timestamp,
 ) -> Result<bool> {
-    let sql = "UPDATE memberships SET role = $3, updated_at = $4, version = version + 1 \
+    // Break-glass (password access under enforced SSO) is for admins only: it ends with the role.
+    let sql = "UPDATE memberships SET role = $3, updated_at = $4, version = version + 1, \
+               break_glass = CASE WHEN $3 = 'admin' THEN break_glass ELSE FALSE END \
                WHERE org_id = $1 AND id = $2 AND role <> $3";
     let n = crate::execute!(
         db,

@@ -33,6 +33,7 @@ pub mod signing_keys;
 pub mod sql_values;
 mod sqlite_lower;
 pub mod sso_connections;
+pub mod sso_enforcement;
 pub mod sso_identities;
 mod text_enum;
 pub mod throttles;

@@ -164,7 +164,8 @@ pub async fn insert_within_seats(
 pub async fn update(db: &mut dyn Db, row: &ScimUserRow, user_name_key: &str) -> Result<()> {
     let sql = "UPDATE memberships SET role = $3, status = $4, source = $5, disconnected_at = $6, user_name = $7, \
                user_name_key = $8, external_id = $9, scim_attributes = $10, version = $11, updated_at = $12, \
-               scim_deleted_at = NULL \
+               scim_deleted_at = NULL, \
+               break_glass = CASE WHEN $3 = 'admin' THEN break_glass ELSE FALSE END \
                WHERE org_id = $1 AND id = $2";
     let n = crate::execute!(
         db,

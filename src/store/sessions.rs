@@ -15,9 +15,14 @@ pub struct Session {
     pub revoked_at: Option<Timestamp>,
     /// How the person proved who they are: `pwd` (password) or `fed` (a provider).
     pub amr: String,
+    /// The operator's provider (`[auth.oidc.<name>]`) the session was made through.
+    pub provider: Option<String>,
+    /// The organization's SSO connection the session was made through.
+    pub sso_connection_id: Option<Uuid>,
 }
 
-const COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, amr";
+const COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, amr, \
+    provider, sso_connection_id";
 
 pub async fn insert(
     db: &mut dyn Db,
@@ -25,8 +30,8 @@ pub async fn insert(
     client_addr: Option<&str>,
     user_agent: Option<&str>,
 ) -> Result<()> {
-    let sql = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, amr) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let sql = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, amr, \
+               provider, sso_connection_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     crate::execute!(
         db,
         sqlx::query(sql)
@@ -38,6 +43,8 @@ pub async fn insert(
             .bind(client_addr)
             .bind(user_agent)
             .bind(&s.amr)
+            .bind(&s.provider)
+            .bind(s.sso_connection_id)
     )?;
     Ok(())
 }

@@ -66,3 +66,21 @@ pub async fn touch(db: &mut dyn Db, org_id: Uuid, id: Uuid, now: Timestamp) -> R
     )?;
     Ok(())
 }
+
+/// The enabled connection of the organization the person last signed in through, if any.
+pub async fn last_enabled_connection(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Uuid>> {
+    let sql = "SELECT i.connection_id FROM sso_identities i \
+               JOIN sso_connections c ON c.id = i.connection_id AND c.org_id = i.org_id \
+               WHERE i.org_id = $1 AND i.user_id = $2 AND c.enabled = $3 \
+               ORDER BY COALESCE(i.last_used_at, i.created_at) DESC LIMIT 1";
+    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(user_id)
+        .bind(true)
+        .fetch_optional(c)
+        .await)?)
+}

@@ -72,9 +72,15 @@ pub async fn provider_person(app: &TestApp, email: &str) -> Person {
             .unwrap()
     };
     assert!(user.password_hash.is_none());
-    let session = sessions::create(&app.ctx, user.id, "pwd", None, None)
-        .await
-        .unwrap();
+    let session = sessions::create(
+        &app.ctx,
+        user.id,
+        &sessions::SignInMethod::Password,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     let jar = reqwest::cookie::Jar::default();
     jar.add_cookie_str(
         &format!("gh_session={}; Path=/", session.cookie_value),

@@ -1,6 +1,7 @@
 //! The Connections page's SSO sections in a real browser (headless Chromium, see
 //! `browser.rs`): an admin adds an OIDC connection for the test OP, tests it, claims a
-//! domain and verifies it against a real DNS server on loopback. SQLite only, like the
+//! domain and verifies it against a real DNS server on loopback, names itself break-glass
+//! and requires SSO. SQLite only, like the
 //! other browser tests. Screenshots: `target/screenshots/sso_conn_browser_*`.
 
 use crate::browser::Browser;
@@ -97,6 +98,26 @@ async fn sso_conn_browser_connection_and_domain() {
     assert!(status.starts_with("verified"), "{status}");
     scroll_to(&browser, "table.domains").await;
     browser.screenshot("2-domain-verified").await;
+
+    // Name the admin break-glass, then require SSO.
+    let admin_row = format!("tr[data-admin='{ADMIN_EMAIL}']");
+    browser
+        .click_to_next_page(&format!("{admin_row} form[action$='/name'] button"))
+        .await;
+    let notice = browser.wait_for("p.notice").await.text().await.unwrap();
+    assert!(notice.contains("is now a break-glass admin"), "{notice}");
+    browser
+        .click_to_next_page("form[action$='/connections/enforcement'] button")
+        .await;
+    let notice = browser.wait_for("p.notice").await.text().await.unwrap();
+    assert!(notice.contains("now required"), "{notice}");
+    let status = browser.text("p.require-sso-status").await;
+    assert!(
+        status.contains("required for people on browser-corp.test"),
+        "{status}"
+    );
+    scroll_to(&browser, "section.enforcement").await;
+    browser.screenshot("3-sso-required").await;
 
     browser.close().await;
     app.stop().await;

@@ -230,10 +230,10 @@ macro_rules! backend_tests {
     };
 }
 
-/// `both_backends!(f, g)`: runs each `async fn f(backend: Backend)` once on SQLite and
-/// once on PostgreSQL, for tests that configure their own server.
+/// `backend_fns!(a, b)` turns each `async fn a(backend: Backend)` (a test that starts its
+/// own app, e.g. with peers) into the tests `a::sqlite` and `a::postgres`.
 #[macro_export]
-macro_rules! both_backends {
+macro_rules! backend_fns {
     ($($name:ident),+ $(,)?) => {
         $(
             mod $name {

@@ -701,6 +701,44 @@ const TABLE: &[(&str, &[Call])] = &[
         ],
     ),
     (
+        "/api/v1/orgs/{org_id}/sso-enforcement",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/sso-enforcement",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PUT",
+                "/api/v1/orgs/{B}/sso-enforcement",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"require_sso":false}"#),
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/sso-enforcement/break-glass/{member_id}",
+        &[
+            (
+                "PUT",
+                "/api/v1/orgs/{A}/sso-enforcement/break-glass/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{B}/sso-enforcement/break-glass/{b_member}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
         "/api/v1/orgs/{org_id}/sso-connections",
         &[
             (
@@ -1043,6 +1081,45 @@ const TABLE: &[(&str, &[Call])] = &[
                 None,
             ),
         ],
+    ),
+    (
+        "/orgs/{org_id}/connections/enforcement",
+        &[(
+            "POST",
+            "/orgs/{B}/connections/enforcement",
+            As::Session,
+            Expect::Refused,
+            Some("form:require_sso=off"),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections/break-glass/{id}/name",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/break-glass/{b_member}/name",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/break-glass/{b_member}/name",
+                As::Session,
+                Expect::Refused,
+                Some("form"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/break-glass/{id}/unname",
+        &[(
+            "POST",
+            "/orgs/{A}/connections/break-glass/{b_member}/unname",
+            As::Session,
+            Expect::Refused,
+            Some("form"),
+        )],
     ),
     (
         "/orgs/{org_id}/connections/sso",

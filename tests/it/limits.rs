@@ -2,7 +2,6 @@
 //! per member, and bounds on field lengths and body sizes.
 
 use crate::auth::{form_token, post_form};
-use crate::both_backends;
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use crate::orgs::Person;
 use crate::scim::{scim, scim_with};
@@ -12,7 +11,7 @@ use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-both_backends!(
+crate::backend_fns!(
     scim_requests_over_the_token_rate_get_429_with_retry_after,
     invitations_are_limited_per_member_per_hour
 );

@@ -44,6 +44,7 @@ mod sso;
 mod sso_conn;
 mod sso_domains;
 mod sso_e2e;
+mod sso_enforce;
 mod sso_identifier;
 mod sso_pages;
 mod sso_signin;

@@ -4,7 +4,6 @@
 //! when the record disappears (clock moved), and the operator's CLI.
 
 use crate::account::other_org;
-use crate::both_backends;
 use crate::cli::gatehouse;
 use crate::dns::DnsServer;
 use crate::harness::TestApp;
@@ -18,7 +17,7 @@ use uuid::Uuid;
 const DOMAIN: &str = "acme-corp.test";
 const TXT_NAME: &str = "_gatehouse-challenge.acme-corp.test";
 
-both_backends!(sso_domain_verify_and_grace, sso_domain_cli_verify_release);
+crate::backend_fns!(sso_domain_verify_and_grace, sso_domain_cli_verify_release);
 
 async fn run_job(app: &TestApp) -> Value {
     let ran = jobs::run(&app.ctx, jobs::VERIFY_DOMAINS, "test")

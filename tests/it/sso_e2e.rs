@@ -5,10 +5,11 @@
 //! would; people type their email on the sign-in page, land on their own IdP's page and
 //! come back signed in: first as a just-in-time member, then (JIT off) linked to the
 //! member the directory provisioned over SCIM. Each organization's IdP fails to sign
-//! anyone into the other. On SQLite and PostgreSQL. Screenshots:
+//! anyone into the other. Then the admin requires SSO: a password session is sent
+//! through the IdP before the organization's pages open, while a break-glass admin keeps
+//! password access (audited). On SQLite and PostgreSQL. Screenshots:
 //! `target/screenshots/sso_e2e_*`.
 
-use crate::both_backends;
 use crate::browser::Browser;
 use crate::dns::DnsServer;
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
@@ -19,7 +20,7 @@ use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-both_backends!(sso_e2e_two_organizations);
+crate::backend_fns!(sso_e2e_two_organizations);
 
 const ZONE: &str = "e2e.test";
 const ACME_DOMAIN: &str = "acme.e2e.test";
@@ -64,6 +65,18 @@ async fn sign_in_by_email(b: &Browser, app: &TestApp, email: &str, idp: &OidcPee
     sign_in_at_idp(b, idp, email).await;
 }
 
+/// Signs in with the password the invitation set (`orgs::add_member`), in a browser
+/// with no cookies left.
+async fn sign_in_with_password(b: &Browser, app: &TestApp, email: &str) {
+    forget_everyone(b, app).await;
+    b.goto(&app.url("/auth/signin")).await;
+    b.fill("input[name=email]", email).await;
+    b.fill("input[name=password]", "member password").await;
+    b.click_to_next_page("form[action='/auth/signin'] button[type=submit]")
+        .await;
+    b.wait_for("header .who").await;
+}
+
 /// Clears the browser's cookies: ours and every IdP's (all on 127.0.0.1).
 async fn forget_everyone(b: &Browser, app: &TestApp) {
     b.goto(&app.url("/auth/signin")).await;
@@ -99,7 +112,8 @@ async fn sso_e2e_two_organizations(backend: Backend) {
         account("kim-a", "kim@acme.e2e.test"),
         account("max-a", "max@acme.e2e.test"),
         account("noa-a", "noa@acme.e2e.test"),
-        account("eve-a", "eve@globex.e2e.test")
+        account("eve-a", "eve@globex.e2e.test"),
+        account("ola-a", "ola@acme.e2e.test")
     ]));
     let globex_idp = idp(json!([
         account("gus-g", "gus@globex.e2e.test"),
@@ -307,6 +321,54 @@ async fn sso_e2e_two_organizations(backend: Backend) {
     let globex_members = members(&globex_admin, &format!("{globex_api}/members")).await;
     assert!(member(&globex_members, "kim@acme.e2e.test").is_empty());
     assert!(member(&globex_members, "eve@globex.e2e.test").is_empty());
+
+    // Two people on Acme's domain with passwords: Ola, a member, and Pia, an admin whom
+    // the admin names break-glass on the page before requiring SSO there.
+    let (_, _ola) = crate::orgs::add_member(&app, &admin, "ola@acme.e2e.test").await;
+    let (pia_id, _pia) = crate::orgs::add_member(&app, &admin, "pia@acme.e2e.test").await;
+    let (s, v) = admin
+        .call(
+            "PATCH",
+            &org_path(&app, &format!("/members/{pia_id}")),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    b.goto(&page).await;
+    b.click_to_next_page("tr[data-admin='pia@acme.e2e.test'] form[action$='/name'] button")
+        .await;
+    let notice = b.wait_for("p.notice").await.text().await.expect("text");
+    assert!(notice.contains("is now a break-glass admin"), "{notice}");
+    b.click_to_next_page("form[action$='/connections/enforcement'] button")
+        .await;
+    let status = b.text("p.require-sso-status").await;
+    assert!(status.contains("required for people on"), "{status}");
+    b.screenshot("2-sso-required").await;
+
+    // Ola signs in with her password; the organization's pages send her through Acme's
+    // IdP first, then open where she was going.
+    let members_page = format!("/orgs/{}/members", app.org_id);
+    sign_in_with_password(&person, &app, "ola@acme.e2e.test").await;
+    person.goto(&app.url(&members_page)).await;
+    sign_in_at_idp(&person, &acme_idp, "ola@acme.e2e.test").await;
+    person.wait_for("header .who").await;
+    assert_eq!(person.path().await, members_page);
+    person.screenshot("5-stepped-up").await;
+
+    // Pia, break-glass, keeps password access, and the audit log shows it.
+    sign_in_with_password(&person, &app, "pia@acme.e2e.test").await;
+    person.goto(&app.url(&members_page)).await;
+    person.wait_for("header .who").await;
+    assert_eq!(person.path().await, members_page, "no detour to the IdP");
+    let (s, v) = admin
+        .call(
+            "GET",
+            &org_path(&app, "/audit-events?action=sso.break_glass.signin"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.to_string().contains("pia@acme.e2e.test"), "{v}");
 
     person.close().await;
     admin_browser.close().await;

@@ -3,7 +3,6 @@
 //! members, JIT off, a SCIM-provisioned person linked, another organization's domain
 //! refused, identifier-first sign-in. Every outcome is in the audit log.
 
-use crate::both_backends;
 use crate::dns::DnsServer;
 use crate::harness::TestApp;
 use crate::oidc_peer::OidcPeer;
@@ -17,7 +16,7 @@ const OTHER_DOMAIN: &str = "globex-corp.test";
 const CLIENT_ID: &str = "gh-acme";
 const CLIENT_SECRET: &str = "acme-client-secret-9d2e";
 
-both_backends!(
+crate::backend_fns!(
     sso_signin_jit_member,
     sso_signin_jit_off_refused,
     sso_signin_links_scim_person,
@@ -107,6 +106,15 @@ pub async fn through_idp(app: &TestApp, start: &str) -> reqwest::Response {
 /// Follows our redirect `r` to the OP, through it and back; returns our last answer.
 /// Each pass has its own browser at the OP, so the OP's session never picks the account.
 pub async fn follow(app: &TestApp, r: reqwest::Response) -> reqwest::Response {
+    follow_in(&app.client, &app.base, r).await
+}
+
+/// [`follow`] in `browser` (a person's own cookie jar) against our server at `base`.
+pub async fn follow_in(
+    browser: &reqwest::Client,
+    base: &str,
+    r: reqwest::Response,
+) -> reqwest::Response {
     let at_op = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -114,8 +122,8 @@ pub async fn follow(app: &TestApp, r: reqwest::Response) -> reqwest::Response {
         .expect("client");
     let mut url = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
     for _ in 0..10 {
-        if url.as_str().starts_with(&app.base) {
-            return app.client.get(url.as_str()).send().await.unwrap();
+        if url.as_str().starts_with(base) {
+            return browser.get(url.as_str()).send().await.unwrap();
         }
         let r = at_op.get(url.as_str()).send().await.unwrap();
         let location = r
@@ -127,7 +135,7 @@ pub async fn follow(app: &TestApp, r: reqwest::Response) -> reqwest::Response {
             .to_string();
         url = url.join(&location).unwrap();
     }
-    panic!("never came back to {}", app.base);
+    panic!("never came back to {base}");
 }
 
 pub async fn me(app: &TestApp) -> (StatusCode, Value) {
@@ -136,7 +144,8 @@ pub async fn me(app: &TestApp) -> (StatusCode, Value) {
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn outcomes(s: &Setup, action: &str) -> Vec<String> {
+/// Acme's audit events of `action`, newest first (read by its admin).
+pub async fn events(s: &Setup, action: &str) -> Vec<Value> {
     let (st, v) = s
         .admin
         .call(
@@ -146,9 +155,13 @@ async fn outcomes(s: &Setup, action: &str) -> Vec<String> {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    v.as_array()
-        .into_iter()
-        .flatten()
+    v.as_array().cloned().unwrap_or_default()
+}
+
+async fn outcomes(s: &Setup, action: &str) -> Vec<String> {
+    events(s, action)
+        .await
+        .iter()
         .filter_map(|e| e["details"]["outcome"].as_str().map(String::from))
         .collect()
 }

@@ -1,11 +1,13 @@
 //! Who calls the organization API: a signed-in person (session cookie) or one of the
 //! organization's API keys (`Authorization: Bearer ghk_...`). Bearer requests carry no
-//! cookie, so CSRF does not concern them.
+//! cookie, so CSRF does not concern them. A person's session passes the organization's
+//! enforced SSO first (403 `sso_required` when it does not open the organization).
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::session::{ApiUser, ClientInfo};
+use crate::http::session::{ApiUser, ClientInfo, org_gate};
 use crate::services::members::{self, OrgActor};
+use crate::services::sso_enforcement::{Access, StepUp};
 use crate::services::{Error, api_keys};
 use crate::store::api_keys::ApiKey;
 use axum::extract::FromRequestParts;
@@ -24,9 +26,11 @@ impl FromRequestParts<AppState> for OrgCaller {
     #[tracing::instrument(name = "org_caller", skip_all)]
     async fn from_request_parts(parts: &mut Parts, ctx: &AppState) -> Result<Self, ApiError> {
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return ApiUser::from_request_parts(parts, ctx)
-                .await
-                .map(OrgCaller::Person);
+            let who = ApiUser::from_request_parts(parts, ctx).await?;
+            return match org_gate(parts, ctx, &who.0).await? {
+                Access::Open => Ok(OrgCaller::Person(who)),
+                Access::StepUp(step) => Err(sso_required(ctx, &step)),
+            };
         };
         let bearer = header
             .to_str()
@@ -46,6 +50,16 @@ impl FromRequestParts<AppState> for OrgCaller {
             )
         })
     }
+}
+
+/// 403 for a session the organization's enforced SSO does not let in (API keys and
+/// SCIM tokens never get it: they are not people).
+pub fn sso_required(ctx: &AppState, step: &StepUp) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "sso_required",
+        step.message(ctx),
+    )
 }
 
 /// The caller acting in the organization of the path; other organizations answer 404.

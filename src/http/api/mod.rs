@@ -11,6 +11,7 @@ mod me;
 mod org_apps;
 mod orgs;
 mod sso_connections;
+mod sso_enforcement;
 mod token;
 mod workspaces;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(org_apps::router())
         .merge(orgs::router())
         .merge(sso_connections::router())
+        .merge(sso_enforcement::router())
         .merge(token::router())
         .merge(workspaces::router())
         .merge(connections::router())

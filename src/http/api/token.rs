@@ -2,11 +2,13 @@
 //! issues a short-lived JWT for one organization; `/.well-known/jwks.json`
 //! publishes the keys to verify it.
 
+use super::caller::sso_required;
 use super::extract::ApiJson;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::session::{ApiUser, ClientInfo};
 use crate::services::jwt::{self, AccessClaims};
+use crate::services::sso_enforcement::{self, Access};
 use crate::services::{Error, me, members};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
@@ -39,6 +41,9 @@ async fn token(
     client: ClientInfo,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    if let Access::StepUp(step) = sso_enforcement::check(&ctx, &who, req.org_id).await? {
+        return Err(sso_required(&ctx, &step));
+    }
     let actor = members::actor(&ctx, &who.user, req.org_id, client.addr).await?;
     let profile = me::profile(&ctx, &who.user).await?;
     let workspaces = profile

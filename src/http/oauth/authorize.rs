@@ -1,6 +1,8 @@
 //! `GET /authorize`: the person's browser arrives from an app. Someone not signed in
 //! (or who must sign in again) goes through the normal sign-in page and comes back
-//! here; someone in several organizations chooses one on a page.
+//! here; someone in several organizations chooses one on a page; someone whose
+//! organization requires SSO, with a session made another way, goes through its
+//! identity provider first (step-up) and comes back here.
 
 use crate::http::AppState;
 use crate::http::pages::error_page;
@@ -69,6 +71,10 @@ async fn authorize(
                 to.push_str(&format!("&login_hint={}", redirects::encode(&hint)));
             }
             Redirect::to(&to).into_response()
+        }
+        // Back here once the organization's identity provider has signed the person in.
+        Ok(Outcome::StepUp(step)) => {
+            Redirect::to(&step.start_path(&authorize_url(&pairs))).into_response()
         }
         Ok(Outcome::ChooseOrg { app_name, orgs }) => {
             let choices = orgs

@@ -257,6 +257,14 @@ async fn reset_password(
                 who.user.email
             ),
         ),
+        Ok(ResetRequested::Sso(n)) => back(
+            actor.org_id,
+            "notice",
+            &format!(
+                "We mailed {}. {} requires single sign-on for people at {}: the mail holds a link to set a password only if you keep password access there (a break-glass admin); otherwise it says where to sign in.",
+                who.user.email, n.org_name, n.domain
+            ),
+        ),
         Ok(ResetRequested::UseProvider) => back(
             actor.org_id,
             "error",

@@ -6,8 +6,9 @@ use crate::http::cookies;
 use crate::http::csrf::{self, CsrfToken};
 use crate::http::redirects::safe_next;
 use crate::http::session::{ClientInfo, MaybeSignedIn};
+use crate::services::Error;
 use crate::services::accounts::{self, LinkProblem, ResetRequested, SignUp};
-use crate::services::{Error, sessions};
+use crate::services::sessions::{self, SignInMethod};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -76,21 +77,21 @@ pub async fn start_session(
     client: &ClientInfo,
     next: &str,
 ) -> Response {
-    start_session_via(ctx, user_id, "pwd", client, next).await
+    start_session_via(ctx, user_id, &SignInMethod::Password, client, next).await
 }
 
-/// [`start_session`] for a sign-in proven by `amr` (`pwd`, or `fed` for a provider).
+/// [`start_session`] for a sign-in proven by `method` (a password or a provider).
 pub async fn start_session_via(
     ctx: &AppState,
     user_id: uuid::Uuid,
-    amr: &str,
+    method: &SignInMethod,
     client: &ClientInfo,
     next: &str,
 ) -> Response {
     match sessions::create(
         ctx,
         user_id,
-        amr,
+        method,
         client.addr.as_deref(),
         client.user_agent.as_deref(),
     )
@@ -325,6 +326,9 @@ struct ForgotPage {
     email: String,
     error: Option<String>,
     notice: Option<String>,
+    /// Where people of the address's domain sign in, when their organization requires
+    /// SSO: (URL, organization).
+    sso: Option<(String, String)>,
 }
 
 async fn forgot_page(Extension(csrf): Extension<CsrfToken>) -> Response {
@@ -361,6 +365,16 @@ async fn forgot(
                 "If that address has a password here, a link to set a new one is on its way. It works once, for a limited time."
                     .into(),
             );
+            page.into_response()
+        }
+        Ok(ResetRequested::Sso(n)) => {
+            page.notice = Some(format!(
+                "{} requires single sign-on for people at {}: sign in through its identity provider, \
+                 not with a password. Only its break-glass admins keep a password; if that is you, \
+                 a link to set a new one is on its way. Otherwise the mail says where to sign in.",
+                n.org_name, n.domain
+            ));
+            page.sso = Some((n.sign_in_url, n.org_name));
             page.into_response()
         }
         Ok(ResetRequested::UseProvider) => {

@@ -78,6 +78,7 @@ struct ConnectionsPage {
     workspaces: Vec<(Uuid, String)>,
     sso_connections: Vec<SsoRow>,
     domains: Vec<crate::services::domains::DomainView>,
+    enforcement: crate::services::sso_enforcement::EnforcementView,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -116,11 +117,20 @@ async fn page(
         let workspaces = crate::services::workspaces::list(&ctx, &actor).await?;
         let sso = crate::services::sso_connections::list(&ctx, &actor).await?;
         let domains = crate::services::domains::list(&ctx, &actor).await?;
+        let enforcement = crate::services::sso_enforcement::get(&ctx, &actor).await?;
         let name = org_name(&ctx, &actor).await?;
-        Ok::<_, Error>((name, tokens, mappings, workspaces, sso, domains))
+        Ok::<_, Error>((
+            name,
+            tokens,
+            mappings,
+            workspaces,
+            sso,
+            domains,
+            enforcement,
+        ))
     }
     .await;
-    let (org_name, tokens, mappings, workspaces, sso, domains) = match data {
+    let (org_name, tokens, mappings, workspaces, sso, domains, enforcement) = match data {
         Ok(d) => d,
         Err(e) => return error_page(e),
     };
@@ -188,6 +198,7 @@ async fn page(
             })
             .collect(),
         domains,
+        enforcement,
         notice: q.notice,
         error: q.error,
     }

@@ -15,6 +15,7 @@ pub mod members;
 pub mod oidc;
 pub mod profile;
 pub mod shared;
+pub mod sso_enforcement;
 pub mod sso_setup;
 pub mod sso_sign_in;
 pub mod workspaces;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(oidc::router())
         .merge(profile::router())
+        .merge(sso_enforcement::router())
         .merge(sso_setup::router())
         .merge(sso_sign_in::router())
         .merge(workspaces::router())

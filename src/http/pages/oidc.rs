@@ -11,6 +11,7 @@ use crate::http::AppState;
 use crate::http::cookies;
 use crate::http::redirects::safe_next;
 use crate::http::session::ClientInfo;
+use crate::services::sessions::SignInMethod;
 use crate::services::sso::{self, ProviderIdentity, SsoOutcome};
 use crate::services::{Ctx, Error};
 use crate::store::oidc_states::{self, OidcState};
@@ -133,7 +134,8 @@ async fn callback(
     let next = saved.next_path.unwrap_or_else(|| "/".into());
     match sso::sign_in(&ctx, &who, client.addr.as_deref()).await {
         Ok(SsoOutcome::SignedIn(user)) => {
-            start_session_via(&ctx, user.id, "fed", &client, &next).await
+            let via = SignInMethod::Provider(name.clone());
+            start_session_via(&ctx, user.id, &via, &client, &next).await
         }
         Ok(SsoOutcome::LinkAfterPassword { token, email }) => {
             let mut r = MessagePage::notice(

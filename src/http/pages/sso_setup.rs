@@ -106,7 +106,7 @@ impl ConnectionForm {
 }
 
 /// Back to the page with a notice, or with the reason a refusal gives.
-fn back(org_id: Uuid, result: Result<String, Error>) -> Response {
+pub(super) fn back(org_id: Uuid, result: Result<String, Error>) -> Response {
     let base = format!("/orgs/{org_id}/connections");
     match result {
         Ok(notice) => {
@@ -185,6 +185,7 @@ async fn update(
     back(actor.org_id, result)
 }
 
+/// A handler that acts on one item of the Connections page (`act`) and goes back to it.
 macro_rules! item_action {
     ($name:ident, |$c:ident, $a:ident, $id:ident| $body:expr) => {
         async fn $name(
@@ -209,6 +210,7 @@ macro_rules! item_action {
         }
     };
 }
+pub(super) use item_action;
 
 item_action!(enable, |c, a, id| conns::set_enabled(&c, &a, id, true)
     .await

@@ -10,6 +10,7 @@ use crate::http::AppState;
 use crate::http::redirects::safe_next;
 use crate::http::session::ClientInfo;
 use crate::services::Error;
+use crate::services::sessions::SignInMethod;
 use crate::services::sso_sign_in::{self, StartAt};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -101,7 +102,10 @@ async fn callback(
         return not_started(sso_sign_in::NO_CONNECTION);
     };
     match sso_sign_in::finish(&ctx, id, &params, client.addr.as_deref()).await {
-        Ok(done) => start_session_via(&ctx, done.user.id, "fed", &client, &done.next).await,
+        Ok(done) => {
+            let via = SignInMethod::Connection(id);
+            start_session_via(&ctx, done.user.id, &via, &client, &done.next).await
+        }
         Err(Error::Forbidden(m)) => {
             MessagePage::error(StatusCode::FORBIDDEN, "Sign-in did not work", m)
         }

@@ -7,6 +7,7 @@ use super::{CODE_TTL, org_claims, requested_org, scopes};
 use crate::domain::Timestamp;
 use crate::services::apps;
 use crate::services::sessions::SessionUser;
+use crate::services::sso_enforcement::{self, Access, StepUp};
 use crate::services::{Ctx, Error, Result};
 use crate::store::StoreError;
 use crate::store::memberships;
@@ -88,6 +89,9 @@ pub enum Outcome {
         fresh_after: Option<i64>,
         login_hint: Option<String>,
     },
+    /// The organization requires SSO and the session was made another way: the person
+    /// signs in through the organization's identity provider, then comes back here.
+    StepUp(StepUp),
     /// The person belongs to several organizations where the app is on: they choose.
     ChooseOrg {
         app_name: String,
@@ -315,6 +319,13 @@ pub async fn authorize(
         }
     };
     drop(db);
+    // The organization may require SSO: such a person's session must come from its IdP.
+    if let Access::StepUp(step) = sso_enforcement::check(ctx, who, org_id).await? {
+        if prompt_none {
+            return error("login_required", &step.message(ctx));
+        }
+        return Ok(Outcome::StepUp(step));
+    }
     granted.push(format!("org:{org_id}"));
 
     // 5. The code.

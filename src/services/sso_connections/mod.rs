@@ -293,6 +293,9 @@ pub async fn set_enabled(
     if c.enabled == enabled {
         return Ok(view(ctx, &c));
     }
+    if !enabled {
+        super::sso_enforcement::keep_a_connection(&mut tx, actor.org_id, id).await?;
+    }
     c.enabled = enabled;
     c.updated_at = ctx.now();
     store::update(&mut tx, &c).await?;
@@ -312,6 +315,9 @@ pub async fn delete(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
     let c = store::get(&mut tx, actor.org_id, id)
         .await
         .map_err(not_found("SSO connection"))?;
+    if c.enabled {
+        super::sso_enforcement::keep_a_connection(&mut tx, actor.org_id, id).await?;
+    }
     store::delete(&mut tx, actor.org_id, id).await?;
     let details = json!({"name": c.name, "issuer": c.issuer});
     record(
