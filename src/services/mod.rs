@@ -30,6 +30,7 @@ pub mod seats;
 pub mod sessions;
 pub mod sso;
 pub mod sso_connections;
+pub mod saml_sign_in;
 pub mod sso_sign_in;
 pub mod throttle;
 pub mod token_cache;

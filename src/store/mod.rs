@@ -22,6 +22,7 @@ pub mod memberships;
 pub mod oauth_apps;
 pub mod oauth_grants;
 pub mod oidc_states;
+pub mod saml;
 pub mod org_domains;
 pub mod orgs;
 pub mod scim_filter;

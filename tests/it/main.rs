@@ -33,6 +33,8 @@ mod op_org_apps;
 mod op_rp;
 mod orgs;
 mod real_server;
+mod saml;
+mod saml_peer;
 mod replicas;
 mod scim;
 mod scim_fixtures;

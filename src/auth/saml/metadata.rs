@@ -92,3 +92,43 @@ pub fn sp_metadata(entity_id: &str, acs_url: &str) -> String {
         acs = esc(acs_url),
     )
 }
+
+/// Fetches metadata from `url` (already checked by the caller: https, public host):
+/// 10 s at most, no redirects, 256 KiB at most; then [`parse_idp`].
+pub async fn fetch(url: &str) -> Result<(String, IdpMetadata), String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("the metadata URL cannot be reached ({})", without_url(&e)))?;
+    if !resp.status().is_success() {
+        return Err(format!("the metadata URL answered {}", resp.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the metadata failed ({})", without_url(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_XML_BYTES {
+            return Err("the metadata is larger than 256 KiB".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let xml = String::from_utf8(body).map_err(|_| "the metadata is not UTF-8".to_string())?;
+    let parsed = parse_idp(&xml)?;
+    Ok((xml, parsed))
+}
+
+fn without_url(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(u) = e.url() {
+        s = s.replace(u.as_str(), "the URL");
+    }
+    s
+}

@@ -48,3 +48,35 @@ pub const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Re
 
 /// The largest response accepted, decoded (and the metadata document fetched).
 pub const MAX_XML_BYTES: usize = 256 * 1024;
+
+/// The attributes read from an assertion, by name (any case), first found wins. The
+/// email falls back to the NameID when that is an address.
+pub mod attributes {
+    pub const EMAIL: &[&str] = &[
+        "email",
+        "mail",
+        "emailaddress",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+    ];
+    pub const GIVEN_NAME: &[&str] = &[
+        "firstName",
+        "givenName",
+        "given_name",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "urn:oid:2.5.4.42",
+    ];
+    pub const FAMILY_NAME: &[&str] = &[
+        "lastName",
+        "sn",
+        "surname",
+        "family_name",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+        "urn:oid:2.5.4.4",
+    ];
+    pub const GROUPS: &[&str] = &[
+        "groups",
+        "memberOf",
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    ];
+}

@@ -14,6 +14,7 @@ pub mod invite;
 pub mod members;
 pub mod oidc;
 pub mod profile;
+pub mod saml;
 pub mod shared;
 pub mod sso_setup;
 pub mod sso_sign_in;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(oidc::router())
         .merge(profile::router())
+        .merge(saml::router())
         .merge(sso_setup::router())
         .merge(sso_sign_in::router())
         .merge(workspaces::router())

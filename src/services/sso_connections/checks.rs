@@ -40,8 +40,23 @@ pub(super) fn check_issuer(ctx: &Ctx, issuer: &str) -> Result<String> {
 /// that names this machine or a private network by address is refused too, so an
 /// organization's admin cannot point the server's requests at its neighbours.
 fn issuer_ok(local_allowed: bool, issuer: &str) -> Result<String> {
+    url_ok("issuer", false, local_allowed, issuer)
+}
+
+/// A SAML identity provider's URL (`sso_url`, where browsers go, which may carry a
+/// query; `metadata_url`, which the server fetches): the rule of [`check_issuer`].
+pub(super) fn check_url(ctx: &Ctx, field: &'static str, url: &str) -> Result<String> {
+    url_ok(
+        field,
+        field == "sso_url",
+        ctx.config.sso.allow_http_issuers,
+        url,
+    )
+}
+
+fn url_ok(field: &'static str, query_ok: bool, local_allowed: bool, issuer: &str) -> Result<String> {
     let issuer = issuer.trim();
-    let bad = |why: &str| Error::invalid_field("issuer", format!("issuer {why}"));
+    let bad = |why: &str| Error::invalid_field(field, format!("{field} {why}"));
     let url = url::Url::parse(issuer).map_err(|_| bad("must be an absolute URL"))?;
     match url.scheme() {
         "https" => {}
@@ -49,7 +64,7 @@ fn issuer_ok(local_allowed: bool, issuer: &str) -> Result<String> {
         _ => return Err(bad("must start with https://")),
     }
     if url.host_str().is_none_or(str::is_empty)
-        || url.query().is_some()
+        || (url.query().is_some() && !query_ok)
         || url.fragment().is_some()
         || !url.username().is_empty()
         || issuer.len() > 500

@@ -1,0 +1,276 @@
+//! SAML 2.0 connections (issue #18) against real identity providers on loopback:
+//! samlify (Node.js; `tests/peers/saml-samlify`) and pysaml2 (Python with xmlsec1;
+//! `tests/peers/saml-pysaml2`). Setup from the IdP's metadata, sign-in by email domain
+//! through the IdP and back (just-in-time member, then the same identity again), and
+//! the setup's refusals. The attacks are in `saml_attacks.rs`.
+
+use crate::dns::DnsServer;
+use crate::harness::TestApp;
+use crate::orgs::{Person, org_path};
+use crate::saml_peer::{Kind, SamlIdp};
+use crate::sso_signin::{DOMAIN, me, with_verified_domain};
+use gatehouse::store::Backend;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+macro_rules! both_backends {
+    ($($name:ident),+) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(gatehouse::store::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(gatehouse::store::Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+}
+pub(crate) use both_backends;
+
+both_backends!(
+    saml_signin_samlify,
+    saml_signin_pysaml2,
+    saml_setup_by_hand_and_refusals,
+    saml_sp_metadata_and_certificates
+);
+
+pub struct Saml {
+    pub app: TestApp,
+    pub admin: Person,
+    pub idp: SamlIdp,
+    /// The connection as the API shows it.
+    pub conn: Value,
+    pub _dns: DnsServer,
+}
+
+impl Saml {
+    pub fn id(&self) -> &str {
+        self.conn["id"].as_str().expect("id")
+    }
+
+    pub fn acs(&self) -> String {
+        self.conn["saml"]["acs_url"].as_str().expect("acs").to_string()
+    }
+}
+
+/// Creates a SAML connection from `body` (kind and name added); asserts 201.
+pub async fn create(app: &TestApp, admin: &Person, body: Value) -> Value {
+    let mut b = json!({"kind": "saml", "name": "Acme SAML"});
+    if let (Some(o), Some(extra)) = (b.as_object_mut(), body.as_object()) {
+        o.extend(extra.clone());
+    }
+    let (s, made) = admin
+        .call("POST", &org_path(app, "/sso-connections"), Some(b))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    made
+}
+
+/// Acme with a verified domain and a SAML connection made from the IdP's metadata.
+pub async fn setup(backend: Backend, kind: Kind, connection: Value) -> Saml {
+    let (app, admin, dns) = with_verified_domain(backend).await;
+    let idp = SamlIdp::start(kind, &json!({"port": 0}));
+    let mut body = json!({"metadata_xml": idp.metadata().await});
+    if let (Some(o), Some(extra)) = (body.as_object_mut(), connection.as_object()) {
+        o.extend(extra.clone());
+    }
+    let conn = create(&app, &admin, body).await;
+    Saml {
+        app,
+        admin,
+        idp,
+        conn,
+        _dns: dns,
+    }
+}
+
+/// Follows our redirects from `path` (with the app's cookie jar) to the identity
+/// provider; returns its URL.
+pub async fn to_idp(app: &TestApp, path: &str) -> String {
+    let mut at = path.to_string();
+    for _ in 0..4 {
+        let r = app.get(&at).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{at}");
+        let next = r.headers()["location"].to_str().unwrap().to_string();
+        if !next.starts_with('/') && !next.starts_with(&app.base) {
+            return next;
+        }
+        at = next.trim_start_matches(&app.base).to_string();
+    }
+    panic!("never left for the identity provider");
+}
+
+/// Posts `saml_response` to `acs` as the browser would.
+pub async fn post_acs(app: &TestApp, acs: &str, saml_response: &str) -> reqwest::Response {
+    app.client
+        .post(acs)
+        .form(&[("SAMLResponse", saml_response)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The outcomes of the organization's SSO sign-ins of `action`, newest first.
+pub async fn outcomes(s: &Saml, action: &str) -> Vec<String> {
+    let (st, v) = s
+        .admin
+        .call(
+            "GET",
+            &org_path(&s.app, &format!("/audit-events?action={action}")),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["details"]["outcome"].as_str().map(String::from))
+        .collect()
+}
+
+/// A person types their email, signs in at the IdP, and comes back signed in.
+async fn sign_in_through(s: &Saml, email: &str) {
+    let idp_url = to_idp(
+        &s.app,
+        &format!("/auth/sso/start?domain={DOMAIN}&next=/api/me"),
+    )
+    .await;
+    assert!(idp_url.starts_with(&s.idp.base), "{idp_url}");
+    let (acs, saml) = s.idp.sign_in(&idp_url, email).await;
+    assert_eq!(acs, s.acs());
+    let r = post_acs(&s.app, &acs, &saml).await;
+    let status = r.status();
+    let location = r.headers().get("location").cloned();
+    assert_eq!(status, StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(location.unwrap(), "/api/me");
+}
+
+async fn signin_on(backend: Backend, kind: Kind) {
+    let s = setup(backend, kind, json!({})).await;
+    assert_eq!(s.conn["kind"], "saml");
+    sign_in_through(&s, "kim@acme-corp.test").await;
+    let (st, me1) = me(&s.app).await;
+    assert_eq!(st, StatusCode::OK, "{me1}");
+    assert_eq!(me1["email"], "kim@acme-corp.test");
+    assert_eq!(me1["organizations"][0]["name"], "Acme", "{me1}");
+    assert_eq!(me1["organizations"][0]["role"], "member", "{me1}");
+    // Again: the same person, by (connection, NameID).
+    sign_in_through(&s, "kim@acme-corp.test").await;
+    let (_, me2) = me(&s.app).await;
+    assert_eq!(me2["id"], me1["id"]);
+    assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["signed_in", "jit_member"]);
+}
+
+async fn saml_signin_samlify(backend: Backend) {
+    signin_on(backend, Kind::Samlify).await;
+}
+
+async fn saml_signin_pysaml2(backend: Backend) {
+    signin_on(backend, Kind::Pysaml2).await;
+}
+
+async fn saml_setup_by_hand_and_refusals(backend: Backend) {
+    let (app, admin, _dns) = with_verified_domain(backend).await;
+    let cert = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/saml-samlify/keys/idp.crt"),
+    )
+    .unwrap();
+    let base = org_path(&app, "/sso-connections");
+    // No signing certificate: cannot be saved.
+    let (s, v) = admin
+        .call(
+            "POST",
+            &base,
+            Some(json!({"kind": "saml", "name": "x", "idp_entity_id": "https://idp.example/e",
+                        "sso_url": "https://idp.example/sso"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v.to_string().contains("certificate"), "{v}");
+    // Not a certificate, not metadata, a DOCTYPE.
+    for bad in [
+        json!({"idp_entity_id": "https://idp.example/e", "sso_url": "https://idp.example/sso",
+               "certificates": ["not a certificate"]}),
+        json!({"metadata_xml": "<html/>"}),
+        json!({"metadata_xml": "<!DOCTYPE x [<!ENTITY a 'b'>]><EntityDescriptor entityID='&a;'/>"}),
+    ] {
+        let mut b = bad.clone();
+        b["kind"] = json!("saml");
+        b["name"] = json!("x");
+        let (s, v) = admin.call("POST", &base, Some(b)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+    }
+    // By hand, with the certificate.
+    let made = create(
+        &app,
+        &admin,
+        json!({"idp_entity_id": "https://idp.example/entity", "sso_url": "https://idp.example/sso",
+               "certificates": [cert]}),
+    )
+    .await;
+    assert_eq!(made["saml"]["idp_entity_id"], "https://idp.example/entity");
+    assert_eq!(made["saml"]["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(made["saml"]["allow_idp_initiated"], false);
+    // OIDC settings do not apply to it; its own do.
+    let one = format!("{base}/{}", made["id"].as_str().unwrap());
+    let (s, v) = admin
+        .call("PATCH", &one, Some(json!({"client_secret": "x"})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = admin
+        .call("PATCH", &one, Some(json!({"allow_idp_initiated": true})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["saml"]["allow_idp_initiated"], true);
+    // Members cannot see or create connections.
+    let (_, member) = crate::orgs::add_member(&app, &admin, "m@acme.test").await;
+    let (s, _) = member.call("GET", &base, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+async fn saml_sp_metadata_and_certificates(backend: Backend) {
+    let s = setup(backend, Kind::Samlify, json!({})).await;
+    let id = s.id();
+    let saml = &s.conn["saml"];
+    assert_eq!(saml["acs_url"], format!("{}/auth/saml/{id}/acs", s.app.base));
+    assert_eq!(saml["sp_entity_id"], format!("{}/auth/saml/{id}/metadata", s.app.base));
+    assert!(saml["attributes"]["email"].as_array().unwrap().contains(&json!("email")));
+    // Our metadata, at its URL and as a download; it names our entity id and ACS.
+    let r = s.app.get(&format!("/auth/saml/{id}/metadata")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let xml = r.text().await.unwrap();
+    assert!(xml.contains(&format!("entityID=\"{}\"", saml["sp_entity_id"].as_str().unwrap())));
+    assert!(xml.contains(&format!("Location=\"{}\"", s.acs())));
+    let r = s.app.get(&format!("/auth/saml/{id}/metadata?download=1")).await;
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    // The certificate expires in ten years: not flagged; within 30 days of its end, it is.
+    assert_eq!(saml["certificates_expiring"], false);
+    let not_after: time::OffsetDateTime = time::OffsetDateTime::parse(
+        saml["certificates"][0]["not_after"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    s.app.clock.set(not_after - time::Duration::days(10));
+    let admin = crate::orgs::admin(&s.app).await; // the old session has long expired
+    let (st, v) = admin
+        .call("GET", &org_path(&s.app, &format!("/sso-connections/{id}")), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["saml"]["certificates_expiring"], true, "{v}");
+    assert_eq!(v["saml"]["certificates"][0]["expires_soon"], true, "{v}");
+    let metrics = s.app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(&format!("gatehouse_saml_certificates_expiring{{connection=\"{id}\"}} 1")),
+        "{metrics}"
+    );
+    let (st, t) = admin
+        .call("POST", &org_path(&s.app, &format!("/sso-connections/{id}/test")), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(t["problem"]["code"], "certificates_expiring", "{t}");
+}
