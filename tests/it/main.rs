@@ -34,6 +34,7 @@ mod op_rp;
 mod orgs;
 mod real_server;
 mod saml;
+mod saml_attacks;
 mod saml_peer;
 mod replicas;
 mod scim;

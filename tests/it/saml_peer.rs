@@ -24,7 +24,6 @@ pub enum Kind {
 pub struct SamlIdp {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    pub kind: Kind,
     child: Child,
     stdin: Option<ChildStdin>,
     log: Arc<Mutex<String>>,
@@ -97,7 +96,6 @@ impl SamlIdp {
         });
         let mut idp = SamlIdp {
             base: String::new(),
-            kind,
             child,
             stdin,
             log,
