@@ -36,7 +36,8 @@ both_backends!(
     saml_signin_samlify,
     saml_signin_pysaml2,
     saml_setup_by_hand_and_refusals,
-    saml_sp_metadata_and_certificates
+    saml_sp_metadata_and_certificates,
+    saml_metadata_url_keeps_last_good
 );
 
 pub struct Saml {
@@ -150,7 +151,7 @@ async fn sign_in_through(s: &Saml, email: &str) {
     assert_eq!(location.unwrap(), "/api/me");
 }
 
-async fn signin_on(backend: Backend, kind: Kind) {
+async fn signin_on(backend: Backend, kind: Kind) -> Saml {
     let s = setup(backend, kind, json!({})).await;
     assert_eq!(s.conn["kind"], "saml");
     sign_in_through(&s, "kim@acme-corp.test").await;
@@ -164,6 +165,7 @@ async fn signin_on(backend: Backend, kind: Kind) {
     let (_, me2) = me(&s.app).await;
     assert_eq!(me2["id"], me1["id"]);
     assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["signed_in", "jit_member"]);
+    s
 }
 
 async fn saml_signin_samlify(backend: Backend) {
@@ -171,7 +173,14 @@ async fn saml_signin_samlify(backend: Backend) {
 }
 
 async fn saml_signin_pysaml2(backend: Backend) {
-    signin_on(backend, Kind::Pysaml2).await;
+    let s = signin_on(backend, Kind::Pysaml2).await;
+    // pysaml2's own default, rsa-sha1, is refused.
+    let o = crate::saml_peer::order(&s.conn, "kim@acme-corp.test", None);
+    let mut o = o.clone();
+    o["alg"] = json!("sha1");
+    let r = post_acs(&s.app, &s.acs(), &s.idp.respond(o).await).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(outcomes(&s, "sso.signin.refused").await, ["weak_algorithm"]);
 }
 
 async fn saml_setup_by_hand_and_refusals(backend: Backend) {
@@ -273,4 +282,42 @@ async fn saml_sp_metadata_and_certificates(backend: Backend) {
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(t["problem"]["code"], "certificates_expiring", "{t}");
+}
+
+async fn saml_metadata_url_keeps_last_good(backend: Backend) {
+    let (app, admin, dns) = with_verified_domain(backend).await;
+    let idp = SamlIdp::start(Kind::Samlify, &json!({"port": 0}));
+    // (The test app allows loopback http, as `sso.allow_http_issuers` does for issuers.)
+    let url = format!("{}/metadata", idp.base);
+    let conn = create(&app, &admin, json!({"metadata_url": url})).await;
+    assert_eq!(conn["saml"]["metadata_url"], url);
+    assert!(conn["saml"]["metadata_fetched_at"].is_string(), "{conn}");
+    assert_eq!(conn["saml"]["sso_url"], format!("{}/sso", idp.base));
+    let s = Saml {
+        app,
+        admin,
+        idp,
+        conn,
+        _dns: dns,
+    };
+    sign_in_through(&s, "kim@acme-corp.test").await;
+    let id = s.id().to_string();
+    let Saml {
+        app, admin, idp, ..
+    } = s;
+    drop(idp); // the metadata URL stops answering
+    let test = org_path(&app, &format!("/sso-connections/{id}/test"));
+    let (st, t) = admin.call("POST", &test, None).await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    assert_eq!(t["problem"]["code"], "metadata_unreachable", "{t}");
+    let job = gatehouse::jobs::run(&app.ctx, gatehouse::jobs::REFRESH_SAML_METADATA, "test")
+        .await
+        .expect("job");
+    let (_, v) = admin
+        .call("GET", &org_path(&app, &format!("/sso-connections/{id}")), None)
+        .await;
+    // The last good metadata stays, with why the fetch failed.
+    assert_eq!(v["saml"]["sso_url"], format!("{}/sso", url.trim_end_matches("/metadata")), "{v} {job:?}");
+    assert_eq!(v["saml"]["certificates"].as_array().unwrap().len(), 1);
+    assert!(v["saml"]["metadata_error"].as_str().unwrap().contains("cannot be reached"), "{v}");
 }

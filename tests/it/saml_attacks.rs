@@ -300,9 +300,20 @@ async fn saml_attacks_requests_and_replay(backend: Backend) {
 async fn saml_attacks_size_and_doctype(backend: Backend) {
     let s = setup(backend, Kind::Samlify, json!({})).await;
     // 10 MB: refused before it is read, and the server goes on.
+    // (The server answers 413 on sight of the length and may close the connection
+    // while the client is still writing: a broken pipe is that answer too.)
     let big = "A".repeat(10 * 1024 * 1024);
-    let r = post_acs(&s.app, &s.acs(), &big).await;
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let sent = s
+        .app
+        .client
+        .post(s.acs())
+        .form(&[("SAMLResponse", big.as_str())])
+        .send()
+        .await;
+    match sent {
+        Ok(r) => assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        Err(e) => assert!(e.is_request() && !e.is_timeout(), "{e:?}"),
+    }
     // Just over what the ACS takes (below the server's limit): also 413.
     let r = post_acs(&s.app, &s.acs(), &"A".repeat(400 * 1024)).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
