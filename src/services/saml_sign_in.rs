@@ -59,13 +59,14 @@ pub async fn begin(ctx: &Ctx, id: Uuid, next: &str, existing: Option<&str>) -> R
     let (c, s) = connection(ctx, id).await?;
     let now = ctx.now();
     let request_id = request::new_id();
-    let (browser_hash, new_secret) = match existing.filter(|e| e.starts_with("ghsaml_") && e.len() <= 100) {
-        Some(e) => (token::hash(e), None),
-        None => {
-            let t = token::generate("ghsaml");
-            (t.hash, Some(t.plaintext))
-        }
-    };
+    let (browser_hash, new_secret) =
+        match existing.filter(|e| e.starts_with("ghsaml_") && e.len() <= 100) {
+            Some(e) => (token::hash(e), None),
+            None => {
+                let t = token::generate("ghsaml");
+                (t.hash, Some(t.plaintext))
+            }
+        };
     let url = request::redirect_url(
         &request_id,
         &s.sso_url,
@@ -95,7 +96,12 @@ pub async fn begin(ctx: &Ctx, id: Uuid, next: &str, existing: Option<&str>) -> R
     })
 }
 
-async fn refuse(ctx: &Ctx, c: &Connection, check: &'static str, client_addr: Option<&str>) -> Error {
+async fn refuse(
+    ctx: &Ctx,
+    c: &Connection,
+    check: &'static str,
+    client_addr: Option<&str>,
+) -> Error {
     tracing::warn!(connection = %c.id, check, "SAML response refused");
     sso_sign_in::refused(ctx, c, None, check, client_addr).await;
     Error::invalid(REFUSED)
@@ -164,7 +170,9 @@ pub async fn finish(
     tx.commit().await?;
 
     let email = v.attribute(attributes::EMAIL).or_else(|| {
-        crate::email::parse(&v.name_id).ok().map(|_| v.name_id.clone())
+        crate::email::parse(&v.name_id)
+            .ok()
+            .map(|_| v.name_id.clone())
     });
     let name = [
         v.attribute(attributes::GIVEN_NAME),

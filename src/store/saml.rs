@@ -23,7 +23,9 @@ const COLUMNS: &str = "connection_id, org_id, idp_entity_id, sso_url, certificat
     metadata_fetched_at, metadata_error, allow_idp_initiated";
 
 pub async fn insert(db: &mut dyn Db, s: &Settings) -> Result<()> {
-    let sql = format!("INSERT INTO saml_settings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+    let sql = format!(
+        "INSERT INTO saml_settings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    );
     crate::execute!(
         db,
         sqlx::query(&sql)
@@ -60,7 +62,8 @@ pub async fn update(db: &mut dyn Db, s: &Settings) -> Result<u64> {
 }
 
 pub async fn get(db: &mut dyn Db, org_id: Uuid, connection_id: Uuid) -> Result<Settings> {
-    let sql = format!("SELECT {COLUMNS} FROM saml_settings WHERE org_id = $1 AND connection_id = $2");
+    let sql =
+        format!("SELECT {COLUMNS} FROM saml_settings WHERE org_id = $1 AND connection_id = $2");
     Ok(on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(connection_id)
@@ -102,7 +105,11 @@ pub async fn insert_request(db: &mut dyn Db, r: &Request) -> Result<()> {
 }
 
 /// Removes and returns connection `connection_id`'s request `id`: each is answered once.
-pub async fn take_request(db: &mut dyn Db, connection_id: Uuid, id: &str) -> Result<Option<Request>> {
+pub async fn take_request(
+    db: &mut dyn Db,
+    connection_id: Uuid,
+    id: &str,
+) -> Result<Option<Request>> {
     let sql = "DELETE FROM saml_requests WHERE connection_id = $1 AND id = $2 \
                RETURNING id, connection_id, browser_hash, next_path, created_at, expires_at";
     Ok(on_conn!(db, |c| sqlx::query_as(sql)
@@ -137,7 +144,10 @@ pub async fn first_use(
                VALUES ($1, $2, $3) ON CONFLICT (connection_id, assertion_id) DO NOTHING";
     let n = crate::execute!(
         db,
-        sqlx::query(sql).bind(connection_id).bind(assertion_id).bind(expires_at)
+        sqlx::query(sql)
+            .bind(connection_id)
+            .bind(assertion_id)
+            .bind(expires_at)
     )?;
     Ok(n == 1)
 }

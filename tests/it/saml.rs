@@ -55,7 +55,10 @@ impl Saml {
     }
 
     pub fn acs(&self) -> String {
-        self.conn["saml"]["acs_url"].as_str().expect("acs").to_string()
+        self.conn["saml"]["acs_url"]
+            .as_str()
+            .expect("acs")
+            .to_string()
     }
 }
 
@@ -91,11 +94,20 @@ pub async fn setup(backend: Backend, kind: Kind, connection: Value) -> Saml {
 }
 
 /// Follows our redirects from `path` (with the app's cookie jar) to the identity
-/// provider; returns its URL.
+/// provider; returns its URL. (The last step is a page that refreshes to it.)
 pub async fn to_idp(app: &TestApp, path: &str) -> String {
     let mut at = path.to_string();
     for _ in 0..4 {
         let r = app.get(&at).await;
+        if r.status() == StatusCode::OK {
+            let page = r.text().await.unwrap();
+            let href = page
+                .split("id=\"onward\" href=\"")
+                .nth(1)
+                .expect("onward link");
+            let url = href.split('"').next().unwrap().replace("&amp;", "&");
+            return url;
+        }
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{at}");
         let next = r.headers()["location"].to_str().unwrap().to_string();
         if !next.starts_with('/') && !next.starts_with(&app.base) {
@@ -164,7 +176,10 @@ async fn signin_on(backend: Backend, kind: Kind) -> Saml {
     sign_in_through(&s, "kim@acme-corp.test").await;
     let (_, me2) = me(&s.app).await;
     assert_eq!(me2["id"], me1["id"]);
-    assert_eq!(outcomes(&s, "sso.signin.succeeded").await, ["signed_in", "jit_member"]);
+    assert_eq!(
+        outcomes(&s, "sso.signin.succeeded").await,
+        ["signed_in", "jit_member"]
+    );
     s
 }
 
@@ -186,7 +201,8 @@ async fn saml_signin_pysaml2(backend: Backend) {
 async fn saml_setup_by_hand_and_refusals(backend: Backend) {
     let (app, admin, _dns) = with_verified_domain(backend).await;
     let cert = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/saml-samlify/keys/idp.crt"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/peers/saml-samlify/keys/idp.crt"),
     )
     .unwrap();
     let base = org_path(&app, "/sso-connections");
@@ -195,8 +211,10 @@ async fn saml_setup_by_hand_and_refusals(backend: Backend) {
         .call(
             "POST",
             &base,
-            Some(json!({"kind": "saml", "name": "x", "idp_entity_id": "https://idp.example/e",
-                        "sso_url": "https://idp.example/sso"})),
+            Some(
+                json!({"kind": "saml", "name": "x", "idp_entity_id": "https://idp.example/e",
+                        "sso_url": "https://idp.example/sso"}),
+            ),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -246,17 +264,39 @@ async fn saml_sp_metadata_and_certificates(backend: Backend) {
     let s = setup(backend, Kind::Samlify, json!({})).await;
     let id = s.id();
     let saml = &s.conn["saml"];
-    assert_eq!(saml["acs_url"], format!("{}/auth/saml/{id}/acs", s.app.base));
-    assert_eq!(saml["sp_entity_id"], format!("{}/auth/saml/{id}/metadata", s.app.base));
-    assert!(saml["attributes"]["email"].as_array().unwrap().contains(&json!("email")));
+    assert_eq!(
+        saml["acs_url"],
+        format!("{}/auth/saml/{id}/acs", s.app.base)
+    );
+    assert_eq!(
+        saml["sp_entity_id"],
+        format!("{}/auth/saml/{id}/metadata", s.app.base)
+    );
+    assert!(
+        saml["attributes"]["email"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("email"))
+    );
     // Our metadata, at its URL and as a download; it names our entity id and ACS.
     let r = s.app.get(&format!("/auth/saml/{id}/metadata")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let xml = r.text().await.unwrap();
-    assert!(xml.contains(&format!("entityID=\"{}\"", saml["sp_entity_id"].as_str().unwrap())));
+    assert!(xml.contains(&format!(
+        "entityID=\"{}\"",
+        saml["sp_entity_id"].as_str().unwrap()
+    )));
     assert!(xml.contains(&format!("Location=\"{}\"", s.acs())));
-    let r = s.app.get(&format!("/auth/saml/{id}/metadata?download=1")).await;
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let r = s
+        .app
+        .get(&format!("/auth/saml/{id}/metadata?download=1"))
+        .await;
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     // The certificate expires in ten years: not flagged; within 30 days of its end, it is.
     assert_eq!(saml["certificates_expiring"], false);
     let not_after: time::OffsetDateTime = time::OffsetDateTime::parse(
@@ -267,18 +307,28 @@ async fn saml_sp_metadata_and_certificates(backend: Backend) {
     s.app.clock.set(not_after - time::Duration::days(10));
     let admin = crate::orgs::admin(&s.app).await; // the old session has long expired
     let (st, v) = admin
-        .call("GET", &org_path(&s.app, &format!("/sso-connections/{id}")), None)
+        .call(
+            "GET",
+            &org_path(&s.app, &format!("/sso-connections/{id}")),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["saml"]["certificates_expiring"], true, "{v}");
     assert_eq!(v["saml"]["certificates"][0]["expires_soon"], true, "{v}");
     let metrics = s.app.get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains(&format!("gatehouse_saml_certificates_expiring{{connection=\"{id}\"}} 1")),
+        metrics.contains(&format!(
+            "gatehouse_saml_certificates_expiring{{connection=\"{id}\"}} 1"
+        )),
         "{metrics}"
     );
     let (st, t) = admin
-        .call("POST", &org_path(&s.app, &format!("/sso-connections/{id}/test")), None)
+        .call(
+            "POST",
+            &org_path(&s.app, &format!("/sso-connections/{id}/test")),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(t["problem"]["code"], "certificates_expiring", "{t}");
@@ -314,10 +364,24 @@ async fn saml_metadata_url_keeps_last_good(backend: Backend) {
         .await
         .expect("job");
     let (_, v) = admin
-        .call("GET", &org_path(&app, &format!("/sso-connections/{id}")), None)
+        .call(
+            "GET",
+            &org_path(&app, &format!("/sso-connections/{id}")),
+            None,
+        )
         .await;
     // The last good metadata stays, with why the fetch failed.
-    assert_eq!(v["saml"]["sso_url"], format!("{}/sso", url.trim_end_matches("/metadata")), "{v} {job:?}");
+    assert_eq!(
+        v["saml"]["sso_url"],
+        format!("{}/sso", url.trim_end_matches("/metadata")),
+        "{v} {job:?}"
+    );
     assert_eq!(v["saml"]["certificates"].as_array().unwrap().len(), 1);
-    assert!(v["saml"]["metadata_error"].as_str().unwrap().contains("cannot be reached"), "{v}");
+    assert!(
+        v["saml"]["metadata_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "{v}"
+    );
 }

@@ -66,7 +66,10 @@ async fn refused_at(s: &Saml, acs: &str, b64: &str, check: &str) {
 async fn new_refusal(s: &Saml, before: Vec<String>) -> String {
     let mut after = outcomes(s, "sso.signin.refused").await;
     for b in &before {
-        let i = after.iter().position(|a| a == b).expect("earlier refusal kept");
+        let i = after
+            .iter()
+            .position(|a| a == b)
+            .expect("earlier refusal kept");
         after.remove(i);
     }
     assert_eq!(after.len(), 1, "{after:?}");
@@ -101,7 +104,13 @@ fn without_signature(x: &str) -> String {
 fn forged(x: &str) -> String {
     let id_at = x.find(" ID=\"").expect("ID") + 5;
     let id_end = id_at + x[id_at..].find('"').unwrap();
-    format!("{}_evil{}{}", &x[..id_at], &x[id_at + 1..id_end], &x[id_end..]).replace(ATTACKER, VICTIM)
+    format!(
+        "{}_evil{}{}",
+        &x[..id_at],
+        &x[id_at + 1..id_end],
+        &x[id_end..]
+    )
+    .replace(ATTACKER, VICTIM)
 }
 
 /// `inner` put just before the end of the first `close` in `outer`.
@@ -123,12 +132,21 @@ async fn saml_attacks_wrapping(backend: Backend) {
     let a = assertion(&x);
     let orig = cut(&x, a).to_string();
     let evil = without_signature(&forged(&orig));
-    refused(&s, &replace_range(&x, a, &format!("{evil}{orig}")), "assertion_count").await;
+    refused(
+        &s,
+        &replace_range(&x, a, &format!("{evil}{orig}")),
+        "assertion_count",
+    )
+    .await;
     // XSW4: the signed assertion inside the forged one.
     let x = fresh(&s, json!({})).await;
     let a = assertion(&x);
     let orig = cut(&x, a).to_string();
-    let evil = inside(&without_signature(&forged(&orig)), "</saml:Assertion>", &orig);
+    let evil = inside(
+        &without_signature(&forged(&orig)),
+        "</saml:Assertion>",
+        &orig,
+    );
     refused(&s, &replace_range(&x, a, &evil), "assertion_count").await;
     // XSW5: the forged assertion keeps the signature; the original, unsigned, at the end.
     let x = fresh(&s, json!({})).await;
@@ -136,7 +154,12 @@ async fn saml_attacks_wrapping(backend: Backend) {
     let orig = cut(&x, a).to_string();
     let evil = forged(&orig);
     let moved = replace_range(&x, a, &evil);
-    refused(&s, &inside(&moved, "</samlp:Response>", &without_signature(&orig)), "assertion_count").await;
+    refused(
+        &s,
+        &inside(&moved, "</samlp:Response>", &without_signature(&orig)),
+        "assertion_count",
+    )
+    .await;
     // XSW6: ... the original inside the forged assertion's signature.
     let x = fresh(&s, json!({})).await;
     let a = assertion(&x);
@@ -169,7 +192,11 @@ async fn saml_attacks_wrapping(backend: Backend) {
     let twin = without_signature(&orig).replace(ATTACKER, VICTIM);
     refused(
         &s,
-        &replace_range(&x, a, &format!("{twin}<samlp:Extensions>{orig}</samlp:Extensions>")),
+        &replace_range(
+            &x,
+            a,
+            &format!("{twin}<samlp:Extensions>{orig}</samlp:Extensions>"),
+        ),
         "assertion_count",
     )
     .await;
@@ -191,11 +218,19 @@ async fn saml_attacks_wrapping(backend: Backend) {
     refused(&s, &x.replacen(ATTACKER, VICTIM, 1), "signature").await;
     // Comment injection (CVE-2017-11427): the IdP signed kim@acme-corp.test.evil.test.
     let x = fresh(&s, json!({"email": "kim@acme-corp.test.evil.test"})).await;
-    let injected = x.replace("kim@acme-corp.test.evil.test", "kim@acme-corp.test<!---->.evil.test");
+    let injected = x.replace(
+        "kim@acme-corp.test.evil.test",
+        "kim@acme-corp.test<!---->.evil.test",
+    );
     refused(&s, &injected, "comment").await;
     // Signature stripped.
     let x = fresh(&s, json!({})).await;
-    refused(&s, &without_signature(&x).replace(ATTACKER, VICTIM), "unsigned").await;
+    refused(
+        &s,
+        &without_signature(&x).replace(ATTACKER, VICTIM),
+        "unsigned",
+    )
+    .await;
     // Signed by the attacker, whose certificate rides along in KeyInfo.
     let x = fresh(&s, json!({"key": "attacker", "email": VICTIM})).await;
     assert!(x.contains("<ds:X509Certificate>"));
@@ -205,7 +240,12 @@ async fn saml_attacks_wrapping(backend: Backend) {
     let a = assertion(&x);
     let orig = cut(&x, a).to_string();
     let extra = without_signature(&forged(&orig));
-    refused(&s, &replace_range(&x, a, &format!("{orig}{extra}")), "assertion_count").await;
+    refused(
+        &s,
+        &replace_range(&x, a, &format!("{orig}{extra}")),
+        "assertion_count",
+    )
+    .await;
     // Two assertions, both signed by the IdP.
     let x = fresh(&s, json!({})).await;
     let y = fresh(&s, json!({"email": VICTIM})).await;
@@ -239,11 +279,20 @@ async fn saml_attacks_conditions(backend: Backend) {
     let x = fresh(&s, json!({"alg": "sha1"})).await;
     assert!(x.contains("rsa-sha1"));
     refused(&s, &x, "weak_algorithm").await;
-    let x = fresh(&s, json!({"status": "urn:oasis:names:tc:SAML:2.0:status:Responder"})).await;
+    let x = fresh(
+        &s,
+        json!({"status": "urn:oasis:names:tc:SAML:2.0:status:Responder"}),
+    )
+    .await;
     refused(&s, &x, "status").await;
     // A response made for connection A, posted to connection B of the same IdP.
     let metadata = s.idp.metadata().await;
-    let b = create(&s.app, &s.admin, json!({"name": "Acme SAML B", "metadata_xml": metadata})).await;
+    let b = create(
+        &s.app,
+        &s.admin,
+        json!({"name": "Acme SAML B", "metadata_xml": metadata}),
+    )
+    .await;
     let x = fresh(&s, json!({})).await;
     let b_acs = b["saml"]["acs_url"].as_str().unwrap().to_string();
     refused_at(&s, &b_acs, &encode(&x), "destination").await;
@@ -285,7 +334,11 @@ async fn saml_attacks_requests_and_replay(backend: Backend) {
     refused_at(&s, &s.acs(), &again, "in_response_to").await;
 
     // IdP-initiated, once allowed: works, and the same response twice is a replay.
-    let one = format!("{}/{}", crate::orgs::org_path(&s.app, "/sso-connections"), s.id());
+    let one = format!(
+        "{}/{}",
+        crate::orgs::org_path(&s.app, "/sso-connections"),
+        s.id()
+    );
     let (st, v) = s
         .admin
         .call("PATCH", &one, Some(json!({"allow_idp_initiated": true})))
@@ -329,7 +382,11 @@ async fn saml_attacks_size_and_doctype(backend: Backend) {
     refused(&s, &bomb, "doctype").await;
     // A DOCTYPE in front of a genuine response, too.
     let x = fresh(&s, json!({})).await;
-    let x = x.replacen("<samlp:Response", "<!DOCTYPE r [<!ENTITY e \"x\">]><samlp:Response", 1);
+    let x = x.replacen(
+        "<samlp:Response",
+        "<!DOCTYPE r [<!ENTITY e \"x\">]><samlp:Response",
+        1,
+    );
     refused(&s, &x, "doctype").await;
     // Not base64; not XML.
     refused_at(&s, &s.acs(), "!!!", "not_base64").await;

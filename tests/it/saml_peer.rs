@@ -44,7 +44,10 @@ impl SamlIdp {
                 Err(e) => failures.push(e),
             }
         }
-        panic!("test SAML IdP did not become ready:\n{}", failures.join("\n---\n"));
+        panic!(
+            "test SAML IdP did not become ready:\n{}",
+            failures.join("\n---\n")
+        );
     }
 
     fn try_start(kind: Kind, config: &Value) -> Result<SamlIdp, String> {
@@ -141,7 +144,10 @@ impl SamlIdp {
         let status = r.status();
         let v: Value = r.json().await.unwrap_or(Value::Null);
         assert!(status.is_success(), "{status} {v} {}", self.log());
-        v["saml_response"].as_str().expect("saml_response").to_string()
+        v["saml_response"]
+            .as_str()
+            .expect("saml_response")
+            .to_string()
     }
 
     /// The same, decoded.
@@ -152,7 +158,15 @@ impl SamlIdp {
     /// Follows our `/sso?SAMLRequest=...` URL: the IdP's form, signed in as `email`.
     /// Returns (ACS URL, SAMLResponse) of the auto-submitting form it answers with.
     pub async fn sign_in(&self, sso_url: &str, email: &str) -> (String, String) {
-        let form = self.http.get(sso_url).send().await.unwrap().text().await.unwrap();
+        let form = self
+            .http
+            .get(sso_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let mut fields: Vec<(String, String)> = ["request_id", "acs", "audience", "relay_state"]
             .iter()
             .map(|n| (n.to_string(), hidden(&form, n).unwrap_or_default()))
@@ -175,7 +189,15 @@ impl SamlIdp {
 
     /// The id of the AuthnRequest in our `/sso?SAMLRequest=...` URL (read by the IdP).
     pub async fn request_id(&self, sso_url: &str) -> String {
-        let form = self.http.get(sso_url).send().await.unwrap().text().await.unwrap();
+        let form = self
+            .http
+            .get(sso_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         hidden(&form, "request_id").expect("request_id")
     }
 }

@@ -46,7 +46,11 @@ pub fn parse_idp(xml: &str) -> Result<IdpMetadata, String> {
     let signing: Vec<_> = idp
         .key_descriptors
         .iter()
-        .filter(|k| k.key_use.as_deref().is_none_or(|u| u.is_empty() || u == "signing"))
+        .filter(|k| {
+            k.key_use
+                .as_deref()
+                .is_none_or(|u| u.is_empty() || u == "signing")
+        })
         .flat_map(|k| k.key_info.x509_data.iter())
         .flat_map(|d| d.certificates.iter())
         .collect();

@@ -1,6 +1,6 @@
 //! SAML sign-in and metadata (`/auth/saml/{connection}/...`): `begin` sets the
-//! browser's `gh_saml` cookie and sends it to the identity provider with an
-//! AuthnRequest; the IdP posts the response to `acs`; `metadata` is our SP metadata
+//! browser's `gh_saml` cookie and sends it on (a page that refreshes, see [`onward`])
+//! to the identity provider with an AuthnRequest; the IdP posts the response to `acs`; `metadata` is our SP metadata
 //! for the connection (`?download=1` as a file). Rules: `services::saml_sign_in`.
 
 use super::auth::start_session_via;
@@ -13,12 +13,12 @@ use crate::services::Error;
 use crate::services::saml_sign_in::{self, REQUEST_TTL};
 use crate::services::sso_connections::saml as conns;
 use crate::services::sso_sign_in::NO_CONNECTION;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -44,7 +44,11 @@ struct BeginQuery {
 }
 
 fn not_started() -> Response {
-    MessagePage::error(StatusCode::NOT_FOUND, "Sign-in did not start", NO_CONNECTION)
+    MessagePage::error(
+        StatusCode::NOT_FOUND,
+        "Sign-in did not start",
+        NO_CONNECTION,
+    )
 }
 
 /// The cookie goes with the IdP's cross-site POST, so it is `SameSite=None` (which
@@ -67,7 +71,7 @@ async fn begin(
     let next = safe_next(q.next.as_deref());
     match saml_sign_in::begin(&ctx, id, &next, cookies::get(&headers, COOKIE).as_deref()).await {
         Ok(b) => {
-            let mut r = Redirect::to(&b.url).into_response();
+            let mut r = onward(&b.url);
             if let Some(secret) = b.new_browser_secret {
                 let cookie = binding_cookie(&secret, ctx.config.auth.cookie_secure());
                 if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -79,6 +83,34 @@ async fn begin(
         Err(Error::Forbidden(_)) => not_started(),
         Err(e) => error_page(e),
     }
+}
+
+fn attr_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Sends the browser on to the identity provider with a page that refreshes to it,
+/// not a redirect: a sign-in often starts from our sign-in form (identifier first), and
+/// the pages' `form-action 'self'` policy would stop a form's redirect chain at another
+/// origin. Nothing but the URL is on the page.
+fn onward(url: &str) -> Response {
+    let u = attr_escape(url);
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={u}\">\
+         <title>Signing in…</title></head><body><p>Taking you to your organization's sign-in… \
+         <a id=\"onward\" href=\"{u}\">Continue</a></p></body></html>"
+    );
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -105,9 +137,19 @@ async fn acs(
         );
     };
     let secret = cookies::get(&headers, COOKIE);
-    match saml_sign_in::finish(&ctx, id, &response, secret.as_deref(), client.addr.as_deref()).await {
+    match saml_sign_in::finish(
+        &ctx,
+        id,
+        &response,
+        secret.as_deref(),
+        client.addr.as_deref(),
+    )
+    .await
+    {
         Ok(done) => start_session_via(&ctx, done.user.id, "fed", &client, &done.next).await,
-        Err(Error::Forbidden(m)) => MessagePage::error(StatusCode::FORBIDDEN, "Sign-in did not work", m),
+        Err(Error::Forbidden(m)) => {
+            MessagePage::error(StatusCode::FORBIDDEN, "Sign-in did not work", m)
+        }
         Err(Error::Invalid { message, .. }) => {
             MessagePage::error(StatusCode::BAD_REQUEST, "Sign-in did not work", message)
         }

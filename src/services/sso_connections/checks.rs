@@ -54,7 +54,12 @@ pub(super) fn check_url(ctx: &Ctx, field: &'static str, url: &str) -> Result<Str
     )
 }
 
-fn url_ok(field: &'static str, query_ok: bool, local_allowed: bool, issuer: &str) -> Result<String> {
+fn url_ok(
+    field: &'static str,
+    query_ok: bool,
+    local_allowed: bool,
+    issuer: &str,
+) -> Result<String> {
     let issuer = issuer.trim();
     let bad = |why: &str| Error::invalid_field(field, format!("{field} {why}"));
     let url = url::Url::parse(issuer).map_err(|_| bad("must be an absolute URL"))?;

@@ -157,7 +157,11 @@ fn take_kind(body: &mut serde_json::Value) -> Result<Option<String>> {
 }
 
 /// Creates a connection of the body's `kind` (`oidc` unless it says `saml`).
-pub async fn create_any(ctx: &Ctx, actor: &OrgActor, mut body: serde_json::Value) -> Result<ConnectionView> {
+pub async fn create_any(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    mut body: serde_json::Value,
+) -> Result<ConnectionView> {
     match take_kind(&mut body)?.as_deref() {
         Some("saml") => saml::create(ctx, actor, parse(body)?).await,
         _ => create(ctx, actor, parse(body)?).await,
@@ -180,7 +184,10 @@ pub async fn update_any(
             .kind
     };
     if take_kind(&mut body)?.is_some_and(|k| k != kind) {
-        return Err(Error::invalid_field("kind", "a connection's kind cannot change"));
+        return Err(Error::invalid_field(
+            "kind",
+            "a connection's kind cannot change",
+        ));
     }
     if kind == "saml" {
         saml::update(ctx, actor, id, parse(body)?).await
@@ -240,7 +247,10 @@ pub async fn update(
         .await
         .map_err(not_found("SSO connection"))?;
     if c.kind != "oidc" {
-        return Err(Error::invalid_field("kind", "not an OpenID Connect connection"));
+        return Err(Error::invalid_field(
+            "kind",
+            "not an OpenID Connect connection",
+        ));
     }
     if let Some(name) = up.name {
         c.name = check_name(&name)?;
@@ -357,28 +367,28 @@ pub async fn test(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<TestResult> {
         saml::test(ctx, &c).await?
     } else {
         match sealer(ctx)?.open(id.as_bytes(), &c.client_secret_sealed) {
-        Err(e) => TestResult {
-            ok: false,
-            problem: Some(TestProblem {
-                code: "secret_unreadable",
-                message: format!(
-                    "The stored client secret cannot be read ({e}); enter the client secret again."
-                ),
-            }),
-            discovery: None,
-        },
-        Ok(_) => match ctx.oidc.probe(&c.issuer).await {
-            Ok(report) => TestResult {
-                ok: true,
-                problem: None,
-                discovery: Some(report),
-            },
-            Err(p) => TestResult {
+            Err(e) => TestResult {
                 ok: false,
-                problem: Some(problem(&p)),
+                problem: Some(TestProblem {
+                    code: "secret_unreadable",
+                    message: format!(
+                        "The stored client secret cannot be read ({e}); enter the client secret again."
+                    ),
+                }),
                 discovery: None,
             },
-        },
+            Ok(_) => match ctx.oidc.probe(&c.issuer).await {
+                Ok(report) => TestResult {
+                    ok: true,
+                    problem: None,
+                    discovery: Some(report),
+                },
+                Err(p) => TestResult {
+                    ok: false,
+                    problem: Some(problem(&p)),
+                    discovery: None,
+                },
+            },
         }
     };
     let outcome = result.problem.as_ref().map_or("ok", |p| p.code);

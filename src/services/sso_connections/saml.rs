@@ -33,8 +33,10 @@ pub struct SamlInput {
     pub metadata_url: Option<String>,
     pub idp_entity_id: Option<String>,
     pub sso_url: Option<String>,
-    /// PEM or base64 certificates.
+    /// PEM or base64 certificates (on a change: they replace the connection's).
     pub certificates: Option<Vec<String>>,
+    /// On a change: certificates added to the connection's (an IdP's next one).
+    pub add_certificates: Option<Vec<String>>,
     pub allow_idp_initiated: Option<bool>,
     pub jit: Option<bool>,
     pub default_role: Option<Role>,
@@ -136,7 +138,11 @@ pub(super) fn saml_view(ctx: &Ctx, s: &Settings) -> SamlView {
 }
 
 /// The connection's view with its SAML settings.
-pub(super) async fn full_view(ctx: &Ctx, db: &mut dyn Db, c: &Connection) -> Result<ConnectionView> {
+pub(super) async fn full_view(
+    ctx: &Ctx,
+    db: &mut dyn Db,
+    c: &Connection,
+) -> Result<ConnectionView> {
     let mut v = view(ctx, c);
     if c.kind == "saml" {
         let s = store::get(db, c.org_id, c.id).await?;
@@ -152,9 +158,17 @@ fn bad(field: &'static str) -> impl Fn(String) -> Error {
 
 /// The identity provider the input describes, with where its metadata came from.
 async fn resolve(ctx: &Ctx, input: &SamlInput) -> Result<(IdpMetadata, Option<String>)> {
-    let (mut idp, url) = if let Some(xml) = input.metadata_xml.as_deref().filter(|x| !x.trim().is_empty()) {
+    let (mut idp, url) = if let Some(xml) = input
+        .metadata_xml
+        .as_deref()
+        .filter(|x| !x.trim().is_empty())
+    {
         (metadata::parse_idp(xml).map_err(bad("metadata_xml"))?, None)
-    } else if let Some(url) = input.metadata_url.as_deref().filter(|x| !x.trim().is_empty()) {
+    } else if let Some(url) = input
+        .metadata_url
+        .as_deref()
+        .filter(|x| !x.trim().is_empty())
+    {
         let url = check_url(ctx, "metadata_url", url)?;
         let (_, idp) = metadata::fetch(&url).await.map_err(bad("metadata_url"))?;
         (idp, Some(url))
@@ -174,7 +188,12 @@ async fn resolve(ctx: &Ctx, input: &SamlInput) -> Result<(IdpMetadata, Option<St
         // a pasted document: its SSO URL follows the rule of a typed one
         idp.sso_url = check_url(ctx, "sso_url", &idp.sso_url)?;
     }
-    for text in input.certificates.iter().flatten().filter(|t| !t.trim().is_empty()) {
+    for text in input
+        .certificates
+        .iter()
+        .flatten()
+        .filter(|t| !t.trim().is_empty())
+    {
         for c in certs::parse_all(text).map_err(bad("certificates"))? {
             if !idp.certs.iter().any(|k| k.der == c.der) {
                 idp.certs.push(c);
@@ -188,13 +207,21 @@ async fn resolve(ctx: &Ctx, input: &SamlInput) -> Result<(IdpMetadata, Option<St
         ));
     }
     if idp.certs.len() > 10 {
-        return Err(Error::invalid_field("certificates", "at most 10 certificates"));
+        return Err(Error::invalid_field(
+            "certificates",
+            "at most 10 certificates",
+        ));
     }
     Ok((idp, url))
 }
 
 fn certs_json(certs: &[Cert]) -> serde_json::Value {
-    json!(certs.iter().map(|c| certs::to_base64(&c.der)).collect::<Vec<_>>())
+    json!(
+        certs
+            .iter()
+            .map(|c| certs::to_base64(&c.der))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// Creates a SAML connection, enabled.
@@ -236,7 +263,15 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, input: SamlInput) -> Result<Con
     store::insert(&mut tx, &s).await?;
     let details = json!({"name": c.name, "kind": "saml", "idp_entity_id": s.idp_entity_id,
                          "metadata_url": s.metadata_url});
-    record(ctx, &mut tx, actor, AuditAction::SsoConnectionCreated, &c, details).await?;
+    record(
+        ctx,
+        &mut tx,
+        actor,
+        AuditAction::SsoConnectionCreated,
+        &c,
+        details,
+    )
+    .await?;
     let v = full_view(ctx, &mut tx, &c).await?;
     tx.commit().await?;
     Ok(v)
@@ -244,7 +279,12 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, input: SamlInput) -> Result<Con
 
 /// Changes a SAML connection: new metadata (pasted or from a URL) or hand-typed
 /// settings replace the identity provider's; absent fields stay as they are.
-pub async fn update(ctx: &Ctx, actor: &OrgActor, id: Uuid, input: SamlInput) -> Result<ConnectionView> {
+pub async fn update(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    id: Uuid,
+    input: SamlInput,
+) -> Result<ConnectionView> {
     actor.require_admin("change SSO connections")?;
     let (mut c, mut s) = {
         let mut db = ctx.store.read().await?;
@@ -263,18 +303,28 @@ pub async fn update(ctx: &Ctx, actor: &OrgActor, id: Uuid, input: SamlInput) -> 
         || input.metadata_url.is_some()
         || input.idp_entity_id.is_some()
         || input.sso_url.is_some()
-        || input.certificates.is_some();
+        || input.certificates.is_some()
+        || input.add_certificates.is_some();
     if idp_given {
         let mut full = SamlInput {
             metadata_xml: input.metadata_xml.clone(),
             metadata_url: input.metadata_url.clone(),
-            idp_entity_id: input.idp_entity_id.clone().or(Some(s.idp_entity_id.clone())),
+            idp_entity_id: input
+                .idp_entity_id
+                .clone()
+                .or(Some(s.idp_entity_id.clone())),
             sso_url: input.sso_url.clone().or(Some(s.sso_url.clone())),
             certificates: input.certificates.clone(),
             ..SamlInput::default()
         };
-        if full.certificates.is_none() && full.metadata_xml.is_none() && full.metadata_url.is_none() {
+        if full.certificates.is_none() && full.metadata_xml.is_none() && full.metadata_url.is_none()
+        {
             full.certificates = serde_json::from_value(s.certificates.clone()).ok();
+        }
+        if let Some(more) = &input.add_certificates {
+            let mut all = full.certificates.take().unwrap_or_default();
+            all.extend(more.iter().cloned());
+            full.certificates = Some(all);
         }
         let (idp, url) = resolve(ctx, &full).await?;
         c.issuer = idp.entity_id.clone();
@@ -306,7 +356,15 @@ pub async fn update(ctx: &Ctx, actor: &OrgActor, id: Uuid, input: SamlInput) -> 
         conns::update(&mut tx, &c).await.map_err(name_taken)?;
         store::update(&mut tx, &s).await?;
         let details = json!({"changed": changed, "name": c.name, "kind": "saml"});
-        record(ctx, &mut tx, actor, AuditAction::SsoConnectionUpdated, &c, details).await?;
+        record(
+            ctx,
+            &mut tx,
+            actor,
+            AuditAction::SsoConnectionUpdated,
+            &c,
+            details,
+        )
+        .await?;
     }
     let v = full_view(ctx, &mut tx, &c).await?;
     tx.commit().await?;
@@ -402,7 +460,9 @@ pub(super) async fn test(ctx: &Ctx, c: &Connection) -> Result<super::TestResult>
         let why = s.metadata_error.unwrap_or_default();
         return Ok(problem(
             "metadata_unreachable",
-            format!("The metadata could not be fetched: {why}. The last good metadata is still used."),
+            format!(
+                "The metadata could not be fetched: {why}. The last good metadata is still used."
+            ),
         ));
     }
     let certs = certificates(&s);
