@@ -11,7 +11,7 @@ use crate::sso_signin::with_verified_domain;
 use gatehouse::store::Backend;
 use serde_json::json;
 
-crate::saml::both_backends!(saml_browser_setup_and_sign_in);
+crate::sso_signin::both_backends!(saml_browser_setup_and_sign_in);
 
 async fn saml_browser_setup_and_sign_in(backend: Backend) {
     let (app, _admin, _dns) = with_verified_domain(backend).await;

@@ -13,24 +13,7 @@ use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-macro_rules! both_backends {
-    ($($name:ident),+) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(gatehouse::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(gatehouse::store::Backend::Postgres).await;
-                }
-            }
-        )+
-    };
-}
-pub(crate) use both_backends;
+use crate::sso_signin::both_backends;
 
 both_backends!(
     saml_signin_samlify,

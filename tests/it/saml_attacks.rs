@@ -17,7 +17,7 @@ use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-crate::saml::both_backends!(
+crate::sso_signin::both_backends!(
     saml_attacks_wrapping,
     saml_attacks_conditions,
     saml_attacks_requests_and_replay,
@@ -91,7 +91,7 @@ fn assertion(xml: &str) -> (usize, usize) {
     span(xml, "<saml:Assertion", "</saml:Assertion>")
 }
 
-fn cut<'a>(xml: &'a str, (a, b): (usize, usize)) -> &'a str {
+fn cut(xml: &str, (a, b): (usize, usize)) -> &str {
     &xml[a..b]
 }
 

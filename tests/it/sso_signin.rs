@@ -34,6 +34,8 @@ macro_rules! both_backends {
     };
 }
 
+pub(crate) use both_backends;
+
 both_backends!(
     sso_signin_jit_member,
     sso_signin_jit_off_refused,

@@ -3,7 +3,7 @@
 //! to the identity provider with an AuthnRequest; the IdP posts the response to `acs`; `metadata` is our SP metadata
 //! for the connection (`?download=1` as a file). Rules: `services::saml_sign_in`.
 
-use super::auth::start_session_via;
+use super::sso_sign_in::finished;
 use super::{MessagePage, error_page};
 use crate::http::AppState;
 use crate::http::cookies;
@@ -137,32 +137,15 @@ async fn acs(
         );
     };
     let secret = cookies::get(&headers, COOKIE);
-    match saml_sign_in::finish(
+    let result = saml_sign_in::finish(
         &ctx,
         id,
         &response,
         secret.as_deref(),
         client.addr.as_deref(),
     )
-    .await
-    {
-        Ok(done) => start_session_via(&ctx, done.user.id, "fed", &client, &done.next).await,
-        Err(Error::Forbidden(m)) => {
-            MessagePage::error(StatusCode::FORBIDDEN, "Sign-in did not work", m)
-        }
-        Err(Error::Invalid { message, .. }) => {
-            MessagePage::error(StatusCode::BAD_REQUEST, "Sign-in did not work", message)
-        }
-        Err(Error::NoFreeSeat { org, .. }) => MessagePage::error(
-            StatusCode::CONFLICT,
-            "No free seat",
-            format!(
-                "{org} has no free seat for you right now, so you cannot join it yet. \
-                 Ask your administrator to free or add a seat, then sign in again."
-            ),
-        ),
-        Err(e) => error_page(e),
-    }
+    .await;
+    finished(&ctx, &client, result).await
 }
 
 #[derive(Deserialize)]

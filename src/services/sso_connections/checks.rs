@@ -186,6 +186,42 @@ mod tests {
     }
 
     #[test]
+    fn saml_urls_follow_the_issuer_rule() {
+        assert!(
+            url_ok(
+                "metadata_url",
+                false,
+                false,
+                "https://acme.okta.com/app/x/sso/saml/metadata"
+            )
+            .is_ok()
+        );
+        assert!(url_ok("metadata_url", false, false, "https://10.0.0.1/metadata").is_err());
+        assert!(url_ok("metadata_url", false, false, "https://localhost/metadata").is_err());
+        assert!(url_ok("metadata_url", false, false, "http://idp.example/metadata").is_err());
+        assert!(
+            url_ok(
+                "metadata_url",
+                false,
+                true,
+                "http://127.0.0.1:4000/metadata"
+            )
+            .is_ok()
+        );
+        // A sign-in URL may carry a query (Google's `?idpid=`); a metadata URL not.
+        assert!(
+            url_ok(
+                "sso_url",
+                true,
+                false,
+                "https://accounts.google.com/o/saml2/idp?idpid=C0"
+            )
+            .is_ok()
+        );
+        assert!(url_ok("metadata_url", false, false, "https://idp.example/m?x=1").is_err());
+    }
+
+    #[test]
     fn scopes_and_claims() {
         assert_eq!(check_scopes(None).unwrap(), DEFAULT_SCOPES);
         assert_eq!(
