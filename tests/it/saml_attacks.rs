@@ -235,6 +235,15 @@ async fn saml_attacks_wrapping(backend: Backend) {
     let x = fresh(&s, json!({"key": "attacker", "email": VICTIM})).await;
     assert!(x.contains("<ds:X509Certificate>"));
     refused(&s, &x, "signature").await;
+    // A transform other than enveloped-signature and canonicalization (here XPath).
+    let x = fresh(&s, json!({})).await;
+    let xpath = x.replacen(
+        "http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms>",
+        "http://www.w3.org/TR/1999/REC-xpath-19991116\"/></ds:Transforms>",
+        1,
+    );
+    assert_ne!(xpath, x);
+    refused(&s, &xpath, "transform").await;
     // An unsigned assertion added after the signed one.
     let x = fresh(&s, json!({})).await;
     let a = assertion(&x);
@@ -306,6 +315,16 @@ async fn saml_attacks_requests_and_replay(backend: Backend) {
     refused(&s, &s.idp.respond_xml(o).await, "in_response_to").await;
     let o = order(&s.conn, ATTACKER, None);
     refused(&s, &s.idp.respond_xml(o).await, "idp_initiated").await;
+    // An unsolicited assertion made to look like the answer to a live request of this
+    // browser, by an InResponseTo on the unsigned envelope.
+    let req = pending(&s).await;
+    let x = s.idp.respond_xml(order(&s.conn, ATTACKER, None)).await;
+    let x = x.replacen(
+        "<samlp:Response ",
+        &format!("<samlp:Response InResponseTo=\"{req}\" "),
+        1,
+    );
+    refused(&s, &x, "in_response_to").await;
     // A response to this browser's request, posted by another browser.
     let x = fresh(&s, json!({})).await;
     let other = reqwest::Client::builder()

@@ -24,6 +24,8 @@ pub(super) struct Shape {
     /// `Algorithm` of every `SignatureMethod` and `DigestMethod`.
     pub signature_methods: Vec<String>,
     pub digest_methods: Vec<String>,
+    /// `Algorithm` of every `Transform` and `CanonicalizationMethod`.
+    pub transforms: Vec<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -88,6 +90,9 @@ pub(super) fn scan(xml: &str) -> Result<Shape, ScanError> {
                 .push(attr(e, b"Algorithm").unwrap_or_default()),
             b"DigestMethod" => shape
                 .digest_methods
+                .push(attr(e, b"Algorithm").unwrap_or_default()),
+            b"Transform" | b"CanonicalizationMethod" => shape
+                .transforms
                 .push(attr(e, b"Algorithm").unwrap_or_default()),
             _ => {}
         }

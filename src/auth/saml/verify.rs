@@ -3,7 +3,8 @@
 //!
 //! 1. At most 256 KiB decoded; no DOCTYPE, comment or processing instruction; one
 //!    `Response` at the root holding exactly one `Assertion`, none encrypted.
-//! 2. Every signature names RSA or ECDSA with SHA-256 or stronger, digests too.
+//! 2. Every signature names RSA or ECDSA with SHA-256 or stronger, digests too, and
+//!    only the enveloped-signature transform and canonicalization without comments.
 //! 3. libxmlsec1 (through samael) verifies every signature against the connection's
 //!    certificates only (no keys manager: a `KeyInfo` certificate is never used) and
 //!    returns the bytes the one verified reference covers. Only those are read: the
@@ -37,6 +38,15 @@ const ALLOWED: [AllowedSignatureAlgorithm; 6] = [
 ];
 
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+
+/// The transforms and canonicalizations a SAML signature needs; anything else (XPath,
+/// XSLT, canonicalization with comments) is refused before xmlsec runs.
+const TRANSFORMS: [&str; 4] = [
+    "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+    "http://www.w3.org/2001/10/xml-exc-c14n#",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/2006/12/xml-c14n11",
+];
 
 /// What a response must match: the connection's settings and the time.
 pub struct Expect<'a> {
@@ -90,6 +100,7 @@ pub enum Refusal {
     Encrypted,
     Unsigned,
     WeakAlgorithm,
+    Transform,
     Signature,
     SignedElement,
     Status,
@@ -117,6 +128,7 @@ impl Refusal {
             Refusal::Encrypted => "encrypted_assertion",
             Refusal::Unsigned => "unsigned",
             Refusal::WeakAlgorithm => "weak_algorithm",
+            Refusal::Transform => "transform",
             Refusal::Signature => "signature",
             Refusal::SignedElement => "signed_element",
             Refusal::Status => "status",
@@ -157,8 +169,8 @@ pub fn verify(saml_response: &str, e: &Expect<'_>) -> Result<Verified, Refusal> 
         return Err(Refusal::TooLarge);
     }
     let xml = String::from_utf8(bytes).map_err(|_| Refusal::Malformed)?;
-    let (response, assertion) = signed_parts(&xml, e.certs)?;
-    check(&response, &assertion, e)
+    let (response, assertion, envelope_signed) = signed_parts(&xml, e.certs)?;
+    check(&response, &assertion, envelope_signed, e)
 }
 
 fn allowed_algorithms(sig: &[String], digest: &[String]) -> bool {
@@ -172,9 +184,10 @@ fn allowed_algorithms(sig: &[String], digest: &[String]) -> bool {
 }
 
 /// Steps 1 to 3: the response and its one assertion, as far as the signature covers
-/// them (the envelope around a signed assertion is read from the document, and only
-/// for its Status, Destination, Issuer and InResponseTo).
-fn signed_parts(xml: &str, certs: &[Vec<u8>]) -> Result<(Response, Assertion), Refusal> {
+/// them, and whether the response itself is covered. The envelope around a signed
+/// assertion is read from the document, only for its Status, Destination and Issuer
+/// (and an `InResponseTo` that must agree with the assertion's).
+fn signed_parts(xml: &str, certs: &[Vec<u8>]) -> Result<(Response, Assertion, bool), Refusal> {
     let shape = scan(xml)?;
     if shape.root != "Response" || shape.responses != 1 {
         return Err(Refusal::NotAResponse);
@@ -190,6 +203,13 @@ fn signed_parts(xml: &str, certs: &[Vec<u8>]) -> Result<(Response, Assertion), R
     }
     if !allowed_algorithms(&shape.signature_methods, &shape.digest_methods) {
         return Err(Refusal::WeakAlgorithm);
+    }
+    if !shape
+        .transforms
+        .iter()
+        .all(|t| TRANSFORMS.contains(&t.as_str()))
+    {
+        return Err(Refusal::Transform);
     }
     let ders: Vec<CertificateDer> = certs.iter().map(|c| c.clone().into()).collect();
     if ders.is_empty() {
@@ -207,12 +227,12 @@ fn signed_parts(xml: &str, certs: &[Vec<u8>]) -> Result<(Response, Assertion), R
         "Response" if covered.root_id.is_some() && covered.root_id == shape.root_id => {
             let r: Response = signed.parse().map_err(|_| Refusal::Malformed)?;
             let a = r.assertion.clone().ok_or(Refusal::AssertionCount)?;
-            Ok((r, a))
+            Ok((r, a, true))
         }
         "Assertion" if covered.root_id.is_some() && covered.root_id == shape.assertion_id => {
             let a: Assertion = signed.parse().map_err(|_| Refusal::Malformed)?;
             let r: Response = xml.parse().map_err(|_| Refusal::Malformed)?;
-            Ok((r, a))
+            Ok((r, a, false))
         }
         _ => Err(Refusal::SignedElement),
     }
@@ -223,7 +243,12 @@ fn at(t: &chrono::DateTime<chrono::Utc>) -> OffsetDateTime {
 }
 
 /// Step 4.
-fn check(r: &Response, a: &Assertion, e: &Expect<'_>) -> Result<Verified, Refusal> {
+fn check(
+    r: &Response,
+    a: &Assertion,
+    envelope_signed: bool,
+    e: &Expect<'_>,
+) -> Result<Verified, Refusal> {
     let status = r
         .status
         .as_ref()
@@ -300,8 +325,10 @@ fn check(r: &Response, a: &Assertion, e: &Expect<'_>) -> Result<Verified, Refusa
     }
     let (scd_in_response_to, until) =
         confirmed.ok_or(first_failure.unwrap_or(Refusal::NoBearer))?;
+    // An unsigned envelope cannot turn an unsolicited assertion into an answer.
     let in_response_to = match (scd_in_response_to, r.in_response_to.clone()) {
         (Some(x), Some(y)) if x != y => return Err(Refusal::InResponseTo),
+        (None, Some(_)) if !envelope_signed => return Err(Refusal::InResponseTo),
         (x, y) => x.or(y),
     };
     let mut attributes = Vec::new();
