@@ -2,7 +2,8 @@
 //! connection on the Connections page by pasting the samlify IdP's metadata and reads
 //! the ACS URL and entity id to give the IdP; then a person types only their email on
 //! the sign-in page, signs in at the IdP, and comes back signed in as a just-in-time
-//! member. On SQLite and PostgreSQL. Screenshots: `target/screenshots/saml_browser_*`.
+//! member. The same person flow with pysaml2 as the IdP (its connection made with the
+//! API). On SQLite and PostgreSQL. Screenshots: `target/screenshots/saml_browser_*`.
 
 use crate::browser::Browser;
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -11,7 +12,7 @@ use crate::sso_signin::with_verified_domain;
 use gatehouse::store::Backend;
 use serde_json::json;
 
-crate::sso_signin::both_backends!(saml_browser_setup_and_sign_in);
+crate::sso_signin::both_backends!(saml_browser_setup_and_sign_in, saml_browser_pysaml2_sign_in);
 
 async fn saml_browser_setup_and_sign_in(backend: Backend) {
     let (app, _admin, _dns) = with_verified_domain(backend).await;
@@ -73,6 +74,14 @@ async fn saml_browser_setup_and_sign_in(backend: Backend) {
 
     // A person of the organization: email only, then the IdP, then back signed in.
     browser.client.delete_all_cookies().await.expect("sign out");
+    person_signs_in(&app, &browser, &idp).await;
+    browser.close().await;
+    app.stop().await;
+}
+
+/// On the sign-in page, types only the email, signs in at the IdP, and comes back
+/// signed in.
+async fn person_signs_in(app: &crate::harness::TestApp, browser: &Browser, idp: &SamlIdp) {
     browser.goto(&app.url("/auth/signin")).await;
     browser.wait_for("form[action='/auth/signin']").await;
     browser
@@ -99,7 +108,14 @@ async fn saml_browser_setup_and_sign_in(backend: Backend) {
     browser.screenshot("3-signed-in").await;
     let url = browser.client.current_url().await.unwrap();
     assert!(url.as_str().starts_with(&app.base), "{url}");
+}
 
+async fn saml_browser_pysaml2_sign_in(backend: Backend) {
+    let (app, admin, _dns) = with_verified_domain(backend).await;
+    let idp = SamlIdp::start(Kind::Pysaml2, &json!({"port": 0}));
+    crate::saml::create(&app, &admin, json!({"metadata_xml": idp.metadata().await})).await;
+    let browser = Browser::start(&format!("saml_browser_pysaml2_{backend:?}").to_lowercase()).await;
+    person_signs_in(&app, &browser, &idp).await;
     browser.close().await;
     app.stop().await;
 }
