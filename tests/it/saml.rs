@@ -167,7 +167,22 @@ async fn signin_on(backend: Backend, kind: Kind) -> Saml {
 }
 
 async fn saml_signin_samlify(backend: Backend) {
-    signin_on(backend, Kind::Samlify).await;
+    let s = signin_on(backend, Kind::Samlify).await;
+    // A response signed as a whole, or both as a whole and over its assertion, is as good.
+    for sign in ["response", "both"] {
+        let idp_url = to_idp(&s.app, &format!("/auth/saml/{}/begin?next=/api/me", s.id())).await;
+        let req = s.idp.request_id(&idp_url).await;
+        let mut o = crate::saml_peer::order(&s.conn, "kim@acme-corp.test", Some(&req));
+        o["sign"] = json!(sign);
+        let r = post_acs(&s.app, &s.acs(), &s.idp.respond(o).await).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{sign}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    assert_eq!(outcomes(&s, "sso.signin.succeeded").await.len(), 4);
 }
 
 async fn saml_signin_pysaml2(backend: Backend) {
