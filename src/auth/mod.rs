@@ -2,3 +2,4 @@
 //! Gatehouse signs for the suite are `services::jwt` and `services::rsa`.
 
 pub mod oidc;
+pub mod saml;

@@ -62,6 +62,7 @@ pub struct JobsConfig {
     pub rotate_signing_keys: String,
     pub purge_oauth: String,
     pub verify_domains: String,
+    pub refresh_saml_metadata: String,
     pub lease_seconds: u64,
 }
 
@@ -290,6 +291,10 @@ impl Config {
             ("jobs.rotate_signing_keys", &self.jobs.rotate_signing_keys),
             ("jobs.purge_oauth", &self.jobs.purge_oauth),
             ("jobs.verify_domains", &self.jobs.verify_domains),
+            (
+                "jobs.refresh_saml_metadata",
+                &self.jobs.refresh_saml_metadata,
+            ),
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;

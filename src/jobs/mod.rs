@@ -24,12 +24,15 @@ pub const ROTATE_SIGNING_KEYS: &str = "rotate_signing_keys";
 pub const PURGE_OAUTH: &str = "purge_oauth";
 /// Checks the organizations' domain claims (`services::domains::recheck_all`).
 pub const VERIFY_DOMAINS: &str = "verify_domains";
-pub const ALL: [&str; 5] = [
+/// Fetches the SAML connections' metadata URLs again (`services::sso_connections::saml`).
+pub const REFRESH_SAML_METADATA: &str = "refresh_saml_metadata";
+pub const ALL: [&str; 6] = [
     EXPIRE_INVITATIONS,
     SYNC_DISCONNECTED_USERS,
     ROTATE_SIGNING_KEYS,
     PURGE_OAUTH,
     VERIFY_DOMAINS,
+    REFRESH_SAML_METADATA,
 ];
 
 /// Rows per transaction: a million expired invitations never hold one long transaction.
@@ -201,6 +204,9 @@ async fn run_at_tick(
         VERIFY_DOMAINS => crate::services::domains::recheck_all(ctx)
             .await
             .map(|o| json!(o)),
+        REFRESH_SAML_METADATA => crate::services::sso_connections::saml::refresh_all(ctx)
+            .await
+            .map(|(fetched, failed)| json!({"fetched": fetched, "failed": failed})),
         _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
     };
     let elapsed = started.elapsed();
@@ -258,6 +264,7 @@ pub fn schedule_of<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
         ROTATE_SIGNING_KEYS => &ctx.config.jobs.rotate_signing_keys,
         PURGE_OAUTH => &ctx.config.jobs.purge_oauth,
         VERIFY_DOMAINS => &ctx.config.jobs.verify_domains,
+        REFRESH_SAML_METADATA => &ctx.config.jobs.refresh_saml_metadata,
         _ => &ctx.config.jobs.sync_disconnected_users,
     }
 }

@@ -64,6 +64,11 @@ struct OrgLabel {
     org_id: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectionLabel {
+    connection: String,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn request_buckets() -> Histogram {
@@ -90,6 +95,7 @@ pub struct Metrics {
     seats_used: Family<OrgLabel, Gauge>,
     seats_limit: Family<OrgLabel, Gauge>,
     sso_signins: Family<SsoLabels, Counter>,
+    saml_certs_expiring: Family<ConnectionLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -113,6 +119,7 @@ impl Metrics {
             seats_used: Family::default(),
             seats_limit: Family::default(),
             sso_signins: Family::default(),
+            saml_certs_expiring: Family::default(),
         };
         m.registry.register(
             "http_requests",
@@ -169,7 +176,26 @@ impl Metrics {
             "Sign-ins through organizations' SSO connections by connection id and outcome",
             m.sso_signins.clone(),
         );
+        m.registry.register(
+            "saml_certificates_expiring",
+            "1 when every signing certificate of a SAML connection expires within 30 days",
+            m.saml_certs_expiring.clone(),
+        );
         m
+    }
+
+    /// Replaces the SAML certificate gauges: (connection id, all expiring), read at
+    /// scrape time.
+    pub fn set_saml_certificates(&self, connections: &[(uuid::Uuid, bool)]) {
+        self.saml_certs_expiring.clear();
+        for (id, expiring) in connections {
+            let label = ConnectionLabel {
+                connection: id.to_string(),
+            };
+            self.saml_certs_expiring
+                .get_or_create(&label)
+                .set(i64::from(*expiring));
+        }
     }
 
     /// A sign-in through an existing connection `connection`, with its outcome.

@@ -24,6 +24,7 @@ pub mod org_apps;
 pub mod orgs;
 pub mod rate_limit;
 pub mod rsa;
+pub mod saml_sign_in;
 pub mod scim;
 pub mod scim_tokens;
 pub mod seats;

@@ -77,6 +77,9 @@ pub fn email_domain(email: &str) -> Option<String> {
 }
 
 fn client(ctx: &Ctx, c: &Connection) -> Result<ConnectionClient> {
+    if c.kind != "oidc" {
+        return Err(Error::Forbidden(NO_CONNECTION.into()));
+    }
     let secret = super::sso_connections::sealer(ctx)?
         .open(c.id.as_bytes(), &c.client_secret_sealed)
         .map_err(|e| Error::Internal(format!("connection {}: {e}", c.id)))?;
@@ -109,6 +112,9 @@ pub async fn start(
     let conn = find(ctx, at)
         .await?
         .ok_or_else(|| Error::Forbidden(NO_CONNECTION.into()))?;
+    if conn.kind == "saml" {
+        return Ok(super::saml_sign_in::begin_path(conn.id, next));
+    }
     let auth = ctx
         .oidc
         .start_connection(&client(ctx, &conn)?, login_hint)
@@ -193,13 +199,25 @@ pub async fn finish(
         }
     };
     let next = saved.next_path.unwrap_or_else(|| "/".into());
-    match decide(ctx, &conn, &login, client_addr).await {
+    conclude(ctx, &conn, &login, next, client_addr).await
+}
+
+/// The end of every sign-in through a connection (OpenID Connect or SAML), once the
+/// identity provider's answer is verified: the rules of [`decide`], counted and audited.
+pub(crate) async fn conclude(
+    ctx: &Ctx,
+    conn: &Connection,
+    login: &VerifiedLogin,
+    next: String,
+    client_addr: Option<&str>,
+) -> Result<SignedIn> {
+    match decide(ctx, conn, login, client_addr).await {
         Ok((user, outcome)) => {
             ctx.metrics.sso_signin(conn.id, outcome);
             Ok(SignedIn { user, next })
         }
         Err((outcome, e)) => {
-            refused(ctx, &conn, Some(&login), outcome, client_addr).await;
+            refused(ctx, conn, Some(login), outcome, client_addr).await;
             Err(e)
         }
     }
@@ -392,7 +410,7 @@ fn change(conn: &Connection, action: AuditAction, details: serde_json::Value) ->
 
 /// Records a refused sign-in in its own transaction (the refused change wrote nothing).
 /// The email itself is not kept: it may belong to another organization.
-async fn refused(
+pub(crate) async fn refused(
     ctx: &Ctx,
     conn: &Connection,
     login: Option<&VerifiedLogin>,

@@ -24,6 +24,7 @@ pub mod oauth_grants;
 pub mod oidc_states;
 pub mod org_domains;
 pub mod orgs;
+pub mod saml;
 pub mod scim_filter;
 pub mod scim_groups;
 pub mod scim_tokens;

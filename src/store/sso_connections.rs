@@ -26,6 +26,8 @@ pub struct Connection {
     /// The ID token claim compared with `link_attribute` to find a provisioned member.
     pub link_claim: Option<String>,
     pub link_attribute: Option<LinkAttribute>,
+    /// `oidc` or `saml` (whose settings are `store::saml`; its OIDC columns stay empty).
+    pub kind: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -44,7 +46,7 @@ impl std::fmt::Debug for Connection {
 }
 
 const COLUMNS: &str = "id, org_id, name, issuer, client_id, client_secret_sealed, scopes, \
-    email_claim, enabled, jit, default_role, created_at, updated_at, link_claim, link_attribute";
+    email_claim, enabled, jit, default_role, created_at, updated_at, link_claim, link_attribute, kind";
 
 /// Names are unique in an organization without regard to case.
 fn name_key(name: &str) -> String {
@@ -54,7 +56,7 @@ fn name_key(name: &str) -> String {
 pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
     let sql = format!(
         "INSERT INTO sso_connections ({COLUMNS}, name_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     );
     crate::execute!(
         db,
@@ -74,6 +76,7 @@ pub async fn insert(db: &mut dyn Db, c: &Connection) -> Result<()> {
             .bind(c.updated_at)
             .bind(&c.link_claim)
             .bind(c.link_attribute)
+            .bind(&c.kind)
             .bind(name_key(&c.name))
     )?;
     Ok(())
@@ -151,7 +154,8 @@ pub async fn list(db: &mut dyn Db, org_id: Uuid) -> Result<Vec<Connection>> {
 /// Every organization's connection (id, organization, sealed secret), for resealing
 /// under a new key.
 pub async fn all_sealed(db: &mut dyn Db) -> Result<Vec<(Uuid, Uuid, String)>> {
-    let sql = "SELECT id, org_id, client_secret_sealed FROM sso_connections ORDER BY id";
+    let sql = "SELECT id, org_id, client_secret_sealed FROM sso_connections \
+               WHERE kind = 'oidc' ORDER BY id";
     Ok(on_conn!(db, |c| sqlx::query_as(sql).fetch_all(c).await)?)
 }
 
@@ -172,4 +176,13 @@ pub async fn delete(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<u64> {
             .bind(org_id)
             .bind(id)
     )?)
+}
+
+/// Connection `id` of any organization, enabled or not (its public SAML metadata).
+pub async fn find_any(db: &mut dyn Db, id: Uuid) -> Result<Option<Connection>> {
+    let sql = format!("SELECT {COLUMNS} FROM sso_connections WHERE id = $1");
+    Ok(on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
 }

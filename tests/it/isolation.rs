@@ -209,6 +209,38 @@ const TABLE: &[(&str, &[Call])] = &[
             None,
         )],
     ),
+    // SAML: B's connection (an OIDC one here) is no SAML connection to begin, answer or
+    // describe.
+    (
+        "/auth/saml/{connection}/begin",
+        &[(
+            "GET",
+            "/auth/saml/{b_sso}/begin",
+            As::Anonymous,
+            Expect::Refused,
+            None,
+        )],
+    ),
+    (
+        "/auth/saml/{connection}/acs",
+        &[(
+            "POST",
+            "/auth/saml/{b_sso}/acs",
+            As::Anonymous,
+            Expect::Refused,
+            Some("form:SAMLResponse=PHg%2BPC94Pg%3D%3D"),
+        )],
+    ),
+    (
+        "/auth/saml/{connection}/metadata",
+        &[(
+            "GET",
+            "/auth/saml/{b_sso}/metadata",
+            As::Anonymous,
+            Expect::Refused,
+            None,
+        )],
+    ),
     // The signed-in person's own data.
     (
         "/api/me",
@@ -1149,6 +1181,37 @@ const TABLE: &[(&str, &[Call])] = &[
                 As::Session,
                 Expect::Refused,
                 Some("form:name=Hijacked&issuer=https://idp.a.test&client_id=a"),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/connections/saml",
+        &[(
+            "POST",
+            "/orgs/{B}/connections/saml",
+            As::Session,
+            Expect::Refused,
+            Some(
+                "form:name=Intruder&idp_entity_id=https://idp.a.test&sso_url=https://idp.a.test/sso",
+            ),
+        )],
+    ),
+    (
+        "/orgs/{org_id}/connections/saml/{id}",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/connections/saml/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some("form:name=Hijacked&allow_idp_initiated=on"),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/connections/saml/{b_sso}",
+                As::Session,
+                Expect::Refused,
+                Some("form:name=Hijacked&allow_idp_initiated=on"),
             ),
         ],
     ),

@@ -11,7 +11,7 @@ use gatehouse::store::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const DOMAIN: &str = "acme-corp.test";
+pub const DOMAIN: &str = "acme-corp.test";
 const OTHER_DOMAIN: &str = "globex-corp.test";
 const CLIENT_ID: &str = "gh-acme";
 const CLIENT_SECRET: &str = "acme-client-secret-9d2e";
@@ -34,9 +34,8 @@ pub struct Setup {
     _dns: DnsServer,
 }
 
-/// Acme with a verified domain (TXT record on the loopback DNS server) and an enabled
-/// connection to a fresh test OP whose accounts are `accounts`.
-pub async fn setup(backend: Backend, accounts: Value, connection: Value) -> Setup {
+/// Acme with `DOMAIN` verified (TXT record on the loopback DNS server), and its admin.
+pub async fn with_verified_domain(backend: Backend) -> (TestApp, Person, DnsServer) {
     let dns = DnsServer::start(DOMAIN).await;
     let addr = dns.addr.to_string();
     let (app, ()) = TestApp::spawn_with(backend, move |c, _| c.sso.dns_servers = vec![addr]).await;
@@ -63,6 +62,13 @@ pub async fn setup(backend: Backend, accounts: Value, connection: Value) -> Setu
     let (s, v) = admin.call("POST", &verify, None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "verified", "{v}");
+    (app, admin, dns)
+}
+
+/// Acme with a verified domain (TXT record on the loopback DNS server) and an enabled
+/// connection to a fresh test OP whose accounts are `accounts`.
+pub async fn setup(backend: Backend, accounts: Value, connection: Value) -> Setup {
+    let (app, admin, dns) = with_verified_domain(backend).await;
 
     // The connection first (its redirect URI names its id), then the OP that knows it.
     let mut body = json!({"name": "Acme IdP", "issuer": "http://127.0.0.1:9",

@@ -61,6 +61,15 @@ struct SsoRow {
     linking: String,
     link_claim: String,
     link_attribute: String,
+    /// For a SAML connection: its identity provider and what to paste there.
+    saml: Option<SamlRow>,
+}
+
+struct SamlRow {
+    s: crate::services::sso_connections::saml::SamlView,
+    /// (subject, expiry date, expires within 30 days)
+    certs: Vec<(String, String, bool)>,
+    fetched: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -194,6 +203,25 @@ async fn page(
                     .map(|l| l.attribute.to_string())
                     .unwrap_or_default(),
                 status_text: if v.enabled { "enabled" } else { "disabled" }.into(),
+                saml: v.saml.clone().map(|s| SamlRow {
+                    certs: s
+                        .certificates
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.subject.clone(),
+                                super::shared::date(&c.not_after),
+                                c.expires_soon,
+                            )
+                        })
+                        .collect(),
+                    fetched: s
+                        .metadata_fetched_at
+                        .as_ref()
+                        .map(super::shared::date)
+                        .unwrap_or_default(),
+                    s,
+                }),
                 v,
             })
             .collect(),

@@ -14,6 +14,7 @@ pub mod invite;
 pub mod members;
 pub mod oidc;
 pub mod profile;
+pub mod saml;
 pub mod shared;
 pub mod sso_enforcement;
 pub mod sso_setup;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(oidc::router())
         .merge(profile::router())
         .merge(sso_enforcement::router())
+        .merge(saml::router())
         .merge(sso_setup::router())
         .merge(sso_sign_in::router())
         .merge(workspaces::router())

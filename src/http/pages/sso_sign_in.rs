@@ -101,10 +101,27 @@ async fn callback(
     let Ok(id) = Uuid::parse_str(&id) else {
         return not_started(sso_sign_in::NO_CONNECTION);
     };
-    match sso_sign_in::finish(&ctx, id, &params, client.addr.as_deref()).await {
+    finished(
+        &ctx,
+        &client,
+        id,
+        sso_sign_in::finish(&ctx, id, &params, client.addr.as_deref()).await,
+    )
+    .await
+}
+
+/// The end of a sign-in through a connection (OpenID Connect or SAML): a session, or
+/// the refusal in plain words.
+pub async fn finished(
+    ctx: &AppState,
+    client: &ClientInfo,
+    connection: Uuid,
+    result: Result<sso_sign_in::SignedIn, Error>,
+) -> Response {
+    match result {
         Ok(done) => {
-            let via = SignInMethod::Connection(id);
-            start_session_via(&ctx, done.user.id, &via, &client, &done.next).await
+            let via = SignInMethod::Connection(connection);
+            start_session_via(ctx, done.user.id, &via, client, &done.next).await
         }
         Err(Error::Forbidden(m)) => {
             MessagePage::error(StatusCode::FORBIDDEN, "Sign-in did not work", m)

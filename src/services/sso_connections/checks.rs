@@ -42,8 +42,28 @@ pub(super) fn check_issuer(ctx: &Ctx, issuer: &str) -> Result<String> {
 /// organization's admin cannot point the server's requests at its neighbours (a host
 /// name is checked after resolution, at each request: `crate::public_net`).
 fn issuer_ok(local_allowed: bool, issuer: &str) -> Result<String> {
+    url_ok("issuer", false, local_allowed, issuer)
+}
+
+/// A SAML identity provider's URL (`sso_url`, where browsers go, which may carry a
+/// query; `metadata_url`, which the server fetches): the rule of [`check_issuer`].
+pub(super) fn check_url(ctx: &Ctx, field: &'static str, url: &str) -> Result<String> {
+    url_ok(
+        field,
+        field == "sso_url",
+        ctx.config.sso.allow_http_issuers,
+        url,
+    )
+}
+
+fn url_ok(
+    field: &'static str,
+    query_ok: bool,
+    local_allowed: bool,
+    issuer: &str,
+) -> Result<String> {
     let issuer = issuer.trim();
-    let bad = |why: &str| Error::invalid_field("issuer", format!("issuer {why}"));
+    let bad = |why: &str| Error::invalid_field(field, format!("{field} {why}"));
     let url = url::Url::parse(issuer).map_err(|_| bad("must be an absolute URL"))?;
     match url.scheme() {
         "https" => {}
@@ -51,7 +71,7 @@ fn issuer_ok(local_allowed: bool, issuer: &str) -> Result<String> {
         _ => return Err(bad("must start with https://")),
     }
     if url.host_str().is_none_or(str::is_empty)
-        || url.query().is_some()
+        || (url.query().is_some() && !query_ok)
         || url.fragment().is_some()
         || !url.username().is_empty()
         || issuer.len() > 500
@@ -167,6 +187,42 @@ mod tests {
         }
         assert!(issuer_ok(true, "http://127.0.0.1:4000").is_ok());
         assert!(issuer_ok(true, "ftp://127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn saml_urls_follow_the_issuer_rule() {
+        assert!(
+            url_ok(
+                "metadata_url",
+                false,
+                false,
+                "https://acme.okta.com/app/x/sso/saml/metadata"
+            )
+            .is_ok()
+        );
+        assert!(url_ok("metadata_url", false, false, "https://10.0.0.1/metadata").is_err());
+        assert!(url_ok("metadata_url", false, false, "https://localhost/metadata").is_err());
+        assert!(url_ok("metadata_url", false, false, "http://idp.example/metadata").is_err());
+        assert!(
+            url_ok(
+                "metadata_url",
+                false,
+                true,
+                "http://127.0.0.1:4000/metadata"
+            )
+            .is_ok()
+        );
+        // A sign-in URL may carry a query (Google's `?idpid=`); a metadata URL not.
+        assert!(
+            url_ok(
+                "sso_url",
+                true,
+                false,
+                "https://accounts.google.com/o/saml2/idp?idpid=C0"
+            )
+            .is_ok()
+        );
+        assert!(url_ok("metadata_url", false, false, "https://idp.example/m?x=1").is_err());
     }
 
     #[test]

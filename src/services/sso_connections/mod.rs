@@ -1,9 +1,11 @@
-//! An organization's own OpenID Connect providers (SSO connections), set up by its
-//! admins: create, list, edit, enable, disable, delete and test. The client secret is
-//! sealed at rest (`crate::sealed`), never returned and never logged. Every change is
-//! audited in its transaction (`sso_connection.*`).
+//! An organization's own identity providers (SSO connections), set up by its admins:
+//! create, list, edit, enable, disable, delete and test. Two kinds: OpenID Connect
+//! (here; the client secret is sealed at rest, `crate::sealed`, never returned and never
+//! logged) and SAML 2.0 (`saml`). Every change is audited in its transaction
+//! (`sso_connection.*`).
 
 mod checks;
+pub mod saml;
 
 use super::audit::{self, Actor, Change};
 use super::members::OrgActor;
@@ -70,10 +72,16 @@ pub struct ConnectionView {
     pub default_role: Role,
     /// How a provisioned member is found at a first sign-in, beyond the email rule.
     pub link: Option<LinkRule>,
-    /// The URI to register at the identity provider, specific to this connection.
+    /// The URI to register at the identity provider, specific to this connection
+    /// (for SAML, its ACS URL).
     pub redirect_uri: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// `oidc` or `saml`.
+    pub kind: String,
+    /// The SAML settings, for a SAML connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saml: Option<saml::SamlView>,
 }
 
 /// What an admin gives to create a connection.
@@ -157,7 +165,11 @@ pub async fn list(ctx: &Ctx, actor: &OrgActor) -> Result<Vec<ConnectionView>> {
     actor.require_admin("see the organization's SSO connections")?;
     let mut db = ctx.store.read().await?;
     let rows = store::list(&mut db, actor.org_id).await?;
-    Ok(rows.iter().map(|c| view(ctx, c)).collect())
+    let mut out = Vec::with_capacity(rows.len());
+    for c in &rows {
+        out.push(saml::full_view(ctx, &mut db, c).await?);
+    }
+    Ok(out)
 }
 
 pub async fn get(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ConnectionView> {
@@ -166,7 +178,60 @@ pub async fn get(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<ConnectionView
     let c = store::get(&mut db, actor.org_id, id)
         .await
         .map_err(not_found("SSO connection"))?;
-    Ok(view(ctx, &c))
+    saml::full_view(ctx, &mut db, &c).await
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T> {
+    serde_json::from_value(body).map_err(|e| Error::invalid_field("body", e.to_string()))
+}
+
+/// The `kind` of a create or update body (`oidc` when absent), taken out of it.
+fn take_kind(body: &mut serde_json::Value) -> Result<Option<String>> {
+    match body.as_object_mut().and_then(|o| o.remove("kind")) {
+        None => Ok(None),
+        Some(serde_json::Value::String(k)) if k == "oidc" || k == "saml" => Ok(Some(k)),
+        Some(_) => Err(Error::invalid_field("kind", "kind must be oidc or saml")),
+    }
+}
+
+/// Creates a connection of the body's `kind` (`oidc` unless it says `saml`).
+pub async fn create_any(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    mut body: serde_json::Value,
+) -> Result<ConnectionView> {
+    match take_kind(&mut body)?.as_deref() {
+        Some("saml") => saml::create(ctx, actor, parse(body)?).await,
+        _ => create(ctx, actor, parse(body)?).await,
+    }
+}
+
+/// Changes a connection with the settings of its kind.
+pub async fn update_any(
+    ctx: &Ctx,
+    actor: &OrgActor,
+    id: Uuid,
+    mut body: serde_json::Value,
+) -> Result<ConnectionView> {
+    actor.require_admin("change SSO connections")?;
+    let kind = {
+        let mut db = ctx.store.read().await?;
+        store::get(&mut db, actor.org_id, id)
+            .await
+            .map_err(not_found("SSO connection"))?
+            .kind
+    };
+    if take_kind(&mut body)?.is_some_and(|k| k != kind) {
+        return Err(Error::invalid_field(
+            "kind",
+            "a connection's kind cannot change",
+        ));
+    }
+    if kind == "saml" {
+        saml::update(ctx, actor, id, parse(body)?).await
+    } else {
+        update(ctx, actor, id, parse(body)?).await
+    }
 }
 
 /// Creates a connection, enabled. Its secret is sealed for its id.
@@ -189,6 +254,7 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, new: NewConnection) -> Result<C
         default_role: new.default_role.unwrap_or(Role::Member),
         link_claim,
         link_attribute,
+        kind: "oidc".into(),
         created_at: now,
         updated_at: now,
     };
@@ -222,6 +288,12 @@ pub async fn update(
     let mut c = store::get(&mut tx, actor.org_id, id)
         .await
         .map_err(not_found("SSO connection"))?;
+    if c.kind != "oidc" {
+        return Err(Error::invalid_field(
+            "kind",
+            "not an OpenID Connect connection",
+        ));
+    }
     if let Some(name) = up.name {
         c.name = check_name(&name)?;
         changed.push("name");
@@ -305,8 +377,9 @@ pub async fn set_enabled(
         AuditAction::SsoConnectionDisabled
     };
     record(ctx, &mut tx, actor, action, &c, json!({"name": c.name})).await?;
+    let v = saml::full_view(ctx, &mut tx, &c).await?;
     tx.commit().await?;
-    Ok(view(ctx, &c))
+    Ok(v)
 }
 
 pub async fn delete(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
@@ -343,29 +416,33 @@ pub async fn test(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<TestResult> {
             .await
             .map_err(not_found("SSO connection"))?
     };
-    let result = match sealer(ctx)?.open(id.as_bytes(), &c.client_secret_sealed) {
-        Err(e) => TestResult {
-            ok: false,
-            problem: Some(TestProblem {
-                code: "secret_unreadable",
-                message: format!(
-                    "The stored client secret cannot be read ({e}); enter the client secret again."
-                ),
-            }),
-            discovery: None,
-        },
-        Ok(_) => match ctx.oidc.probe(&c.issuer).await {
-            Ok(report) => TestResult {
-                ok: true,
-                problem: None,
-                discovery: Some(report),
-            },
-            Err(p) => TestResult {
+    let result = if c.kind == "saml" {
+        saml::test(ctx, &c).await?
+    } else {
+        match sealer(ctx)?.open(id.as_bytes(), &c.client_secret_sealed) {
+            Err(e) => TestResult {
                 ok: false,
-                problem: Some(problem(&p)),
+                problem: Some(TestProblem {
+                    code: "secret_unreadable",
+                    message: format!(
+                        "The stored client secret cannot be read ({e}); enter the client secret again."
+                    ),
+                }),
                 discovery: None,
             },
-        },
+            Ok(_) => match ctx.oidc.probe(&c.issuer).await {
+                Ok(report) => TestResult {
+                    ok: true,
+                    problem: None,
+                    discovery: Some(report),
+                },
+                Err(p) => TestResult {
+                    ok: false,
+                    problem: Some(problem(&p)),
+                    discovery: None,
+                },
+            },
+        }
     };
     let outcome = result.problem.as_ref().map_or("ok", |p| p.code);
     audit::record_alone(
@@ -433,6 +510,8 @@ fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
         redirect_uri: redirect_uri(ctx, c.id),
         created_at: c.created_at,
         updated_at: c.updated_at,
+        kind: c.kind.clone(),
+        saml: None,
     }
 }
 
