@@ -62,6 +62,17 @@ async fn sso_conn_issuer_names_resolving_to_private_addresses_are_refused() {
         let message = t["problem"]["message"].as_str().unwrap_or_default();
         assert!(message.contains("no public address"), "{host}: {t}");
     }
+    // A SAML connection's metadata URL likewise.
+    let (s, v) = admin
+        .call(
+            "POST",
+            &base,
+            Some(json!({"kind": "saml", "name": "Intranet SAML",
+                        "metadata_url": "https://intranet.acme-corp.test/metadata"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v.to_string().contains("no public address"), "{v}");
 }
 
 const SECRET: &str = "first-client-secret-3f9a";

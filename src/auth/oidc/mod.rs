@@ -189,6 +189,13 @@ impl OidcProviders {
         Ok(self)
     }
 
+    /// The HTTP client for requests on an organization's behalf (its connections'
+    /// issuers and metadata): no redirects, a timeout, public addresses only unless
+    /// [`OidcProviders::connections_network`] allows private ones.
+    pub fn connections_client(&self) -> &reqwest::Client {
+        &self.connection_http
+    }
+
     /// Fetches `issuer`'s discovery document and key set once (no cache) and checks
     /// them, for an organization's *Test connection*.
     pub async fn probe(&self, issuer: &str) -> Result<probe::ProbeReport, probe::ProbeProblem> {

@@ -148,15 +148,12 @@ pub fn sp_metadata(entity_id: &str, acs_url: &str) -> String {
     )
 }
 
-/// Fetches metadata from `url` (already checked by the caller: https, public host):
-/// 10 s at most, no redirects, 256 KiB at most; then [`parse_idp`].
-pub async fn fetch(url: &str) -> Result<(String, IdpMetadata), String> {
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut resp = client
+/// Fetches metadata from `url` (already checked by the caller: https, public host) with
+/// `http`, the client of organizations' connections (no redirects, a timeout, public
+/// addresses only: `OidcProviders::connections_client`); 256 KiB at most; then
+/// [`parse_idp`].
+pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<(String, IdpMetadata), String> {
+    let mut resp = http
         .get(url)
         .send()
         .await
@@ -180,8 +177,10 @@ pub async fn fetch(url: &str) -> Result<(String, IdpMetadata), String> {
     Ok((xml, parsed))
 }
 
+/// The error and its causes (which say, e.g., that a name has no public address),
+/// without the URL.
 fn without_url(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
+    let mut s = crate::auth::oidc::discovery::error_chain(e);
     if let Some(u) = e.url() {
         s = s.replace(u.as_str(), "the URL");
     }

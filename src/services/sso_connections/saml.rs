@@ -170,7 +170,9 @@ async fn resolve(ctx: &Ctx, input: &SamlInput) -> Result<(IdpMetadata, Option<St
         .filter(|x| !x.trim().is_empty())
     {
         let url = check_url(ctx, "metadata_url", url)?;
-        let (_, idp) = metadata::fetch(&url).await.map_err(bad("metadata_url"))?;
+        let (_, idp) = metadata::fetch(ctx.oidc.connections_client(), &url)
+            .await
+            .map_err(bad("metadata_url"))?;
         (idp, Some(url))
     } else {
         let entity = input.idp_entity_id.as_deref().unwrap_or_default();
@@ -380,7 +382,7 @@ pub async fn refresh(ctx: &Ctx, mut s: Settings) -> Result<bool> {
         return Ok(true);
     };
     let outcome = match check_url(ctx, "metadata_url", &url) {
-        Ok(url) => metadata::fetch(&url).await,
+        Ok(url) => metadata::fetch(ctx.oidc.connections_client(), &url).await,
         Err(e) => Err(e.to_string()),
     };
     let ok = match outcome {
