@@ -37,6 +37,7 @@ crate::text_enum!(
         GroupMappingRemoved => "group_mapping.removed",
         IdentityLinked => "identity.linked",
         InvitationAccepted => "invitation.accepted",
+        InvitationExpired => "invitation.expired",
         InvitationReinvited => "invitation.reinvited",
         InvitationResent => "invitation.resent",
         InvitationRevoked => "invitation.revoked",

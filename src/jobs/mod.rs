@@ -24,12 +24,15 @@ pub const ROTATE_SIGNING_KEYS: &str = "rotate_signing_keys";
 pub const PURGE_OAUTH: &str = "purge_oauth";
 /// Checks the organizations' domain claims (`services::domains::recheck_all`).
 pub const VERIFY_DOMAINS: &str = "verify_domains";
-pub const ALL: [&str; 5] = [
+/// Deletes events past their retention (`services::events::purge`).
+pub const PURGE_EVENTS: &str = "purge_events";
+pub const ALL: [&str; 6] = [
     EXPIRE_INVITATIONS,
     SYNC_DISCONNECTED_USERS,
     ROTATE_SIGNING_KEYS,
     PURGE_OAUTH,
     VERIFY_DOMAINS,
+    PURGE_EVENTS,
 ];
 
 /// Rows per transaction: a million expired invitations never hold one long transaction.
@@ -55,7 +58,23 @@ pub async fn expire_invitations(ctx: &Ctx) -> Result<ExpireOutcome> {
     loop {
         let started = std::time::Instant::now();
         let mut tx = ctx.store.begin().await?;
-        let (n, next) = invitations::expire_batch(&mut tx, now, cursor, BATCH).await?;
+        let (expired, next) = invitations::expire_batch_rows(&mut tx, now, cursor, BATCH).await?;
+        for inv in &expired {
+            audit::record(
+                ctx,
+                &mut tx,
+                &Actor::system(EXPIRE_INVITATIONS),
+                Change {
+                    org_id: Some(inv.org_id),
+                    action: AuditAction::InvitationExpired,
+                    target_kind: "invitation",
+                    target_id: inv.id.to_string(),
+                    details: json!({ "email": inv.email }),
+                },
+            )
+            .await?;
+        }
+        let n = expired.len() as u64;
         tx.commit().await?;
         cursor = next;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -201,6 +220,7 @@ async fn run_at_tick(
         VERIFY_DOMAINS => crate::services::domains::recheck_all(ctx)
             .await
             .map(|o| json!(o)),
+        PURGE_EVENTS => crate::services::events::purge(ctx).await.map(|o| json!(o)),
         _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
     };
     let elapsed = started.elapsed();
@@ -258,6 +278,7 @@ pub fn schedule_of<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
         ROTATE_SIGNING_KEYS => &ctx.config.jobs.rotate_signing_keys,
         PURGE_OAUTH => &ctx.config.jobs.purge_oauth,
         VERIFY_DOMAINS => &ctx.config.jobs.verify_domains,
+        PURGE_EVENTS => &ctx.config.jobs.purge_events,
         _ => &ctx.config.jobs.sync_disconnected_users,
     }
 }

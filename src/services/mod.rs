@@ -13,6 +13,7 @@ pub mod config_apps;
 pub mod connections;
 pub mod contacts;
 pub mod domains;
+pub mod events;
 pub mod invitations;
 pub mod jwt;
 pub mod key_rotation;

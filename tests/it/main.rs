@@ -15,6 +15,7 @@ mod crash;
 mod deploy;
 mod dns;
 mod errors;
+mod events;
 mod foundation;
 mod harness;
 mod isolation;

@@ -6,6 +6,7 @@ mod avatars;
 mod caller;
 mod connections;
 mod domains;
+mod events;
 mod extract;
 mod me;
 mod org_apps;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(api_keys::router())
         .merge(avatars::router())
         .merge(domains::router())
+        .merge(events::router())
         .merge(me::router())
         .merge(org_apps::router())
         .merge(orgs::router())

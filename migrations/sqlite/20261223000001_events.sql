@@ -1,0 +1,82 @@
+-- The outbox of events for the suite's apps (`services::events`): written in the
+-- transaction of each change, with a per-organization sequence that never skips or
+-- repeats. Keep in step with migrations/postgres/.
+CREATE TABLE event_counters (
+    org_id    BLOB PRIMARY KEY NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    last_seq  INTEGER NOT NULL
+);
+
+CREATE TABLE events (
+    id          BLOB PRIMARY KEY NOT NULL,
+    org_id      BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    type        TEXT NOT NULL,
+    actor_kind  TEXT NOT NULL,
+    actor_id    TEXT,
+    actor_name  TEXT NOT NULL,
+    resource    TEXT NOT NULL DEFAULT '{}',
+    created_at  INTEGER NOT NULL,
+    UNIQUE (org_id, seq)
+);
+CREATE INDEX events_created_at ON events (created_at);
+
+-- The SCIM create of a new person (one statement, see 20261123001401) writes its
+-- events too: `events` is a JSON array of {id (32 hex digits), type, resource}, which
+-- take the organization's next sequence numbers in order.
+DROP TRIGGER scim_user_creations_insert;
+DROP VIEW scim_user_creations;
+
+CREATE VIEW scim_user_creations AS SELECT
+    NULL AS user_id, NULL AS email, NULL AS email_key, NULL AS display_name, NULL AS password_hash,
+    NULL AS membership_id, NULL AS org_id, NULL AS role, NULL AS status, NULL AS source,
+    NULL AS disconnected_at, NULL AS user_name, NULL AS user_name_key, NULL AS external_id,
+    NULL AS scim_attributes,
+    NULL AS emails,          -- JSON array of {value, value_key, type, primary, display}
+    NULL AS audit_id, NULL AS actor_kind, NULL AS actor_id, NULL AS actor_name, NULL AS action,
+    NULL AS target_kind, NULL AS target_id, NULL AS details, NULL AS client_addr,
+    NULL AS created_at,
+    NULL AS events           -- JSON array of {id, type, resource}
+WHERE 0;
+
+CREATE TRIGGER scim_user_creations_insert INSTEAD OF INSERT ON scim_user_creations
+BEGIN
+    INSERT INTO users (id, email, email_key, display_name, password_hash, created_at, updated_at)
+    VALUES (NEW.user_id, NEW.email, NEW.email_key, NEW.display_name, NEW.password_hash,
+            NEW.created_at, NEW.created_at);
+
+    SELECT RAISE(ABORT, 'SEATS: no free seat')
+      FROM organizations
+     WHERE id = NEW.org_id AND NEW.status = 'active'
+       AND seat_limit IS NOT NULL AND seats_used >= seat_limit;
+
+    INSERT INTO memberships (id, org_id, user_id, role, status, source, disconnected_at, user_name,
+                             user_name_key, external_id, scim_attributes, version, created_at, updated_at)
+    VALUES (NEW.membership_id, NEW.org_id, NEW.user_id, NEW.role, NEW.status, NEW.source,
+            NEW.disconnected_at, NEW.user_name, NEW.user_name_key, NEW.external_id,
+            NEW.scim_attributes, 1, NEW.created_at, NEW.created_at);
+
+    INSERT INTO scim_emails (membership_id, org_id, position, value, value_key, type, is_primary, display)
+    SELECT NEW.membership_id, NEW.org_id, e.key,
+           json_extract(e.value, '$.value'), json_extract(e.value, '$.value_key'),
+           json_extract(e.value, '$.type'), json_extract(e.value, '$.primary'),
+           json_extract(e.value, '$.display')
+      FROM json_each(NEW.emails) AS e;
+
+    INSERT INTO audit_events (id, org_id, actor_kind, actor_id, actor_name, action, target_kind,
+                              target_id, details, client_addr, created_at)
+    VALUES (NEW.audit_id, NEW.org_id, NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.action,
+            NEW.target_kind, NEW.target_id, NEW.details, NEW.client_addr, NEW.created_at);
+
+    INSERT INTO event_counters (org_id, last_seq)
+    SELECT NEW.org_id, json_array_length(NEW.events)
+     WHERE json_array_length(NEW.events) > 0
+        ON CONFLICT (org_id) DO UPDATE SET last_seq = last_seq + excluded.last_seq;
+
+    INSERT INTO events (id, org_id, seq, type, actor_kind, actor_id, actor_name, resource, created_at)
+    SELECT unhex(json_extract(e.value, '$.id')), NEW.org_id,
+           (SELECT last_seq FROM event_counters WHERE org_id = NEW.org_id)
+               - json_array_length(NEW.events) + e.key + 1,
+           json_extract(e.value, '$.type'), NEW.actor_kind, NEW.actor_id, NEW.actor_name,
+           json_extract(e.value, '$.resource'), NEW.created_at
+      FROM json_each(NEW.events) AS e;
+END;
