@@ -34,6 +34,7 @@ pub mod sso_connections;
 pub mod sso_sign_in;
 pub mod throttle;
 pub mod token_cache;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::clock::SharedClock;

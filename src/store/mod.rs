@@ -39,6 +39,7 @@ mod text_enum;
 pub mod throttles;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 mod writer;
 

@@ -511,6 +511,25 @@ const TABLE: &[(&str, &[Call])] = &[
         ],
     ),
     (
+        "/api/v1/orgs/{org_id}/events",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/events",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/events?limit=500",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
         "/api/v1/orgs/{org_id}/workspaces/{id}",
         &[
             (

@@ -48,4 +48,5 @@ mod sso_identifier;
 mod sso_pages;
 mod sso_signin;
 mod store_contract;
+mod webhooks;
 mod workspaces;

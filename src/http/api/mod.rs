@@ -13,6 +13,7 @@ mod org_apps;
 mod orgs;
 mod sso_connections;
 mod token;
+mod webhooks;
 mod workspaces;
 
 use super::AppState;
@@ -31,5 +32,6 @@ pub fn router() -> Router<AppState> {
         .merge(sso_connections::router())
         .merge(token::router())
         .merge(workspaces::router())
+        .merge(webhooks::router())
         .merge(connections::router())
 }
