@@ -695,3 +695,98 @@ mod replicas_share_the_deliveries {
         }
     }
 }
+
+/// The real binary, killed (SIGKILL) while a delivery waits for the receiver's answer:
+/// once restarted and the lease run out, it posts the same event again (same
+/// `webhook-id`), then the rest in order. The endpoint is the operator's, added with
+/// the CLI, so it receives every organization's events.
+mod a_gatehouse_killed_mid_delivery_delivers_again_after_restart {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::killed_mid_delivery(gatehouse::store::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::killed_mid_delivery(gatehouse::store::Backend::Postgres).await;
+    }
+}
+
+async fn killed_mid_delivery(backend: Backend) {
+    use crate::cli::gatehouse;
+    use crate::harness::{TEST_SSO_KEY, fresh_database};
+    use crate::real_server::{RealServer, Session, bootstrap};
+
+    let (url, dir) = fresh_database(backend).await;
+    let token = bootstrap(&url, "Crash", "admin@crash.test", "a long enough password");
+    let r = Receiver::start();
+    r.configure(json!({"hang": 1})).await;
+    let env = [
+        ("GATEHOUSE_SSO__SECRET_KEY", TEST_SSO_KEY),
+        ("GATEHOUSE_EVENTS__WEBHOOKS__ALLOW_LOOPBACK", "true"),
+        ("GATEHOUSE_EVENTS__WEBHOOKS__TIMEOUT_SECS", "3"),
+    ];
+    let out = gatehouse()
+        .args([
+            "webhook",
+            "add",
+            "--url",
+            &r.url("/ops"),
+            "--type",
+            "scim.user.created",
+        ])
+        .env("GATEHOUSE_DATABASE__URL", &url)
+        .env("GATEHOUSE_LOG__FILTER", "warn")
+        .envs(env)
+        .output()
+        .expect("gatehouse webhook add");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = text
+        .lines()
+        .find_map(|l| l.strip_prefix("secret (shown once): "))
+        .expect("the secret")
+        .to_string();
+    r.configure(json!({"secrets": [secret]})).await;
+
+    let log = dir.path().join("server.log");
+    let mut server = RealServer::start(&url, &env, &log).await;
+    let s = Session::new(&server.base);
+    for i in 0..3 {
+        let (status, body) = s
+            .scim(
+                &token,
+                "POST",
+                "/Users",
+                Some(&user(&format!("k{i}@crash.test"))),
+            )
+            .await
+            .expect("create");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    // The receiver holds the first delivery without answering: kill Gatehouse meanwhile.
+    r.wait_for(1).await;
+    server.kill();
+    let _server = RealServer::start(&url, &env, &log).await;
+    let got = r.wait_for(4).await;
+    assert_eq!(got[0]["id"], got[1]["id"], "the interrupted delivery again");
+    for d in &got {
+        assert_eq!(d["verified_by"], json!([0]), "{d}");
+    }
+    let events = bodies(&got[1..]);
+    let seqs: Vec<i64> = events
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    assert!(events.iter().all(|e| e["type"] == "scim.user.created"));
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["data"]["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["k0@crash.test", "k1@crash.test", "k2@crash.test"]);
+}
