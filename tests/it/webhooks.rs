@@ -130,7 +130,8 @@ webhook_tests!(
     a_failing_receiver_gets_the_retries_on_the_backoff_then_the_endpoint_is_disabled,
     resend_sends_one_event_or_a_time_range_again,
     redirects_are_not_followed_and_answers_are_read_up_to_the_cap,
-    endpoints_are_for_admins_and_secrets_are_shown_once
+    endpoints_are_for_admins_and_secrets_are_shown_once,
+    the_pages_add_an_endpoint_show_its_secret_once_and_its_delivery_log
 );
 
 /// Adds an endpoint with the admin's API key; returns its id and secret.
@@ -789,4 +790,66 @@ async fn killed_mid_delivery(backend: Backend) {
         .map(|e| e["data"]["email"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["k0@crash.test", "k1@crash.test", "k2@crash.test"]);
+}
+
+/// The admin's pages: add an endpoint (the secret on the answer page only), then its
+/// page lists the deliveries (status, latency, the answer), and resends one event.
+async fn the_pages_add_an_endpoint_show_its_secret_once_and_its_delivery_log(app: TestApp) {
+    use crate::account::{page, post_form};
+    use crate::auth::csrf_of;
+    let admin = admin(&app).await;
+    let (_, member) = crate::orgs::add_member(&app, &admin, "mo@acme.test").await;
+    let path = format!("/orgs/{}/webhooks", app.org_id);
+    let (s, _) = page(&member, &path).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, html) = page(&admin, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("No endpoints yet."), "{html}");
+    let r = Receiver::start();
+    let url = r.url("/page");
+    let answer = post_form(
+        &admin,
+        &path,
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("url", &url),
+            ("name", "CRM"),
+            ("types", "membership.created, membership.disconnected"),
+        ],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let html = answer.text().await.unwrap();
+    let start = html.find("id=\"secret\">").expect("the secret, shown once") + 12;
+    let secret = html[start..html[start..].find('<').unwrap() + start].to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    r.configure(json!({"secrets": [secret.clone()]})).await;
+    let (_, again) = page(&admin, &path).await;
+    assert!(!again.contains(&secret), "never shown again");
+    assert!(again.contains("CRM") && again.contains("membership.disconnected"));
+
+    let (s, _) = scim(&app, "POST", "/Users", Some(user("paged@acme.test"))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let got = r.wait_for(1).await;
+    assert_eq!(got[0]["verified_by"], json!([0]));
+    let marker = format!("/orgs/{}/webhooks/", app.org_id);
+    let at = again.find(&marker).unwrap() + marker.len();
+    let id = again[at..at + 36].to_string();
+    let key = api_key(&app, "admin").await;
+    logged(&app, &key, &id, 1).await;
+    let (s, html) = page(&admin, &format!("{path}/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("membership.created"), "{html}");
+    assert!(html.contains("200") && html.contains(" ms"), "{html}");
+    let event_id = got[0]["id"].as_str().unwrap();
+    let r2 = post_form(
+        &admin,
+        &format!("{path}/{id}/resend"),
+        &[("csrf", &csrf_of(&html)), ("event_id", event_id)],
+    )
+    .await;
+    assert_eq!(r2.status(), StatusCode::SEE_OTHER);
+    let got = r.wait_for(2).await;
+    assert_eq!(got[1]["id"], got[0]["id"]);
 }

@@ -17,6 +17,7 @@ pub mod profile;
 pub mod shared;
 pub mod sso_setup;
 pub mod sso_sign_in;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::http::{AppState, REQUEST_ID};
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(sso_setup::router())
         .merge(sso_sign_in::router())
         .merge(workspaces::router())
+        .merge(webhooks::router())
         .route("/static/app.css", get(stylesheet))
         .layer(axum::middleware::from_fn(request_id_scope))
 }
