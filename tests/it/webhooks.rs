@@ -853,3 +853,70 @@ async fn the_pages_add_an_endpoint_show_its_secret_once_and_its_delivery_log(app
     let got = r.wait_for(2).await;
     assert_eq!(got[1]["id"], got[0]["id"]);
 }
+
+/// An operator's endpoint from the config file receives every organization's events,
+/// each organization's in order, signed with the secret the operator chose.
+mod the_operators_endpoint_from_the_config_file_gets_every_organizations_events {
+    use super::*;
+
+    async fn run(backend: Backend) {
+        let r = Receiver::start();
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let url = r.url("/operator");
+        let app = TestApp::spawn_with(backend, move |c, _| {
+            c.events.webhooks.allow_loopback = true;
+            c.events.webhooks.operator.insert(
+                "suite".into(),
+                gatehouse::config::events::OperatorEndpoint {
+                    url,
+                    event_types: vec!["organization.created".into(), "scim.user.created".into()],
+                    secret: gatehouse::secret::Secret::new(secret.into()),
+                    enabled: true,
+                },
+            );
+        })
+        .await
+        .0;
+        r.configure(json!({"secrets": [secret]})).await;
+        let other = gatehouse::services::orgs::bootstrap(
+            &app.ctx,
+            &gatehouse::services::audit::Actor::cli(),
+            gatehouse::services::orgs::BootstrapRequest {
+                org_name: "Globex".into(),
+                email: "boss@globex.test".into(),
+                password: None,
+                display_name: None,
+            },
+        )
+        .await
+        .unwrap();
+        let (s, _) = scim(&app, "POST", "/Users", Some(user("op@acme.test"))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        // Acme: organization.created, scim.user.created; Globex: organization.created.
+        let log = r.wait_for(3).await;
+        assert!(
+            log.iter().all(|d| d["verified_by"] == json!([0])),
+            "{log:?}"
+        );
+        let got = bodies(&log);
+        let acme: Vec<&str> = got
+            .iter()
+            .filter(|e| e["org_id"] == app.org_id.to_string())
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(acme, ["organization.created", "scim.user.created"]);
+        assert!(got.iter().any(
+            |e| e["org_id"] == other.org.id.to_string() && e["type"] == "organization.created"
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
