@@ -294,10 +294,14 @@ pub async fn page(ctx: &Ctx, actor: &OrgActor, q: &Query) -> Result<Page> {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PurgeOutcome {
+    /// Events deleted.
     pub deleted: u64,
+    /// Webhook delivery log rows deleted.
+    pub deliveries: u64,
 }
 
-/// Deletes the events older than `events.retention_days` (the retention job).
+/// Deletes the events, and the webhooks' delivery log, older than
+/// `events.retention_days` (the retention job).
 pub async fn purge(ctx: &Ctx) -> Result<PurgeOutcome> {
     let days = i64::from(ctx.config.events.retention_days);
     let before = crate::domain::Timestamp(ctx.now().0 - time::Duration::days(days));
@@ -308,7 +312,13 @@ pub async fn purge(ctx: &Ctx) -> Result<PurgeOutcome> {
         tx.commit().await?;
         deleted += n;
         if n < u64::try_from(PURGE_BATCH).unwrap_or(u64::MAX) {
-            return Ok(PurgeOutcome { deleted });
+            // The webhooks' delivery log is kept as long as the events.
+            let mut db = ctx.store.write().await?;
+            let deliveries = crate::store::webhooks::purge_deliveries(&mut db, before).await?;
+            return Ok(PurgeOutcome {
+                deleted,
+                deliveries,
+            });
         }
     }
 }
