@@ -58,7 +58,10 @@ pub async fn expire_invitations(ctx: &Ctx) -> Result<ExpireOutcome> {
     loop {
         let started = std::time::Instant::now();
         let mut tx = ctx.store.begin().await?;
-        let (expired, next) = invitations::expire_batch_rows(&mut tx, now, cursor, BATCH).await?;
+        let (mut expired, next) =
+            invitations::expire_batch_rows(&mut tx, now, cursor, BATCH).await?;
+        // Organizations' event counters in one order across jobs (no lock cycle).
+        expired.sort_by_key(|e| (e.org_id, e.expires_at, e.id));
         for inv in &expired {
             audit::record(
                 ctx,
@@ -103,7 +106,9 @@ pub struct SyncOutcome {
 pub async fn sync_disconnected_users(ctx: &Ctx) -> Result<SyncOutcome> {
     let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
-    let disconnected = store::disconnect_scim_deleted(&mut tx, now).await?;
+    let mut disconnected = store::disconnect_scim_deleted(&mut tx, now).await?;
+    // Organizations' event counters in one order across jobs (no lock cycle).
+    disconnected.sort_by_key(|(membership, org, _)| (*org, *membership));
     for (membership, org, user) in &disconnected {
         sessions::revoke_all_for_user(&mut tx, *user, now).await?;
         crate::services::oauth::logout::on_user_revoked(ctx, &mut tx, *user, now).await?;

@@ -2,7 +2,7 @@
 //! Streams and resends are claimed with a lease (on PostgreSQL with `SKIP LOCKED`), so
 //! the replicas share the deliveries and no two send the same attempt.
 
-use super::{Backend, Db, Result, Timestamp};
+use super::{Db, Result, Timestamp};
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -157,14 +157,6 @@ pub struct Stream {
     pub failing_since: Option<Timestamp>,
 }
 
-/// Locks the claimed rows of `table` (alias) only, skipping those another replica has.
-fn skip_locked(backend: Backend, alias: &str) -> String {
-    match backend {
-        Backend::Sqlite => String::new(),
-        Backend::Postgres => format!(" FOR UPDATE OF {alias} SKIP LOCKED"),
-    }
-}
-
 /// Claims up to `limit` streams of enabled endpoints with an event to deliver, due at
 /// `now` and not leased: each is leased until `lease_until`.
 pub async fn claim_streams(
@@ -173,7 +165,7 @@ pub async fn claim_streams(
     lease_until: Timestamp,
     limit: i64,
 ) -> Result<Vec<Stream>> {
-    let skip = skip_locked(db.backend(), "s");
+    let skip = db.backend().skip_locked(Some("s"));
     let sql = format!(
         "UPDATE webhook_streams SET lease_until = $2 WHERE (endpoint_id, org_id) IN (\
            SELECT s.endpoint_id, s.org_id FROM webhook_streams s \
@@ -317,7 +309,7 @@ pub async fn claim_resends(
     lease_until: Timestamp,
     limit: i64,
 ) -> Result<Vec<Resend>> {
-    let skip = skip_locked(db.backend(), "r");
+    let skip = db.backend().skip_locked(Some("r"));
     let sql = format!(
         "UPDATE webhook_resends SET lease_until = $2 WHERE id IN (\
            SELECT r.id FROM webhook_resends r JOIN webhook_endpoints e ON e.id = r.endpoint_id \
