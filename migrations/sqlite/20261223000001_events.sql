@@ -6,23 +6,27 @@ CREATE TABLE event_counters (
     last_seq  INTEGER NOT NULL
 );
 
+-- Keyed by (org_id, seq), the Events API's order, without a rowid: each event is one
+-- B-tree entry plus the unique id. No index on created_at: the retention job's hourly
+-- scan is cheaper than one more index entry per event on the SCIM create path. No
+-- foreign key to organizations either (one look-up per event; organizations are never
+-- deleted, and event_counters has it).
 CREATE TABLE events (
-    id          BLOB PRIMARY KEY NOT NULL,
-    org_id      BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    org_id      BLOB NOT NULL,
     seq         INTEGER NOT NULL,
+    id          BLOB NOT NULL UNIQUE,
     type        TEXT NOT NULL,
     actor_kind  TEXT NOT NULL,
     actor_id    TEXT,
     actor_name  TEXT NOT NULL,
     resource    TEXT NOT NULL DEFAULT '{}',
     created_at  INTEGER NOT NULL,
-    UNIQUE (org_id, seq)
-);
-CREATE INDEX events_created_at ON events (created_at);
+    PRIMARY KEY (org_id, seq)
+) WITHOUT ROWID;
 
 -- The SCIM create of a new person (one statement, see 20261123001401) writes its
--- events too: `events` is a JSON array of {id (32 hex digits), type, resource}, which
--- take the organization's next sequence numbers in order.
+-- events too: at most two (event1_*, event2_*), sharing one resource (event_resource),
+-- which take the organization's next sequence numbers in order.
 DROP TRIGGER scim_user_creations_insert;
 DROP VIEW scim_user_creations;
 
@@ -35,7 +39,8 @@ CREATE VIEW scim_user_creations AS SELECT
     NULL AS audit_id, NULL AS actor_kind, NULL AS actor_id, NULL AS actor_name, NULL AS action,
     NULL AS target_kind, NULL AS target_id, NULL AS details, NULL AS client_addr,
     NULL AS created_at,
-    NULL AS events           -- JSON array of {id, type, resource}
+    NULL AS event_resource, NULL AS event1_id, NULL AS event1_type, NULL AS event2_id,
+    NULL AS event2_type
 WHERE 0;
 
 CREATE TRIGGER scim_user_creations_insert INSTEAD OF INSERT ON scim_user_creations
@@ -68,15 +73,17 @@ BEGIN
             NEW.target_kind, NEW.target_id, NEW.details, NEW.client_addr, NEW.created_at);
 
     INSERT INTO event_counters (org_id, last_seq)
-    SELECT NEW.org_id, json_array_length(NEW.events)
-     WHERE json_array_length(NEW.events) > 0
+    SELECT NEW.org_id, 1 + (NEW.event2_id IS NOT NULL)
+     WHERE NEW.event1_id IS NOT NULL
         ON CONFLICT (org_id) DO UPDATE SET last_seq = last_seq + excluded.last_seq;
 
-    INSERT INTO events (id, org_id, seq, type, actor_kind, actor_id, actor_name, resource, created_at)
-    SELECT unhex(json_extract(e.value, '$.id')), NEW.org_id,
-           (SELECT last_seq FROM event_counters WHERE org_id = NEW.org_id)
-               - json_array_length(NEW.events) + e.key + 1,
-           json_extract(e.value, '$.type'), NEW.actor_kind, NEW.actor_id, NEW.actor_name,
-           json_extract(e.value, '$.resource'), NEW.created_at
-      FROM json_each(NEW.events) AS e;
+    INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
+    SELECT NEW.org_id, c.last_seq - (NEW.event2_id IS NOT NULL), NEW.event1_id, NEW.event1_type,
+           NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.event_resource, NEW.created_at
+      FROM event_counters c WHERE c.org_id = NEW.org_id AND NEW.event1_id IS NOT NULL;
+
+    INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
+    SELECT NEW.org_id, c.last_seq, NEW.event2_id, NEW.event2_type,
+           NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.event_resource, NEW.created_at
+      FROM event_counters c WHERE c.org_id = NEW.org_id AND NEW.event2_id IS NOT NULL;
 END;

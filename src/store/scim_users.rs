@@ -65,7 +65,8 @@ pub struct NewScimUser<'a> {
     pub user_name_key: &'a str,
     pub emails: &'a [EmailRow],
     pub event: &'a AuditEvent,
-    /// The outbox's events of the create (`store::events`), numbered by the trigger.
+    /// The outbox's events of the create (`store::events`), numbered by the trigger: at
+    /// most two, sharing the first one's resource.
     pub events: &'a [NewEvent],
 }
 
@@ -80,20 +81,15 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
     let sql = "INSERT INTO scim_user_creations (user_id, email, email_key, display_name, password_hash, \
                membership_id, org_id, role, status, source, disconnected_at, user_name, user_name_key, \
                external_id, scim_attributes, emails, audit_id, actor_kind, actor_id, actor_name, action, \
-               target_kind, target_id, details, client_addr, created_at, events) \
+               target_kind, target_id, details, client_addr, created_at, event_resource, event1_id, \
+               event1_type, event2_id, event2_type) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-               $19, $20, $21, $22, $23, $24, $25, $26, $27)";
-    let events: Vec<serde_json::Value> = new
-        .events
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "id": e.id.simple().to_string(),
-                "type": e.event_type,
-                "resource": e.resource,
-            })
-        })
-        .collect();
+               $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
+    debug_assert!(
+        new.events.len() <= 2,
+        "the trigger writes two events at most"
+    );
+    let (first, second) = (new.events.first(), new.events.get(1));
     let done = crate::execute!(
         db,
         sqlx::query(sql)
@@ -123,7 +119,11 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
             .bind(&event.details)
             .bind(&event.client_addr)
             .bind(row.created_at)
-            .bind(Json(&events))
+            .bind(first.map(|e| &e.resource))
+            .bind(first.map(|e| e.id))
+            .bind(first.map(|e| e.event_type))
+            .bind(second.map(|e| e.id))
+            .bind(second.map(|e| e.event_type))
     );
     match done.map_err(StoreError::from) {
         Ok(_) => Ok(Insertion::Done),
