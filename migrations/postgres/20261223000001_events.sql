@@ -8,26 +8,28 @@ CREATE TABLE event_counters (
     last_seq  BIGINT NOT NULL
 );
 
--- Keyed by (org_id, seq), the Events API's order. No index on created_at: the
+-- Keyed by (org_id, seq), the Events API's order (ids are UUIDv7, unique by
+-- construction; found by (org_id, seq)). No index on created_at: the
 -- retention job's hourly scan is cheaper than one more index entry per event on the
 -- SCIM create path. No foreign key to organizations either (organizations are never
 -- deleted, and event_counters has it).
 CREATE TABLE events (
     org_id      UUID NOT NULL,
     seq         BIGINT NOT NULL,
-    id          UUID NOT NULL UNIQUE,
+    id          UUID NOT NULL,
     type        TEXT NOT NULL,
     actor_kind  TEXT NOT NULL,
     actor_id    TEXT,
     actor_name  TEXT NOT NULL,
-    resource    JSONB NOT NULL DEFAULT '{}',
+    resource    JSONB,              -- NULL: the same as the event before it (seq - 1)
     created_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (org_id, seq)
 );
 
 -- The SCIM create of a new person (one statement, see 20261123001401) writes its
--- events too: at most two (event1_*, event2_*), sharing one resource (event_resource),
--- which take the organization's next sequence numbers in order.
+-- events too: at most two (event1_*, event2_*), which take the organization's next
+-- sequence numbers in order; the second shares the first's resource (event_resource,
+-- stored once: its own is NULL).
 DROP VIEW scim_user_creations CASCADE;
 
 CREATE VIEW scim_user_creations AS SELECT
@@ -88,7 +90,7 @@ BEGIN
         IF NEW.event2_id IS NOT NULL THEN
             INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
             VALUES (NEW.org_id, top, NEW.event2_id, NEW.event2_type, NEW.actor_kind,
-                    NEW.actor_id, NEW.actor_name, NEW.event_resource, NEW.created_at);
+                    NEW.actor_id, NEW.actor_name, NULL, NEW.created_at);
         END IF;
     END IF;
     RETURN NEW;

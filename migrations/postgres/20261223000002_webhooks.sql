@@ -34,7 +34,7 @@ CREATE TABLE webhook_resends (
     id           UUID PRIMARY KEY,
     endpoint_id  UUID NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
     org_id       UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-    event_id     UUID NOT NULL,
+    seq          BIGINT NOT NULL,                -- the event, by its sequence number
     lease_until  TIMESTAMPTZ,
     created_at   TIMESTAMPTZ NOT NULL
 );

@@ -7,26 +7,28 @@ CREATE TABLE event_counters (
 );
 
 -- Keyed by (org_id, seq), the Events API's order, without a rowid: each event is one
--- B-tree entry plus the unique id. No index on created_at: the retention job's hourly
+-- B-tree entry (ids are UUIDv7, unique by construction; found by (org_id, seq)). No
+-- index on created_at: the retention job's hourly
 -- scan is cheaper than one more index entry per event on the SCIM create path. No
 -- foreign key to organizations either (one look-up per event; organizations are never
 -- deleted, and event_counters has it).
 CREATE TABLE events (
     org_id      BLOB NOT NULL,
     seq         INTEGER NOT NULL,
-    id          BLOB NOT NULL UNIQUE,
+    id          BLOB NOT NULL,
     type        TEXT NOT NULL,
     actor_kind  TEXT NOT NULL,
     actor_id    TEXT,
     actor_name  TEXT NOT NULL,
-    resource    TEXT NOT NULL DEFAULT '{}',
+    resource    TEXT,              -- NULL: the same as the event before it (seq - 1)
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (org_id, seq)
 ) WITHOUT ROWID;
 
 -- The SCIM create of a new person (one statement, see 20261123001401) writes its
--- events too: at most two (event1_*, event2_*), sharing one resource (event_resource),
--- which take the organization's next sequence numbers in order.
+-- events too: at most two (event1_*, event2_*), which take the organization's next
+-- sequence numbers in order; the second shares the first's resource (event_resource,
+-- stored once: its own is NULL).
 DROP TRIGGER scim_user_creations_insert;
 DROP VIEW scim_user_creations;
 
@@ -84,6 +86,6 @@ BEGIN
 
     INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
     SELECT NEW.org_id, c.last_seq, NEW.event2_id, NEW.event2_type,
-           NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.event_resource, NEW.created_at
+           NEW.actor_kind, NEW.actor_id, NEW.actor_name, NULL, NEW.created_at
       FROM event_counters c WHERE c.org_id = NEW.org_id AND NEW.event2_id IS NOT NULL;
 END;

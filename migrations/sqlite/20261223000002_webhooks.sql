@@ -34,7 +34,7 @@ CREATE TABLE webhook_resends (
     id           BLOB PRIMARY KEY NOT NULL,
     endpoint_id  BLOB NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
     org_id       BLOB NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-    event_id     BLOB NOT NULL,
+    seq          INTEGER NOT NULL,                -- the event, by its sequence number
     lease_until  INTEGER,
     created_at   INTEGER NOT NULL
 );

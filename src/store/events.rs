@@ -110,8 +110,11 @@ impl From<EventRow> for Event {
     }
 }
 
-const COLUMNS: &str =
-    "id, org_id, seq, type, actor_kind, actor_id, actor_name, resource, created_at";
+/// The columns of an event; a NULL resource is the one of the event before it (the SCIM
+/// create of a person stores its two events' resource once).
+const COLUMNS: &str = "e.id, e.org_id, e.seq, e.type, e.actor_kind, e.actor_id, e.actor_name, \
+     COALESCE(e.resource, (SELECT p.resource FROM events p WHERE p.org_id = e.org_id AND p.seq = e.seq - 1), '{}') AS resource, \
+     e.created_at";
 
 /// The organization's events after sequence number `after`, oldest first, of the
 /// given types (all when empty).
@@ -122,12 +125,12 @@ pub async fn after(
     types: &[EventType],
     limit: i64,
 ) -> Result<Vec<Event>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM events WHERE org_id = $1 AND seq > $2");
+    let mut sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.seq > $2");
     if !types.is_empty() {
         let params: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
-        sql.push_str(&format!(" AND type IN ({})", params.join(", ")));
+        sql.push_str(&format!(" AND e.type IN ({})", params.join(", ")));
     }
-    sql.push_str(" ORDER BY seq LIMIT $3");
+    sql.push_str(" ORDER BY e.seq LIMIT $3");
     let rows: Vec<EventRow> = on_conn!(db, |c| {
         let mut q = sqlx::query_as(&sql).bind(org_id).bind(after).bind(limit);
         for t in types {
@@ -138,12 +141,25 @@ pub async fn after(
     Ok(rows.into_iter().map(Event::from).collect())
 }
 
-/// One event of the organization.
+/// One event of the organization, by its id (a scan of the organization's events: the
+/// id has no index, which every write would pay for; use [`at`] where the sequence
+/// number is known).
 pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<Event> {
-    let sql = format!("SELECT {COLUMNS} FROM events WHERE org_id = $1 AND id = $2");
+    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.id = $2");
     let row: EventRow = on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(id)
+        .fetch_one(c)
+        .await)?;
+    Ok(row.into())
+}
+
+/// One event of the organization, by its sequence number.
+pub async fn at(db: &mut dyn Db, org_id: Uuid, seq: i64) -> Result<Event> {
+    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.seq = $2");
+    let row: EventRow = on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(seq)
         .fetch_one(c)
         .await)?;
     Ok(row.into())

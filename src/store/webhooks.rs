@@ -258,32 +258,33 @@ pub async fn queue_resend(
     db: &mut dyn Db,
     endpoint_id: Uuid,
     org_id: Uuid,
-    event_id: Uuid,
+    seq: i64,
     now: Timestamp,
 ) -> Result<()> {
     crate::execute!(
         db,
         sqlx::query(
-            "INSERT INTO webhook_resends (id, endpoint_id, org_id, event_id, created_at) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO webhook_resends (id, endpoint_id, org_id, seq, created_at) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(Uuid::now_v7())
         .bind(endpoint_id)
         .bind(org_id)
-        .bind(event_id)
+        .bind(seq)
         .bind(now)
     )?;
     Ok(())
 }
 
-/// The ids of the organization's events created in `[from, to]`, oldest first.
-pub async fn event_ids_between(
+/// The sequence numbers of the organization's events created in `[from, to]`, oldest
+/// first.
+pub async fn event_seqs_between(
     db: &mut dyn Db,
     org_id: Uuid,
     from: Timestamp,
     to: Timestamp,
     limit: i64,
-) -> Result<Vec<Uuid>> {
-    let sql = "SELECT id FROM events WHERE org_id = $1 AND created_at >= $2 AND created_at <= $3 \
+) -> Result<Vec<i64>> {
+    let sql = "SELECT seq FROM events WHERE org_id = $1 AND created_at >= $2 AND created_at <= $3 \
                ORDER BY seq LIMIT $4";
     Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
         .bind(org_id)
@@ -299,7 +300,8 @@ pub struct Resend {
     pub id: Uuid,
     pub endpoint_id: Uuid,
     pub org_id: Uuid,
-    pub event_id: Uuid,
+    /// The event, by its sequence number.
+    pub seq: i64,
 }
 
 /// Claims up to `limit` resends of enabled endpoints, leased until `lease_until`.
@@ -315,7 +317,7 @@ pub async fn claim_resends(
            SELECT r.id FROM webhook_resends r JOIN webhook_endpoints e ON e.id = r.endpoint_id \
            WHERE e.enabled AND (r.lease_until IS NULL OR r.lease_until <= $1) \
            ORDER BY r.created_at, r.id LIMIT $3{skip}) \
-         RETURNING id, endpoint_id, org_id, event_id"
+         RETURNING id, endpoint_id, org_id, seq"
     );
     Ok(on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(now)

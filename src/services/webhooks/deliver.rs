@@ -227,7 +227,7 @@ async fn deliver_resend(ctx: &Ctx, client: &reqwest::Client, r: Resend) -> Resul
     let (endpoint, event) = {
         let mut db = ctx.store.read().await?;
         let endpoint = store::find(&mut db, r.endpoint_id).await?;
-        let event = events::get(&mut db, r.org_id, r.event_id).await;
+        let event = events::at(&mut db, r.org_id, r.seq).await;
         (endpoint, event)
     };
     let mut db = ctx.store.write().await?;

@@ -408,18 +408,18 @@ pub async fn resend(
     let e = store::get(&mut tx, owner.org_id(), id)
         .await
         .map_err(not_found)?;
-    let ids = match (req.event_id, req.from, req.to) {
+    let seqs = match (req.event_id, req.from, req.to) {
         (Some(event), None, None) => {
-            events::get(&mut tx, org_id, event)
+            let found = events::get(&mut tx, org_id, event)
                 .await
                 .map_err(|e| match e {
                     StoreError::NotFound => Error::NotFound("event"),
                     other => other.into(),
                 })?;
-            vec![event]
+            vec![found.sequence]
         }
         (None, Some(from), Some(to)) if from <= to => {
-            store::event_ids_between(&mut tx, org_id, from, to, MAX_RESEND).await?
+            store::event_seqs_between(&mut tx, org_id, from, to, MAX_RESEND).await?
         }
         _ => {
             return Err(Error::invalid(
@@ -427,22 +427,22 @@ pub async fn resend(
             ));
         }
     };
-    for event in &ids {
-        store::queue_resend(&mut tx, e.id, org_id, *event, now).await?;
+    for seq in &seqs {
+        store::queue_resend(&mut tx, e.id, org_id, *seq, now).await?;
     }
     audit::record(
         ctx,
         &mut tx,
         &owner.actor(),
         Change {
-            details: json!({ "url": e.url, "events": ids.len() }),
+            details: json!({ "url": e.url, "events": seqs.len() }),
             ..change(e.org_id, AuditAction::WebhookResent, &e)
         },
     )
     .await?;
     tx.commit().await?;
     deliver::wake();
-    Ok(Resent { queued: ids.len() })
+    Ok(Resent { queued: seqs.len() })
 }
 
 /// Upserts the operator's endpoints of the config file (`[events.webhooks.operator]`),
