@@ -7,6 +7,7 @@ CREATE TABLE event_counters (
     org_id    UUID PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
     last_seq  BIGINT NOT NULL
 );
+INSERT INTO event_counters (org_id, last_seq) SELECT id, 0 FROM organizations;
 
 -- Keyed by (org_id, seq), the Events API's order (ids are UUIDv7, unique by
 -- construction; found by (org_id, seq)). No index on created_at: the
@@ -81,9 +82,14 @@ BEGIN
             NEW.target_kind, NEW.target_id, NEW.details, NEW.client_addr, NEW.created_at);
 
     IF NEW.event1_id IS NOT NULL THEN
-        INSERT INTO event_counters (org_id, last_seq) VALUES (NEW.org_id, n_events)
-            ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
+        -- A plain update (HOT) of the row every organization has since its creation
+        -- (the organization's row is locked above, so the insert cannot race).
+        UPDATE event_counters SET last_seq = last_seq + n_events WHERE org_id = NEW.org_id
             RETURNING last_seq INTO top;
+        IF NOT FOUND THEN
+            INSERT INTO event_counters (org_id, last_seq) VALUES (NEW.org_id, n_events);
+            top := n_events;
+        END IF;
         INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
         VALUES (NEW.org_id, top - n_events + 1, NEW.event1_id, NEW.event1_type, NEW.actor_kind,
                 NEW.actor_id, NEW.actor_name, NEW.event_resource, NEW.created_at);

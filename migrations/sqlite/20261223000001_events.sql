@@ -5,6 +5,7 @@ CREATE TABLE event_counters (
     org_id    BLOB PRIMARY KEY NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     last_seq  INTEGER NOT NULL
 );
+INSERT INTO event_counters (org_id, last_seq) SELECT id, 0 FROM organizations;
 
 -- Keyed by (org_id, seq), the Events API's order, without a rowid: each event is one
 -- B-tree entry (ids are UUIDv7, unique by construction; found by (org_id, seq)). No
