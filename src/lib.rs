@@ -25,6 +25,7 @@ pub mod services;
 pub mod store;
 pub mod telemetry;
 pub mod token;
+pub mod webhook;
 
 use axum::serve::ListenerExt;
 use clock::SharedClock;
@@ -83,6 +84,9 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
     services::config_apps::sync(&ctx)
         .await
         .map_err(|e| StartError::Apps(e.to_string()))?;
+    services::webhooks::apply_config(&ctx)
+        .await
+        .map_err(|e| StartError::Apps(format!("events.webhooks.operator: {e}")))?;
     // After a key rotation (sso.old_secret_keys), seal stored secrets under the new key.
     match services::sso_connections::reseal(&ctx).await {
         Ok(0) => {}
@@ -108,6 +112,13 @@ pub async fn serve(
             let _ = deliverer_stopped.await;
         },
     ));
+    let (webhooks_stop, webhooks_stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(services::webhooks::deliver::run_deliverer(
+        ctx.clone(),
+        async move {
+            let _ = webhooks_stopped.await;
+        },
+    ));
     let app = http::router(ctx).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     // Without TCP_NODELAY a response written in two parts waits for the client's
@@ -129,7 +140,8 @@ pub async fn serve(
             std::future::pending::<()>().await;
         }
     };
-    let _deliverer_stop = deliverer_stop; // dropped when serving ends: the deliverer stops
+    // Dropped when serving ends: the deliverers stop.
+    let _deliverer_stop = (deliverer_stop, webhooks_stop);
     tokio::select! {
         result = server => result,
         () = deadline => {

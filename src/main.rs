@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 mod app_cli;
 mod domain_cli;
+mod webhook_cli;
 
 #[derive(Parser)]
 #[command(
@@ -69,6 +70,9 @@ enum Command {
     /// The keys that sign ID tokens and access tokens (same keys as `jwt`).
     #[command(subcommand)]
     Keys(JwtCommand),
+    /// The operator's webhook endpoints, which receive every organization's events.
+    #[command(subcommand)]
+    Webhook(webhook_cli::WebhookCommand),
 }
 
 #[derive(Subcommand)]
@@ -235,6 +239,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
         }
         Command::App(cmd) => app_cli::run(connect(config).await?, cmd).await,
         Command::Domain(cmd) => domain_cli::run(connect(config).await?, cmd).await,
+        Command::Webhook(cmd) => webhook_cli::run(connect(config).await?, cmd).await,
         Command::Jwt(JwtCommand::Rotate) | Command::Keys(JwtCommand::Rotate) => {
             let ctx = connect(config).await?;
             let kid = gatehouse::services::jwt::rotate(&ctx).await?;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub mod apps;
 pub mod billing;
+pub mod events;
 mod layers;
 pub mod oidc;
 pub mod oidc_validation;
@@ -44,6 +45,9 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Organizations' own identity providers and verified domains.
     pub sso: sso::SsoConfig,
+    /// Events for the suite's apps.
+    #[serde(default)]
+    pub events: events::EventsConfig,
 }
 
 /// `/metrics` (Prometheus text format).
@@ -63,6 +67,9 @@ pub struct JobsConfig {
     pub purge_oauth: String,
     pub verify_domains: String,
     pub refresh_saml_metadata: String,
+    /// Deletes events older than `events.retention_days`.
+    #[serde(default)]
+    pub purge_events: String,
     pub lease_seconds: u64,
 }
 
@@ -262,6 +269,9 @@ impl Config {
         self.sso
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        self.events
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         if self.scim.max_results == 0 {
             return Err(invalid("scim.max_results", "must be at least 1".into()));
         }
@@ -295,6 +305,7 @@ impl Config {
                 "jobs.refresh_saml_metadata",
                 &self.jobs.refresh_saml_metadata,
             ),
+            ("jobs.purge_events", &self.jobs.purge_events),
         ] {
             if !schedule.trim().is_empty() {
                 croner_check(schedule).map_err(|m| invalid(key, m))?;

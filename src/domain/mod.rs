@@ -1,5 +1,5 @@
 //! The nouns every layer shares: roles, statuses, sources, workspace roles, audit
-//! actions, timestamps and the member view.
+//! actions, the events apps receive, timestamps and the member view.
 //!
 //! This module sits below all the layers. It knows nothing of SQL, HTTP or SCIM: the
 //! store adds the database encoding (`store/text_enum.rs`, `store/dialect.rs`), and each
@@ -9,6 +9,7 @@
 mod text_enum;
 
 pub mod audit;
+pub mod event;
 pub mod invitation;
 pub mod membership;
 pub mod org;
@@ -16,6 +17,7 @@ pub mod sso_link;
 mod timestamp;
 
 pub use audit::{ActorKind, AuditAction, AuditEvent};
+pub use event::{Event, EventActor, EventType, NewEvent, ResourceKind};
 pub use invitation::{InvitationKind, InvitationStatus, LinkPurpose, WorkspaceRole};
 pub use membership::{MemberView, Role, Source, Status};
 pub use sso_link::LinkAttribute;

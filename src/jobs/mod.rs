@@ -26,13 +26,16 @@ pub const PURGE_OAUTH: &str = "purge_oauth";
 pub const VERIFY_DOMAINS: &str = "verify_domains";
 /// Fetches the SAML connections' metadata URLs again (`services::sso_connections::saml`).
 pub const REFRESH_SAML_METADATA: &str = "refresh_saml_metadata";
-pub const ALL: [&str; 6] = [
+/// Deletes events past their retention (`services::events::purge`).
+pub const PURGE_EVENTS: &str = "purge_events";
+pub const ALL: [&str; 7] = [
     EXPIRE_INVITATIONS,
     SYNC_DISCONNECTED_USERS,
     ROTATE_SIGNING_KEYS,
     PURGE_OAUTH,
     VERIFY_DOMAINS,
     REFRESH_SAML_METADATA,
+    PURGE_EVENTS,
 ];
 
 /// Rows per transaction: a million expired invitations never hold one long transaction.
@@ -58,7 +61,26 @@ pub async fn expire_invitations(ctx: &Ctx) -> Result<ExpireOutcome> {
     loop {
         let started = std::time::Instant::now();
         let mut tx = ctx.store.begin().await?;
-        let (n, next) = invitations::expire_batch(&mut tx, now, cursor, BATCH).await?;
+        let (mut expired, next) =
+            invitations::expire_batch_rows(&mut tx, now, cursor, BATCH).await?;
+        // Organizations' event counters in one order across jobs (no lock cycle).
+        expired.sort_by_key(|e| (e.org_id, e.expires_at, e.id));
+        for inv in &expired {
+            audit::record(
+                ctx,
+                &mut tx,
+                &Actor::system(EXPIRE_INVITATIONS),
+                Change {
+                    org_id: Some(inv.org_id),
+                    action: AuditAction::InvitationExpired,
+                    target_kind: "invitation",
+                    target_id: inv.id.to_string(),
+                    details: json!({ "email": inv.email }),
+                },
+            )
+            .await?;
+        }
+        let n = expired.len() as u64;
         tx.commit().await?;
         cursor = next;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -87,7 +109,9 @@ pub struct SyncOutcome {
 pub async fn sync_disconnected_users(ctx: &Ctx) -> Result<SyncOutcome> {
     let now = ctx.now();
     let mut tx = ctx.store.begin().await?;
-    let disconnected = store::disconnect_scim_deleted(&mut tx, now).await?;
+    let mut disconnected = store::disconnect_scim_deleted(&mut tx, now).await?;
+    // Organizations' event counters in one order across jobs (no lock cycle).
+    disconnected.sort_by_key(|(membership, org, _)| (*org, *membership));
     for (membership, org, user) in &disconnected {
         sessions::revoke_all_for_user(&mut tx, *user, now).await?;
         crate::services::oauth::logout::on_user_revoked(ctx, &mut tx, *user, now).await?;
@@ -207,6 +231,7 @@ async fn run_at_tick(
         REFRESH_SAML_METADATA => crate::services::sso_connections::saml::refresh_all(ctx)
             .await
             .map(|(fetched, failed)| json!({"fetched": fetched, "failed": failed})),
+        PURGE_EVENTS => crate::services::events::purge(ctx).await.map(|o| json!(o)),
         _ => sync_disconnected_users(ctx).await.map(|o| json!(o)),
     };
     let elapsed = started.elapsed();
@@ -265,6 +290,7 @@ pub fn schedule_of<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
         PURGE_OAUTH => &ctx.config.jobs.purge_oauth,
         VERIFY_DOMAINS => &ctx.config.jobs.verify_domains,
         REFRESH_SAML_METADATA => &ctx.config.jobs.refresh_saml_metadata,
+        PURGE_EVENTS => &ctx.config.jobs.purge_events,
         _ => &ctx.config.jobs.sync_disconnected_users,
     }
 }

@@ -31,6 +31,37 @@ pub struct NoFreeSeat<'a> {
     pub org_name: &'a str,
 }
 
+/// To an admin: a webhook endpoint failed for too long and was disabled.
+pub struct WebhookDisabled<'a> {
+    pub url: &'a str,
+    pub org_name: &'a str,
+    pub reason: &'a str,
+    pub link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/webhook_disabled.txt")]
+struct WebhookDisabledText<'a> {
+    m: &'a WebhookDisabled<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/webhook_disabled.html")]
+struct WebhookDisabledHtml<'a> {
+    m: &'a WebhookDisabled<'a>,
+}
+
+impl WebhookDisabled<'_> {
+    pub fn to(&self, address: &str) -> Result<Mail, MailError> {
+        mail(
+            address,
+            format!("Webhook endpoint of {} disabled", self.org_name),
+            &WebhookDisabledText { m: self },
+            &WebhookDisabledHtml { m: self },
+        )
+    }
+}
+
 #[derive(Template)]
 #[template(path = "mail/invitation.txt")]
 struct InvitationText<'a> {

@@ -1,4 +1,5 @@
-//! Who did what: every admin, SCIM and security event becomes an audit row.
+//! Who did what: every admin, SCIM and security event becomes an audit row, and the
+//! changes apps care about become events in the outbox too (`services::events`).
 
 use super::Ctx;
 use crate::domain::{ActorKind, AuditAction, AuditEvent};
@@ -47,10 +48,13 @@ pub struct Change<'a> {
     pub details: Value,
 }
 
-/// Writes one audit row inside the caller's transaction, so the event exists exactly
+/// Writes one audit row, and the outbox's events for the suite's apps
+/// (`AuditAction::event_types`), inside the caller's transaction, so both exist exactly
 /// when the change does.
 pub async fn record(ctx: &Ctx, db: &mut dyn Db, actor: &Actor, change: Change<'_>) -> Result<()> {
-    audit::insert(db, &event(ctx, actor, change)).await
+    let e = event(ctx, actor, change);
+    audit::insert(db, &e).await?;
+    super::events::append_for(ctx, db, &e).await
 }
 
 /// The row [`record`] writes, for a store function that writes it with its change.

@@ -110,7 +110,7 @@ fn grace(ctx: &Ctx) -> time::Duration {
     time::Duration::hours(i64::from(ctx.config.sso.domain_grace_hours))
 }
 
-fn view(ctx: &Ctx, d: &Domain, check: Option<String>) -> DomainView {
+pub(crate) fn view(ctx: &Ctx, d: &Domain, check: Option<String>) -> DomainView {
     DomainView {
         id: d.id,
         domain: d.domain.clone(),

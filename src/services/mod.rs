@@ -13,6 +13,7 @@ pub mod config_apps;
 pub mod connections;
 pub mod contacts;
 pub mod domains;
+pub mod events;
 pub mod invitations;
 pub mod jwt;
 pub mod key_rotation;
@@ -35,6 +36,7 @@ pub mod sso_enforcement;
 pub mod sso_sign_in;
 pub mod throttle;
 pub mod token_cache;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::clock::SharedClock;

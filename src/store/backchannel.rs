@@ -2,7 +2,7 @@
 //! Rows are claimed with a short lease (on PostgreSQL with `SKIP LOCKED`), so replicas
 //! share the work and a replica that dies mid-delivery only delays a row.
 
-use super::{Backend, Db, Result, Timestamp};
+use super::{Db, Result, Timestamp};
 use crate::on_conn;
 use uuid::Uuid;
 
@@ -49,10 +49,7 @@ pub async fn claim_due(
     lease_until: Timestamp,
     limit: i64,
 ) -> Result<Vec<Logout>> {
-    let skip_locked = match db.backend() {
-        Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-    };
+    let skip_locked = db.backend().skip_locked(None);
     let sql = format!(
         "UPDATE backchannel_logouts SET next_attempt_at = $2 WHERE id IN (\
            SELECT id FROM backchannel_logouts \

@@ -25,6 +25,17 @@ impl Backend {
             Backend::Postgres => " FOR UPDATE",
         }
     }
+
+    /// Row lock for claiming work shared by replicas: rows another transaction has
+    /// locked are skipped, not waited for (of the table alias `of` only, when given).
+    /// SQLite needs none: its single writer serializes the claims.
+    pub fn skip_locked(self, of: Option<&str>) -> String {
+        match (self, of) {
+            (Backend::Sqlite, _) => String::new(),
+            (Backend::Postgres, None) => " FOR UPDATE SKIP LOCKED".into(),
+            (Backend::Postgres, Some(alias)) => format!(" FOR UPDATE OF {alias} SKIP LOCKED"),
+        }
+    }
 }
 
 /// How the seat rule, checked in SQL (the trigger of `scim_user_creations`), refuses:

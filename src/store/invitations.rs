@@ -194,6 +194,15 @@ pub async fn close(
 /// Where an expiry pass has got to: the (expires_at, id) of the last row it expired.
 pub type ExpiryCursor = (Timestamp, Uuid);
 
+/// An invitation [`expire_batch`] marked expired.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Expired {
+    pub expires_at: Timestamp,
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+}
+
 /// Marks up to `batch` pending invitations past their expiry as expired, in
 /// (expires_at, id) order after `after`; returns how many and the new cursor.
 ///
@@ -206,22 +215,34 @@ pub async fn expire_batch(
     after: Option<ExpiryCursor>,
     batch: i64,
 ) -> Result<(u64, Option<ExpiryCursor>)> {
+    let (rows, next) = expire_batch_rows(db, now, after, batch).await?;
+    Ok((rows.len() as u64, next))
+}
+
+/// [`expire_batch`], returning the invitations it expired.
+pub async fn expire_batch_rows(
+    db: &mut dyn Db,
+    now: Timestamp,
+    after: Option<ExpiryCursor>,
+    batch: i64,
+) -> Result<(Vec<Expired>, Option<ExpiryCursor>)> {
     let sql = "UPDATE invitations SET status = 'expired' WHERE id IN \
                (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= $1 \
                 AND (expires_at, id) > ($2, $3) \
                 ORDER BY expires_at, id LIMIT $4) \
-               RETURNING expires_at, id";
+               RETURNING expires_at, id, org_id, email";
     let (from, from_id) =
         after.unwrap_or((Timestamp(time::OffsetDateTime::UNIX_EPOCH), Uuid::nil()));
-    let rows: Vec<ExpiryCursor> = on_conn!(db, |c| sqlx::query_as(sql)
+    let mut rows: Vec<Expired> = on_conn!(db, |c| sqlx::query_as(sql)
         .bind(now)
         .bind(from)
         .bind(from_id)
         .bind(batch)
         .fetch_all(c)
         .await)?;
-    let last = rows.iter().max().copied().or(after);
-    Ok((rows.len() as u64, last))
+    rows.sort_by_key(|r| (r.expires_at, r.id));
+    let last = rows.last().map(|r| (r.expires_at, r.id)).or(after);
+    Ok((rows, last))
 }
 
 /// Ids of the pending, unexpired invitations to this address, in every organization.

@@ -13,6 +13,7 @@ pub mod backchannel;
 pub mod billing_contacts;
 mod checkpoint;
 pub mod dialect;
+pub mod events;
 pub mod group_mappings;
 pub mod identities;
 pub mod invitations;
@@ -40,6 +41,7 @@ mod text_enum;
 pub mod throttles;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 mod writer;
 

@@ -5,7 +5,7 @@
 use super::sql_values::Fragment;
 use super::users::{User, email_key_column};
 use super::{Db, Result, StoreError, Timestamp};
-use crate::domain::{AuditEvent, LinkAttribute, Role, Source, Status};
+use crate::domain::{AuditEvent, LinkAttribute, NewEvent, Role, Source, Status};
 use crate::{bind_values, on_conn};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -65,22 +65,31 @@ pub struct NewScimUser<'a> {
     pub user_name_key: &'a str,
     pub emails: &'a [EmailRow],
     pub event: &'a AuditEvent,
+    /// The outbox's events of the create (`store::events`), numbered by the trigger: at
+    /// most two, sharing the first one's resource.
+    pub events: &'a [NewEvent],
 }
 
 /// Writes the person, the membership (within the organization's seats), its emails and
 /// the audit event in one statement: one round trip, and atomic on its own (the view
 /// `scim_user_creations` and its trigger, see the migrations). A taken userName is
 /// `Err(Conflict)`; an active membership without a free seat is `Err(NoFreeSeat)`. The trigger lists the columns of `users`, `memberships`,
-/// `scim_emails` and `audit_events`: a migration that adds a required column to one of
+/// `scim_emails`, `audit_events`, `event_counters` and `events`: a migration that adds a required column to one of
 /// them replaces the view and its trigger too (the SCIM tests fail until it does).
 pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insertion> {
     let (user, row, event) = (new.user, new.row, new.event);
     let sql = "INSERT INTO scim_user_creations (user_id, email, email_key, display_name, password_hash, \
                membership_id, org_id, role, status, source, disconnected_at, user_name, user_name_key, \
                external_id, scim_attributes, emails, audit_id, actor_kind, actor_id, actor_name, action, \
-               target_kind, target_id, details, client_addr, created_at) \
+               target_kind, target_id, details, client_addr, created_at, event_resource, event1_id, \
+               event1_type, event2_id, event2_type) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-               $19, $20, $21, $22, $23, $24, $25, $26)";
+               $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
+    debug_assert!(
+        new.events.len() <= 2,
+        "the trigger writes two events at most"
+    );
+    let (first, second) = (new.events.first(), new.events.get(1));
     let done = crate::execute!(
         db,
         sqlx::query(sql)
@@ -110,6 +119,11 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
             .bind(&event.details)
             .bind(&event.client_addr)
             .bind(row.created_at)
+            .bind(first.map(|e| &e.resource))
+            .bind(first.map(|e| e.id))
+            .bind(first.map(|e| e.event_type))
+            .bind(second.map(|e| e.id))
+            .bind(second.map(|e| e.event_type))
     );
     match done.map_err(StoreError::from) {
         Ok(_) => Ok(Insertion::Done),

@@ -2,8 +2,8 @@
 //! text name (`TEXT` columns with `CHECK` constraints on both backends).
 
 use crate::domain::{
-    ActorKind, AuditAction, InvitationKind, InvitationStatus, LinkAttribute, LinkPurpose, Role,
-    Source, Status, WorkspaceRole,
+    ActorKind, AuditAction, EventType, InvitationKind, InvitationStatus, LinkAttribute,
+    LinkPurpose, Role, Source, Status, WorkspaceRole,
 };
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` for enums made by `text_enum!`.
@@ -48,6 +48,7 @@ macro_rules! sql_text {
 sql_text!(
     ActorKind,
     AuditAction,
+    EventType,
     InvitationKind,
     InvitationStatus,
     LinkAttribute,

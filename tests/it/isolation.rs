@@ -543,6 +543,141 @@ const TABLE: &[(&str, &[Call])] = &[
         ],
     ),
     (
+        "/api/v1/orgs/{org_id}/events",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/events",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/events?limit=500",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/webhooks",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{B}/webhooks",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/webhooks",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"url":"https://a.example.com/h"}"#),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{A}/webhooks",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/webhooks/{id}",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/webhooks/{b_webhook}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/webhooks/{b_webhook}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "PATCH",
+                "/api/v1/orgs/{A}/webhooks/{b_webhook}",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"enabled":false}"#),
+            ),
+            (
+                "DELETE",
+                "/api/v1/orgs/{A}/webhooks/{b_webhook}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/webhooks/{id}/deliveries",
+        &[
+            (
+                "GET",
+                "/api/v1/orgs/{A}/webhooks/{b_webhook}/deliveries",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{B}/webhooks/{b_webhook}/deliveries",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/webhooks/{id}/rotate-secret",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/webhooks/{b_webhook}/rotate-secret",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/webhooks/{b_webhook}/rotate-secret",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/api/v1/orgs/{org_id}/webhooks/{id}/resend",
+        &[
+            (
+                "POST",
+                "/api/v1/orgs/{A}/webhooks/{b_webhook}/resend",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}"#),
+            ),
+            (
+                "POST",
+                "/api/v1/orgs/{B}/webhooks/{b_webhook}/resend",
+                As::Session,
+                Expect::Refused,
+                Some(r#"{"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"}"#),
+            ),
+        ],
+    ),
+    (
         "/api/v1/orgs/{org_id}/workspaces/{id}",
         &[
             (
@@ -1951,6 +2086,146 @@ const TABLE: &[(&str, &[Call])] = &[
         ],
     ),
     (
+        "/orgs/{org_id}/webhooks",
+        &[
+            (
+                "GET",
+                "/orgs/{B}/webhooks",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "POST",
+                "/orgs/{B}/webhooks",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "GET",
+                "/orgs/{A}/webhooks",
+                As::Session,
+                Expect::OwnOnly,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/webhooks/{id}",
+        &[
+            (
+                "GET",
+                "/orgs/{A}/webhooks/{b_webhook}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+            (
+                "GET",
+                "/orgs/{B}/webhooks/{b_webhook}",
+                As::Session,
+                Expect::Refused,
+                None,
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/webhooks/{id}/enable",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/webhooks/{b_webhook}/enable",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/webhooks/{b_webhook}/enable",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/webhooks/{id}/disable",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/webhooks/{b_webhook}/disable",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/webhooks/{b_webhook}/disable",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/webhooks/{id}/rotate",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/webhooks/{b_webhook}/rotate",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/webhooks/{b_webhook}/rotate",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/webhooks/{id}/resend",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/webhooks/{b_webhook}/resend",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/webhooks/{b_webhook}/resend",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
+        "/orgs/{org_id}/webhooks/{id}/delete",
+        &[
+            (
+                "POST",
+                "/orgs/{A}/webhooks/{b_webhook}/delete",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+            (
+                "POST",
+                "/orgs/{B}/webhooks/{b_webhook}/delete",
+                As::Session,
+                Expect::Refused,
+                Some(r#"form"#),
+            ),
+        ],
+    ),
+    (
         "/orgs/{org_id}/audit",
         &[
             ("GET", "/orgs/{B}/audit", As::Session, Expect::Refused, None),
@@ -2126,6 +2401,8 @@ struct World {
     b_sso: String,
     /// B's domain claim.
     b_domain: String,
+    /// B's webhook endpoint.
+    b_webhook: String,
     /// An app (the installation's) that B turned off for its members.
     app: String,
     /// Strings only B's data contains.
@@ -2150,6 +2427,7 @@ impl World {
             .replace("{app}", &self.app)
             .replace("{b_sso}", &self.b_sso)
             .replace("{b_domain}", &self.b_domain)
+            .replace("{b_webhook}", &self.b_webhook)
     }
 }
 
@@ -2296,6 +2574,15 @@ async fn organization_b(app: &TestApp) -> World {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{domain}");
+    let b_hook_url = format!("https://hooks-{suffix}.globex.test/b");
+    let (s, hook) = b
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/webhooks", boot.org.id),
+            Some(json!({"url": b_hook_url, "name": format!("B hook {suffix}")})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
     let r = b
         .client
         .put(app.url(&format!(
@@ -2353,6 +2640,7 @@ async fn organization_b(app: &TestApp) -> World {
         app: registered.client_id,
         b_sso: sso["id"].as_str().expect("sso id").to_string(),
         b_domain: domain["id"].as_str().expect("domain id").to_string(),
+        b_webhook: hook["id"].as_str().expect("webhook id").to_string(),
         b_markers: vec![
             b_name,
             b_admin,
@@ -2364,6 +2652,7 @@ async fn organization_b(app: &TestApp) -> World {
             b_key_name,
             b_contact_email,
             b_sso_name,
+            b_hook_url,
             b_sso_client,
             b_domain_name,
         ],
@@ -2475,6 +2764,7 @@ async fn organization_a_never_reaches_organization_b(app: TestApp) {
         ("contacts", &world.b_contact),
         ("sso-connections", &world.b_sso),
         ("domains", &world.b_domain),
+        ("webhooks", &world.b_webhook),
     ] {
         let (s, v) = b
             .call("GET", &format!("/api/v1/orgs/{}/{path}", world.b_org), None)

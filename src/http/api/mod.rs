@@ -6,6 +6,7 @@ mod avatars;
 mod caller;
 mod connections;
 mod domains;
+mod events;
 mod extract;
 mod me;
 mod org_apps;
@@ -13,6 +14,7 @@ mod orgs;
 mod sso_connections;
 mod sso_enforcement;
 mod token;
+mod webhooks;
 mod workspaces;
 
 use super::AppState;
@@ -24,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(api_keys::router())
         .merge(avatars::router())
         .merge(domains::router())
+        .merge(events::router())
         .merge(me::router())
         .merge(org_apps::router())
         .merge(orgs::router())
@@ -31,5 +34,6 @@ pub fn router() -> Router<AppState> {
         .merge(sso_enforcement::router())
         .merge(token::router())
         .merge(workspaces::router())
+        .merge(webhooks::router())
         .merge(connections::router())
 }

@@ -19,6 +19,7 @@ pub mod shared;
 pub mod sso_enforcement;
 pub mod sso_setup;
 pub mod sso_sign_in;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::http::{AppState, REQUEST_ID};
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(sso_setup::router())
         .merge(sso_sign_in::router())
         .merge(workspaces::router())
+        .merge(webhooks::router())
         .route("/static/app.css", get(stylesheet))
         .layer(axum::middleware::from_fn(request_id_scope))
 }

@@ -494,7 +494,7 @@ pub async fn reseal(ctx: &Ctx) -> Result<usize> {
     Ok(done)
 }
 
-fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
+pub(crate) fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
     ConnectionView {
         id: c.id,
         name: c.name.clone(),

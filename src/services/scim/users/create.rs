@@ -5,11 +5,12 @@ use super::ScimUser;
 use super::parts::{
     Parts, display_name, document, email_rows, hash_password, login_email, split, uniqueness,
 };
-use crate::domain::{AuditAction, Role, Source, Status, Timestamp};
+use crate::domain::{AuditAction, MemberView, Role, Source, Status, Timestamp};
 use crate::scim::error::ScimError;
 use crate::scim::filter::fold_case;
 use crate::services::Ctx;
 use crate::services::audit::{self, Change};
+use crate::services::events;
 use crate::services::scim::ScimClient;
 use crate::services::seats;
 use crate::store::scim_users::{self, Insertion, NewScimUser, ScimUserRow};
@@ -98,6 +99,8 @@ pub(in crate::services::scim) async fn insert_new(
         updated_at: now,
     };
     let row = new_membership(parts, org_id, user.id, now);
+    let audit_event = audit::event(ctx, &client.actor(), created(parts, &row));
+    let events = events::for_scim_create(&audit_event, &member_view(&user, &row));
     let insertion = scim_users::insert_new(
         db,
         &NewScimUser {
@@ -105,7 +108,8 @@ pub(in crate::services::scim) async fn insert_new(
             row: &row,
             user_name_key: &fold_case(&parts.user_name),
             emails: &email_rows(&parts.attributes),
-            event: &audit::event(ctx, &client.actor(), created(parts, &row)),
+            event: &audit_event,
+            events: &events,
         },
     )
     .await;
@@ -245,5 +249,21 @@ fn created(parts: &Parts, row: &ScimUserRow) -> Change<'static> {
             "active": parts.active,
             "after": document(row),
         }),
+    }
+}
+
+/// The new membership as the JSON API shows it, for the create's events.
+fn member_view(user: &User, row: &ScimUserRow) -> MemberView {
+    MemberView {
+        id: row.id,
+        user_id: user.id,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: row.role,
+        status: row.status,
+        source: row.source,
+        has_password: user.password_hash.is_some(),
+        created_at: row.created_at,
+        disconnected_at: row.disconnected_at,
     }
 }

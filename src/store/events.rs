@@ -1,0 +1,188 @@
+//! The outbox of events for the suite's apps. Rows are appended in the transaction of
+//! their change and deleted only by the retention job.
+
+use super::{Db, Result, Timestamp};
+use crate::domain::{ActorKind, Event, EventActor, EventType, NewEvent};
+use crate::on_conn;
+use uuid::Uuid;
+
+/// Who caused the events [`append`] writes.
+pub struct Author<'a> {
+    pub kind: ActorKind,
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+}
+
+/// Appends `events` to the organization's outbox with its next sequence numbers, in
+/// order. The counter row is updated first and stays locked (PostgreSQL) until the
+/// caller's transaction ends, so the organization's writers take their numbers and
+/// commit in turn: a reader never sees a number before a smaller one has committed
+/// or been given back by a rollback.
+pub async fn append(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    author: &Author<'_>,
+    created_at: Timestamp,
+    events: &[NewEvent],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let sql = "INSERT INTO event_counters (org_id, last_seq) VALUES ($1, $2) \
+               ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq \
+               RETURNING last_seq";
+    let top: i64 = on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(n)
+        .fetch_one(c)
+        .await)?;
+    let mut sql = String::from(
+        "INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at) VALUES ",
+    );
+    for i in 0..events.len() {
+        let b = i * 9;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 9
+        ));
+    }
+    let first = top - n + 1;
+    crate::execute!(db, {
+        let mut q = sqlx::query(&sql);
+        for (i, e) in events.iter().enumerate() {
+            q = q
+                .bind(org_id)
+                .bind(first + i64::try_from(i).unwrap_or(0))
+                .bind(e.id)
+                .bind(e.event_type)
+                .bind(author.kind)
+                .bind(author.id)
+                .bind(author.name)
+                .bind(&e.resource)
+                .bind(created_at);
+        }
+        q
+    })?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: Uuid,
+    org_id: Uuid,
+    seq: i64,
+    #[sqlx(rename = "type")]
+    event_type: EventType,
+    actor_kind: ActorKind,
+    actor_id: Option<String>,
+    actor_name: String,
+    resource: serde_json::Value,
+    created_at: Timestamp,
+}
+
+impl From<EventRow> for Event {
+    fn from(r: EventRow) -> Event {
+        Event {
+            id: r.id,
+            event_type: r.event_type,
+            org_id: r.org_id,
+            sequence: r.seq,
+            created_at: r.created_at,
+            actor: EventActor {
+                kind: r.actor_kind,
+                id: r.actor_id,
+                name: r.actor_name,
+            },
+            data: r.resource,
+        }
+    }
+}
+
+/// The columns of an event; a NULL resource is the one of the event before it (the SCIM
+/// create of a person stores its two events' resource once).
+const COLUMNS: &str = "e.id, e.org_id, e.seq, e.type, e.actor_kind, e.actor_id, e.actor_name, \
+     COALESCE(e.resource, (SELECT p.resource FROM events p WHERE p.org_id = e.org_id AND p.seq = e.seq - 1), '{}') AS resource, \
+     e.created_at";
+
+/// The organization's events after sequence number `after`, oldest first, of the
+/// given types (all when empty).
+pub async fn after(
+    db: &mut dyn Db,
+    org_id: Uuid,
+    after: i64,
+    types: &[EventType],
+    limit: i64,
+) -> Result<Vec<Event>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.seq > $2");
+    if !types.is_empty() {
+        let params: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
+        sql.push_str(&format!(" AND e.type IN ({})", params.join(", ")));
+    }
+    sql.push_str(" ORDER BY e.seq LIMIT $3");
+    let rows: Vec<EventRow> = on_conn!(db, |c| {
+        let mut q = sqlx::query_as(&sql).bind(org_id).bind(after).bind(limit);
+        for t in types {
+            q = q.bind(*t);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(Event::from).collect())
+}
+
+/// One event of the organization, by its id (a scan of the organization's events: the
+/// id has no index, which every write would pay for; use [`at`] where the sequence
+/// number is known).
+pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<Event> {
+    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.id = $2");
+    let row: EventRow = on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    Ok(row.into())
+}
+
+/// One event of the organization, by its sequence number.
+pub async fn at(db: &mut dyn Db, org_id: Uuid, seq: i64) -> Result<Event> {
+    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.seq = $2");
+    let row: EventRow = on_conn!(db, |c| sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(seq)
+        .fetch_one(c)
+        .await)?;
+    Ok(row.into())
+}
+
+/// The last sequence number the organization has given out (0 before its first event).
+pub async fn last_seq(db: &mut dyn Db, org_id: Uuid) -> Result<i64> {
+    let sql = "SELECT last_seq FROM event_counters WHERE org_id = $1";
+    let top: Option<i64> = on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(org_id)
+        .fetch_optional(c)
+        .await)?;
+    Ok(top.unwrap_or(0))
+}
+
+/// Deletes up to `batch` events created before `before`; returns how many. The
+/// counters stay, so sequence numbers never start again. (A scan: there is no index on
+/// `created_at`, which would cost every write more than this hourly job saves.)
+pub async fn purge_before(db: &mut dyn Db, before: Timestamp, batch: i64) -> Result<u64> {
+    let sql = "DELETE FROM events WHERE (org_id, seq) IN \
+               (SELECT org_id, seq FROM events WHERE created_at < $1 LIMIT $2)";
+    Ok(crate::execute!(
+        db,
+        sqlx::query(sql).bind(before).bind(batch)
+    )?)
+}
