@@ -8,45 +8,79 @@
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-/// Whether `ip` may be reached on an admin's behalf: not loopback, private (RFC 1918,
-/// unique local), shared (CGNAT), link-local (cloud metadata at 169.254.169.254),
-/// unspecified, broadcast, multicast or documentation space. An IPv4-mapped IPv6
-/// address is judged as the IPv4 address it carries.
-pub fn is_public(ip: IpAddr) -> bool {
+/// What an address is, for deciding whether a request on an organization's behalf may
+/// go there. An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Public,
+    /// This machine (127.0.0.0/8, ::1).
+    Loopback,
+    /// Private networks: RFC 1918, unique local, link-local, shared (CGNAT), site-local,
+    /// NAT64 and 6to4 (which may embed a private IPv4 address), reserved ranges.
+    Private,
+    /// A cloud provider's instance metadata service (169.254.169.254, 100.100.100.200,
+    /// fd00:ec2::254): never, whatever the configuration.
+    Metadata,
+    /// Not one host: unspecified, broadcast, multicast, documentation.
+    NotAHost,
+}
+
+pub fn classify(ip: IpAddr) -> Reach {
     match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V4(v4) => classify_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(v6),
+            Some(v4) => classify_v4(v4),
+            None => classify_v6(v6),
         },
     }
 }
 
-fn is_public_v4(ip: Ipv4Addr) -> bool {
+fn classify_v4(ip: Ipv4Addr) -> Reach {
     let [a, b, c, _] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
+    if ip == Ipv4Addr::new(169, 254, 169, 254) || ip == Ipv4Addr::new(100, 100, 100, 200) {
+        Reach::Metadata
+    } else if ip.is_loopback() {
+        Reach::Loopback
+    } else if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || ip.is_documentation()
+    {
+        Reach::NotAHost
+    } else if ip.is_private()
         || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
         || a == 0
         || (a == 100 && (b & 0xc0) == 64)
         || (a == 192 && b == 0 && c == 0)
         || (a == 198 && (b & 0xfe) == 18)
-        || a >= 240)
+        || a >= 240
+    {
+        Reach::Private
+    } else {
+        Reach::Public
+    }
 }
 
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b))
+fn classify_v6(ip: Ipv6Addr) -> Reach {
+    let s = ip.segments();
+    if ip == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
+        Reach::Metadata
+    } else if ip.is_loopback() {
+        Reach::Loopback
+    } else if ip.is_unspecified() || ip.is_multicast() || (s[0] == 0x2001 && s[1] == 0x0db8) {
+        Reach::NotAHost
+    } else if (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        || (s[0] == 0x64 && s[1] == 0xff9b)
+        || s[0] == 0x2002
+    {
+        Reach::Private
+    } else {
+        Reach::Public
+    }
+}
+
+/// Whether `ip` may be reached on an admin's behalf when nothing more is allowed.
+pub fn is_public(ip: IpAddr) -> bool {
+    classify(ip) == Reach::Public
 }
 
 /// A resolver that answers only with public addresses, and fails when a name has none.

@@ -4,7 +4,8 @@
 //! webhook URL must not reach into the network Gatehouse runs in).
 
 use crate::config::events::WebhooksConfig;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use crate::public_net::{Reach, classify};
+use std::net::{IpAddr, SocketAddr};
 use url::Url;
 
 /// Checks an endpoint URL as given (before any DNS look-up); the message is for the admin.
@@ -42,32 +43,19 @@ pub fn literal_ip(url: &Url) -> Option<IpAddr> {
     }
 }
 
-/// Refuses an address webhooks may not reach.
+/// Refuses an address webhooks may not reach (`crate::public_net::classify`): metadata
+/// services never; loopback unless `allow_loopback`; private networks unless
+/// `allow_private_networks`.
 pub fn check_ip(config: &WebhooksConfig, ip: IpAddr) -> Result<(), String> {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    };
-    if is_metadata(ip) {
-        return Err(format!("{ip} is a cloud metadata address"));
+    match classify(ip) {
+        Reach::Public => Ok(()),
+        Reach::Metadata => Err(format!("{ip} is a cloud metadata address")),
+        Reach::Loopback if config.allow_loopback => Ok(()),
+        Reach::Loopback => Err(format!("{ip} is a loopback address")),
+        Reach::NotAHost => Err(format!("{ip} is not a host address")),
+        Reach::Private if config.allow_private_networks => Ok(()),
+        Reach::Private => Err(format!("{ip} is a private or link-local address")),
     }
-    if ip.is_loopback() {
-        return if config.allow_loopback {
-            Ok(())
-        } else {
-            Err(format!("{ip} is a loopback address"))
-        };
-    }
-    if ip.is_unspecified() || ip.is_multicast() || is_broadcast(ip) {
-        return Err(format!("{ip} is not a host address"));
-    }
-    if is_private(ip) && !config.allow_private_networks {
-        return Err(format!("{ip} is a private or link-local address"));
-    }
-    Ok(())
 }
 
 /// The resolved addresses the request may use: those [`check_ip`] allows.
@@ -87,42 +75,6 @@ pub fn allowed(config: &WebhooksConfig, addrs: Vec<SocketAddr>) -> Result<Vec<So
         Err(refused.unwrap_or_else(|| "the host name has no address".into()))
     } else {
         Ok(ok)
-    }
-}
-
-fn is_metadata(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4 == Ipv4Addr::new(169, 254, 169, 254) || v4 == Ipv4Addr::new(100, 100, 100, 200)
-        }
-        IpAddr::V6(v6) => v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254),
-    }
-}
-
-fn is_broadcast(ip: IpAddr) -> bool {
-    matches!(ip, IpAddr::V4(v4) if v4.is_broadcast())
-}
-
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_private()
-                || v4.is_link_local()
-                || (o[0] == 100 && (64..128).contains(&o[1])) // carrier-grade NAT
-                || o[0] == 0
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
-                || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) // benchmarking
-                || o[0] >= 240
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64
-                || s[0] == 0x2002 // 6to4, may embed a private IPv4 address
-        }
     }
 }
 
