@@ -147,7 +147,7 @@ sync_runs() { # backend: sqlite | postgres
         echo "$backend base $run $s 0" >> "$RUN/sync.txt"
       fi
       stop_pid "$GH_PID"
-      [ "$backend" = sqlite ] && rm -rf "$TMP/$kind$run"
+      if [ "$backend" = sqlite ]; then rm -rf "$TMP/$kind$run"; fi
     done
   done
 }
@@ -156,6 +156,7 @@ sync_runs() { # backend: sqlite | postgres
 # (2 events each) are created, then enabled; timed until the receiver has them all.
 deliveries() { # backend url
   local backend=$1 url=$2 sink_port sink_pid id t0 t1 n want
+  rm -f "$TMP/sink.port"
   python3 "$PERF_DIR/webhook_sink.py" > "$TMP/sink.port" 2> "$TMP/sink.log" &
   sink_pid=$!; PIDS+=("$sink_pid")
   for _ in $(seq 1 50); do [ -s "$TMP/sink.port" ] && break; sleep 0.1; done

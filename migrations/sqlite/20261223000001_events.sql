@@ -1,11 +1,9 @@
 -- The outbox of events for the suite's apps (`services::events`): written in the
 -- transaction of each change, with a per-organization sequence that never skips or
--- repeats. Keep in step with migrations/postgres/.
-CREATE TABLE event_counters (
-    org_id    BLOB PRIMARY KEY NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-    last_seq  INTEGER NOT NULL
-);
-INSERT INTO event_counters (org_id, last_seq) SELECT id, 0 FROM organizations;
+-- repeats. SQLite's single writer makes the next number the organization's largest
+-- plus one (one look-up in the primary key; the retention job always keeps each
+-- organization's last event), where PostgreSQL needs its event_counters row.
+-- Keep in step with migrations/postgres/.
 
 -- Keyed by (org_id, seq), the Events API's order, without a rowid: each event is one
 -- B-tree entry (ids are UUIDv7, unique by construction; found by (org_id, seq)). No
@@ -75,18 +73,15 @@ BEGIN
     VALUES (NEW.audit_id, NEW.org_id, NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.action,
             NEW.target_kind, NEW.target_id, NEW.details, NEW.client_addr, NEW.created_at);
 
-    INSERT INTO event_counters (org_id, last_seq)
-    SELECT NEW.org_id, 1 + (NEW.event2_id IS NOT NULL)
-     WHERE NEW.event1_id IS NOT NULL
-        ON CONFLICT (org_id) DO UPDATE SET last_seq = last_seq + excluded.last_seq;
+    INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
+    SELECT NEW.org_id, COALESCE((SELECT MAX(seq) FROM events WHERE org_id = NEW.org_id), 0) + 1,
+           NEW.event1_id, NEW.event1_type, NEW.actor_kind, NEW.actor_id, NEW.actor_name,
+           NEW.event_resource, NEW.created_at
+     WHERE NEW.event1_id IS NOT NULL;
 
     INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
-    SELECT NEW.org_id, c.last_seq - (NEW.event2_id IS NOT NULL), NEW.event1_id, NEW.event1_type,
-           NEW.actor_kind, NEW.actor_id, NEW.actor_name, NEW.event_resource, NEW.created_at
-      FROM event_counters c WHERE c.org_id = NEW.org_id AND NEW.event1_id IS NOT NULL;
-
-    INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at)
-    SELECT NEW.org_id, c.last_seq, NEW.event2_id, NEW.event2_type,
-           NEW.actor_kind, NEW.actor_id, NEW.actor_name, NULL, NEW.created_at
-      FROM event_counters c WHERE c.org_id = NEW.org_id AND NEW.event2_id IS NOT NULL;
+    SELECT NEW.org_id, (SELECT MAX(seq) FROM events WHERE org_id = NEW.org_id) + 1,
+           NEW.event2_id, NEW.event2_type, NEW.actor_kind, NEW.actor_id, NEW.actor_name,
+           NULL, NEW.created_at
+     WHERE NEW.event2_id IS NOT NULL;
 END;

@@ -14,10 +14,10 @@ pub struct Author<'a> {
 }
 
 /// Appends `events` to the organization's outbox with its next sequence numbers, in
-/// order. The counter row is updated first and stays locked (PostgreSQL) until the
+/// order. On PostgreSQL the counter row is updated first and stays locked until the
 /// caller's transaction ends, so the organization's writers take their numbers and
 /// commit in turn: a reader never sees a number before a smaller one has committed
-/// or been given back by a rollback.
+/// or been given back by a rollback. SQLite's single writer orders them already.
 pub async fn append(
     db: &mut dyn Db,
     org_id: Uuid,
@@ -29,14 +29,23 @@ pub async fn append(
         return Ok(());
     }
     let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let sql = "INSERT INTO event_counters (org_id, last_seq) VALUES ($1, $2) \
-               ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq \
-               RETURNING last_seq";
-    let top: i64 = on_conn!(db, |c| sqlx::query_scalar(sql)
-        .bind(org_id)
-        .bind(n)
-        .fetch_one(c)
-        .await)?;
+    let top: i64 = if db.backend().counts_events_in_a_row() {
+        let sql = "INSERT INTO event_counters (org_id, last_seq) VALUES ($1, $2) \
+                   ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq \
+                   RETURNING last_seq";
+        on_conn!(db, |c| sqlx::query_scalar(sql)
+            .bind(org_id)
+            .bind(n)
+            .fetch_one(c)
+            .await)?
+    } else {
+        let sql = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE org_id = $1";
+        let last: i64 = on_conn!(db, |c| sqlx::query_scalar(sql)
+            .bind(org_id)
+            .fetch_one(c)
+            .await)?;
+        last + n
+    };
     let mut sql = String::from(
         "INSERT INTO events (org_id, seq, id, type, actor_kind, actor_id, actor_name, resource, created_at) VALUES ",
     );
@@ -165,22 +174,14 @@ pub async fn at(db: &mut dyn Db, org_id: Uuid, seq: i64) -> Result<Event> {
     Ok(row.into())
 }
 
-/// The last sequence number the organization has given out (0 before its first event).
-pub async fn last_seq(db: &mut dyn Db, org_id: Uuid) -> Result<i64> {
-    let sql = "SELECT last_seq FROM event_counters WHERE org_id = $1";
-    let top: Option<i64> = on_conn!(db, |c| sqlx::query_scalar(sql)
-        .bind(org_id)
-        .fetch_optional(c)
-        .await)?;
-    Ok(top.unwrap_or(0))
-}
-
-/// Deletes up to `batch` events created before `before`; returns how many. The
-/// counters stay, so sequence numbers never start again. (A scan: there is no index on
-/// `created_at`, which would cost every write more than this hourly job saves.)
+/// Deletes up to `batch` events created before `before`; returns how many. Each
+/// organization's last event stays (and PostgreSQL's counters), so sequence numbers
+/// never start again. (A scan: there is no index on `created_at`, which would cost
+/// every write more than this hourly job saves.)
 pub async fn purge_before(db: &mut dyn Db, before: Timestamp, batch: i64) -> Result<u64> {
     let sql = "DELETE FROM events WHERE (org_id, seq) IN \
-               (SELECT org_id, seq FROM events WHERE created_at < $1 LIMIT $2)";
+               (SELECT x.org_id, x.seq FROM events x WHERE x.created_at < $1 \
+                AND x.seq < (SELECT MAX(m.seq) FROM events m WHERE m.org_id = x.org_id) LIMIT $2)";
     Ok(crate::execute!(
         db,
         sqlx::query(sql).bind(before).bind(batch)

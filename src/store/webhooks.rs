@@ -124,7 +124,7 @@ pub async fn start_stream(
     now: Timestamp,
 ) -> Result<()> {
     let sql = "INSERT INTO webhook_streams (endpoint_id, org_id, last_seq, attempts, next_attempt_at) \
-               SELECT $1, $2, COALESCE((SELECT last_seq FROM event_counters WHERE org_id = $2), 0), 0, $3 \
+               SELECT $1, $2, COALESCE((SELECT MAX(seq) FROM events WHERE org_id = $2), 0), 0, $3 \
                WHERE true ON CONFLICT (endpoint_id, org_id) DO NOTHING";
     crate::execute!(
         db,
@@ -137,12 +137,12 @@ pub async fn start_stream(
 /// yet: from the first event written after the endpoint was created.
 pub async fn start_operator_streams(db: &mut dyn Db, now: Timestamp) -> Result<u64> {
     let sql = "INSERT INTO webhook_streams (endpoint_id, org_id, last_seq, attempts, next_attempt_at) \
-               SELECT e.id, c.org_id, \
-                      COALESCE((SELECT MAX(v.seq) FROM events v WHERE v.org_id = c.org_id AND v.created_at < e.created_at), 0), \
+               SELECT e.id, o.id, \
+                      COALESCE((SELECT MAX(v.seq) FROM events v WHERE v.org_id = o.id AND v.created_at < e.created_at), 0), \
                       0, $1 \
-               FROM webhook_endpoints e CROSS JOIN event_counters c \
+               FROM webhook_endpoints e CROSS JOIN organizations o \
                WHERE e.org_id IS NULL AND NOT EXISTS \
-                 (SELECT 1 FROM webhook_streams s WHERE s.endpoint_id = e.id AND s.org_id = c.org_id) \
+                 (SELECT 1 FROM webhook_streams s WHERE s.endpoint_id = e.id AND s.org_id = o.id) \
                ON CONFLICT (endpoint_id, org_id) DO NOTHING";
     Ok(crate::execute!(db, sqlx::query(sql).bind(now))?)
 }
@@ -170,8 +170,8 @@ pub async fn claim_streams(
         "UPDATE webhook_streams SET lease_until = $2 WHERE (endpoint_id, org_id) IN (\
            SELECT s.endpoint_id, s.org_id FROM webhook_streams s \
            JOIN webhook_endpoints e ON e.id = s.endpoint_id \
-           JOIN event_counters c ON c.org_id = s.org_id \
-           WHERE e.enabled AND c.last_seq > s.last_seq AND s.next_attempt_at <= $1 \
+           WHERE e.enabled AND s.next_attempt_at <= $1 \
+             AND EXISTS (SELECT 1 FROM events v WHERE v.org_id = s.org_id AND v.seq > s.last_seq) \
              AND (s.lease_until IS NULL OR s.lease_until <= $1) \
            ORDER BY s.next_attempt_at LIMIT $3{skip}) \
          RETURNING endpoint_id, org_id, last_seq, attempts, failing_since"
