@@ -93,6 +93,11 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         Ok(n) => tracing::info!(count = n, "SSO client secrets sealed under the current key"),
         Err(e) => tracing::warn!(error = %e, "could not reseal SSO client secrets"),
     }
+    match services::webhooks::reseal(&ctx).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "webhook secrets sealed under the current key"),
+        Err(e) => tracing::warn!(error = %e, "could not reseal webhook secrets"),
+    }
     Ok(ctx)
 }
 

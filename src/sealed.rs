@@ -10,7 +10,8 @@
 //!
 //! Rotation: `sso.old_secret_keys` lists earlier keys that still open values;
 //! [`Sealer::needs_reseal`] tells which values to seal again under the current key
-//! (`services::sso_connections::reseal` does it at start-up).
+//! (`services::sso_connections::reseal` and `services::webhooks::reseal` do it at
+//! start-up, with [`Sealer::resealed`]).
 
 use crate::secret::Secret;
 use base64::Engine;
@@ -151,6 +152,16 @@ impl Sealer {
         String::from_utf8(plain)
             .map(Secret::new)
             .map_err(|_| SealError::Corrupt)
+    }
+
+    /// `sealed` sealed again under the current key, when it was sealed under an older
+    /// one (`None`: nothing to do). An error when it does not open.
+    pub fn resealed(&self, owner: &[u8], sealed: &str) -> Result<Option<String>, SealError> {
+        if !self.needs_reseal(sealed) {
+            return Ok(None);
+        }
+        let plain = self.open(owner, sealed)?;
+        self.seal(owner, plain.expose()).map(Some)
     }
 
     /// Whether `sealed` was sealed under another key than the current one.

@@ -104,6 +104,35 @@ pub async fn list(db: &mut dyn Db, org_id: Option<Uuid>) -> Result<Vec<Endpoint>
         .await)?)
 }
 
+/// Every endpoint's id with its sealed secrets (current, and the previous one while it
+/// still signs), for resealing under a new key.
+pub async fn all_sealed(db: &mut dyn Db) -> Result<Vec<(Uuid, String, Option<String>)>> {
+    let sql = "SELECT id, secret_sealed, old_secret_sealed FROM webhook_endpoints ORDER BY id";
+    Ok(on_conn!(db, |c| sqlx::query_as(sql).fetch_all(c).await)?)
+}
+
+/// Replaces endpoint `id`'s sealed secrets when they are still `old` (another replica may
+/// have resealed them first).
+pub async fn reseal(
+    db: &mut dyn Db,
+    id: Uuid,
+    old: (&str, Option<&str>),
+    new: (&str, Option<&str>),
+) -> Result<u64> {
+    let sql = "UPDATE webhook_endpoints SET secret_sealed = $4, old_secret_sealed = $5 \
+               WHERE id = $1 AND secret_sealed = $2 \
+               AND (old_secret_sealed = $3 OR (old_secret_sealed IS NULL AND $3 IS NULL))";
+    Ok(crate::execute!(
+        db,
+        sqlx::query(sql)
+            .bind(id)
+            .bind(old.0)
+            .bind(old.1)
+            .bind(new.0)
+            .bind(new.1)
+    )?)
+}
+
 pub async fn delete(db: &mut dyn Db, org_id: Option<Uuid>, id: Uuid) -> Result<u64> {
     Ok(crate::execute!(
         db,

@@ -388,6 +388,23 @@ async fn sso_conn_key_rotation_reseals(app: TestApp) {
     assert_eq!(s, StatusCode::CREATED, "{made}");
     let id = made["id"].as_str().expect("id").to_string();
     let before = stored(&app, &id).await.client_secret_sealed;
+    // A webhook endpoint whose secret was rotated: two sealed secrets under the same key.
+    let hooks = org_path(&app, "/webhooks");
+    let (s, hook) = admin
+        .call(
+            "POST",
+            &hooks,
+            Some(json!({"url": "https://hooks.example.test/in"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let hook_id = Uuid::parse_str(hook["id"].as_str().expect("id")).expect("uuid");
+    let first_hook_secret = hook["secret"].as_str().expect("secret").to_string();
+    let (s, rotated_hook) = admin
+        .call("POST", &format!("{hooks}/{hook_id}/rotate-secret"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rotated_hook}");
+    let hook_secret = rotated_hook["secret"].as_str().expect("secret").to_string();
 
     // A replica starts with a new key and the old one listed: it reseals at start-up.
     let new_key = "HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
@@ -405,6 +422,21 @@ async fn sso_conn_key_rotation_reseals(app: TestApp) {
         rotated.open(uuid.as_bytes(), &after).unwrap().expose(),
         SECRET
     );
+    let endpoint = {
+        let mut db = app.ctx.store.read().await.expect("db");
+        gatehouse::store::webhooks::find(&mut db, hook_id)
+            .await
+            .expect("endpoint")
+    };
+    let old_sealed = endpoint.old_secret_sealed.as_deref().expect("old secret");
+    for (sealed, plain) in [
+        (endpoint.secret_sealed.as_str(), &hook_secret),
+        (old_sealed, &first_hook_secret),
+    ] {
+        assert!(!rotated.needs_reseal(sealed), "webhook secret resealed");
+        let opened = rotated.open(hook_id.as_bytes(), sealed).expect("opens");
+        assert_eq!(opened.expose(), plain);
+    }
     // Starting again changes nothing.
     let again = (*other.config).clone();
     other.store.close().await;

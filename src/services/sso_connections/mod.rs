@@ -478,11 +478,10 @@ pub async fn reseal(ctx: &Ctx) -> Result<usize> {
         store::all_sealed(&mut db).await?
     };
     let mut done = 0;
-    for (id, org_id, sealed) in rows.iter().filter(|(_, _, s)| sealer.needs_reseal(s)) {
-        let fresh = match sealer.open(id.as_bytes(), sealed) {
-            Ok(plain) => sealer
-                .seal(id.as_bytes(), plain.expose())
-                .map_err(|e| Error::Internal(e.to_string()))?,
+    for (id, org_id, sealed) in &rows {
+        let fresh = match sealer.resealed(id.as_bytes(), sealed) {
+            Ok(Some(fresh)) => fresh,
+            Ok(None) => continue,
             Err(e) => {
                 tracing::warn!(connection = %id, error = %e, "an SSO client secret does not open");
                 continue;
