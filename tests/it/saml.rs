@@ -250,6 +250,14 @@ async fn saml_setup_by_hand_and_refusals(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["saml"]["allow_idp_initiated"], true);
+    // A link rule by an attribute (Entra's object id against SCIM externalId), and off.
+    let oid = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+    let rule = json!({"claim": oid, "attribute": "externalId"});
+    let (s, v) = admin.call("PATCH", &one, Some(json!({"link": rule}))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["link"], rule);
+    let (s, v) = admin.call("PATCH", &one, Some(json!({"link": null}))).await;
+    assert_eq!((s, &v["link"]), (StatusCode::OK, &Value::Null), "{v}");
     // Members cannot see or create connections.
     let (_, member) = crate::orgs::add_member(&app, &admin, "m@acme.test").await;
     let (s, _) = member.call("GET", &base, None).await;

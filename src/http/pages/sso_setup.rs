@@ -344,6 +344,8 @@ impl SamlForm {
             allow_idp_initiated: on_off(&self.allow_idp_initiated),
             jit: on_off(&self.jit),
             default_role: self.default_role.parse().ok(),
+            // The page leaves a SAML connection's link rule as it is (the API sets it).
+            link: None,
         }
     }
 }

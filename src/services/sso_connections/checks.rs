@@ -147,11 +147,11 @@ fn claim_name(field: &'static str, claim: &str) -> Result<String> {
         || c.len() > 64
         || !c
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:/#".contains(&b))
     {
         return Err(Error::invalid_field(
             field,
-            format!("{field} must be a claim name (letters, digits, _ - . :)"),
+            format!("{field} must be a claim or attribute name (letters, digits, _ - . : / #)"),
         ));
     }
     Ok(c.to_string())

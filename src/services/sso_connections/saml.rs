@@ -3,8 +3,8 @@
 //! (sign-in URL, entity id, certificates). A connection without a signing certificate
 //! cannot be saved; several may be kept so the IdP can rotate.
 
-use super::checks::{check_name, check_text, check_url};
-use super::{ConnectionView, name_taken, record, view};
+use super::checks::{check_link, check_name, check_text, check_url};
+use super::{ConnectionView, LinkRule, name_taken, record, view};
 use crate::auth::saml::attributes;
 use crate::auth::saml::certs::{self, Cert};
 use crate::auth::saml::metadata::{self, IdpMetadata};
@@ -40,6 +40,11 @@ pub struct SamlInput {
     pub allow_idp_initiated: Option<bool>,
     pub jit: Option<bool>,
     pub default_role: Option<Role>,
+    /// The link rule, with an attribute name as the claim (e.g. Entra's
+    /// `http://schemas.microsoft.com/identity/claims/objectidentifier`); on a change,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "super::present")]
+    pub link: Option<Option<LinkRule>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -231,6 +236,7 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, input: SamlInput) -> Result<Con
     actor.require_admin("set up SSO connections")?;
     let name = check_name(input.name.as_deref().unwrap_or_default())?;
     let (idp, url) = resolve(ctx, &input).await?;
+    let (link_claim, link_attribute) = check_link(input.link.clone().flatten())?;
     let now = ctx.now();
     let id = Uuid::now_v7();
     let c = Connection {
@@ -245,8 +251,8 @@ pub async fn create(ctx: &Ctx, actor: &OrgActor, input: SamlInput) -> Result<Con
         enabled: true,
         jit: input.jit.unwrap_or(true),
         default_role: input.default_role.unwrap_or(Role::Member),
-        link_claim: None,
-        link_attribute: None,
+        link_claim,
+        link_attribute,
         kind: "saml".into(),
         created_at: now,
         updated_at: now,
@@ -353,6 +359,10 @@ pub async fn update(
     if let Some(v) = input.default_role {
         c.default_role = v;
         changed.push("default_role");
+    }
+    if let Some(link) = input.link.clone() {
+        (c.link_claim, c.link_attribute) = check_link(link)?;
+        changed.push("link");
     }
     let mut tx = ctx.store.begin().await?;
     if !changed.is_empty() {
