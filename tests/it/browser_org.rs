@@ -257,9 +257,12 @@ mod flows {
         let color = cell.css_value("color").await.unwrap();
         assert!(color.contains(RED), "Sent On is red: {color}");
         browser.screenshot("3-expired-red").await;
-        // Unchecking the box excludes them again.
+        // Unchecking the box excludes them again. (The old page's box is unchecked by the
+        // click already: wait for the next page, not for the box.)
         browser.click("input[name=include_expired]").await;
-        browser.click("form.filter button[type=submit]").await;
+        browser
+            .click_to_next_page("form.filter button[type=submit]")
+            .await;
         browser
             .wait_for("form.filter input[name=include_expired]:not(:checked)")
             .await;
