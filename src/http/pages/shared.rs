@@ -162,3 +162,41 @@ where
         Err(e) => error_page(e),
     }
 }
+
+/// A form field's list: words separated by commas or white space, empty ones dropped.
+pub fn words(raw: &str) -> Vec<String> {
+    raw.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `item_action!(name, "back?", |ctx, actor, id| body)`: a form handler for one item of
+/// an organization (`/orgs/{org_id}/.../{id}`) that checks the CSRF token and the
+/// acting member, runs `body` (a `Result<String, Error>`, the notice) through [`act`]
+/// and goes back to the organization's page `back` with the notice or the refusal.
+macro_rules! item_action {
+    ($name:ident, $back:literal, |$c:ident, $a:ident, $id:ident| $body:expr) => {
+        async fn $name(
+            State(ctx): State<AppState>,
+            SignedIn(who): SignedIn,
+            client: ClientInfo,
+            Extension(csrf): Extension<CsrfToken>,
+            Path(ids): Path<(String, String)>,
+            Form(form): Form<CsrfForm>,
+        ) -> Response {
+            let $c = ctx.clone();
+            act(
+                &ctx,
+                &who,
+                &client,
+                (&csrf, &form.csrf),
+                ids,
+                $back,
+                move |$a, $id| async move { $body },
+            )
+            .await
+        }
+    };
+}
+pub(crate) use item_action;

@@ -3,8 +3,8 @@
 //! the reason it was refused. Rules: `services::sso_enforcement`.
 
 use super::CsrfForm;
-use super::shared::{act, form_actor};
-use super::sso_setup::{back, item_action};
+use super::shared::{act, form_actor, item_action};
+use super::sso_setup::back;
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
 use crate::http::session::{ClientInfo, SignedIn};
@@ -66,9 +66,15 @@ async fn set_required(
     back(actor.org_id, result)
 }
 
-item_action!(name, |c, a, id| break_glass(&c, &a, id, true).await);
+item_action!(name, "connections?", |c, a, id| break_glass(
+    &c, &a, id, true
+)
+.await);
 
-item_action!(unname, |c, a, id| break_glass(&c, &a, id, false).await);
+item_action!(unname, "connections?", |c, a, id| break_glass(
+    &c, &a, id, false
+)
+.await);
 
 /// Names (or stops naming) the admin `id`; the page's notice names them.
 async fn break_glass(

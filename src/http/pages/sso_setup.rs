@@ -4,7 +4,7 @@
 //! reason it was refused. Rules: `services::sso_connections`, `services::domains`.
 
 use super::CsrfForm;
-use super::shared::{act, choice, error_page, form_actor};
+use super::shared::{act, choice, error_page, form_actor, item_action, words};
 use crate::domain::LinkAttribute;
 use crate::http::AppState;
 use crate::http::csrf::CsrfToken;
@@ -72,12 +72,7 @@ struct ConnectionForm {
 
 impl ConnectionForm {
     fn scopes(&self) -> Option<Vec<String>> {
-        let list: Vec<String> = self
-            .scopes
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
+        let list = words(&self.scopes);
         (!list.is_empty()).then_some(list)
     }
 
@@ -188,46 +183,23 @@ async fn update(
     back(actor.org_id, result)
 }
 
-/// A handler that acts on one item of the Connections page (`act`) and goes back to it.
-macro_rules! item_action {
-    ($name:ident, |$c:ident, $a:ident, $id:ident| $body:expr) => {
-        async fn $name(
-            State(ctx): State<AppState>,
-            SignedIn(who): SignedIn,
-            client: ClientInfo,
-            Extension(csrf): Extension<CsrfToken>,
-            Path(ids): Path<(String, String)>,
-            Form(form): Form<CsrfForm>,
-        ) -> Response {
-            let $c = ctx.clone();
-            act(
-                &ctx,
-                &who,
-                &client,
-                (&csrf, &form.csrf),
-                ids,
-                "connections?",
-                move |$a, $id| async move { $body },
-            )
-            .await
-        }
-    };
-}
-pub(super) use item_action;
+item_action!(enable, "connections?", |c, a, id| conns::set_enabled(
+    &c, &a, id, true
+)
+.await
+.map(|v| format!("The connection \"{}\" is enabled.", v.name)));
 
-item_action!(enable, |c, a, id| conns::set_enabled(&c, &a, id, true)
-    .await
-    .map(|v| format!("The connection \"{}\" is enabled.", v.name)));
+item_action!(disable, "connections?", |c, a, id| conns::set_enabled(
+    &c, &a, id, false
+)
+.await
+.map(|v| format!("The connection \"{}\" is disabled.", v.name)));
 
-item_action!(disable, |c, a, id| conns::set_enabled(&c, &a, id, false)
-    .await
-    .map(|v| format!("The connection \"{}\" is disabled.", v.name)));
-
-item_action!(delete, |c, a, id| conns::delete(&c, &a, id)
+item_action!(delete, "connections?", |c, a, id| conns::delete(&c, &a, id)
     .await
     .map(|()| "The connection is deleted.".to_string()));
 
-item_action!(test, |c, a, id| {
+item_action!(test, "connections?", |c, a, id| {
     let name = conns::get(&c, &a, id).await?.name;
     let t = conns::test(&c, &a, id).await?;
     match (t.problem, t.discovery) {
@@ -253,7 +225,7 @@ item_action!(test, |c, a, id| {
     }
 });
 
-item_action!(verify, |c, a, id| {
+item_action!(verify, "connections?", |c, a, id| {
     let d = domains::verify(&c, &a, id).await?;
     let words = d.check.unwrap_or_default();
     if d.status == "verified" {
@@ -263,9 +235,11 @@ item_action!(verify, |c, a, id| {
     }
 });
 
-item_action!(release, |c, a, id| domains::release(&c, &a, id)
-    .await
-    .map(|()| "The domain is released.".to_string()));
+item_action!(release, "connections?", |c, a, id| domains::release(
+    &c, &a, id
+)
+.await
+.map(|()| "The domain is released.".to_string()));
 
 #[derive(Deserialize)]
 struct ClaimForm {

@@ -2,7 +2,7 @@
 //! secret is shown once, on the answer page); each endpoint's page with its delivery
 //! log, enable/disable, secret rotation, resend and delete. Rules: `services::webhooks`.
 
-use super::shared::{act, error_page, form_actor, org_actor};
+use super::shared::{act, error_page, form_actor, item_action, org_actor, words};
 use super::{CsrfForm, Notes};
 use crate::domain::{EventType, Timestamp};
 use crate::http::AppState;
@@ -199,14 +199,6 @@ struct CreateForm {
     types: String,
 }
 
-fn split_types(raw: &str) -> Vec<String> {
-    raw.split([',', ' ', '\n'])
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 async fn create(
     State(ctx): State<AppState>,
     SignedIn(who): SignedIn,
@@ -222,7 +214,7 @@ async fn create(
     let new = NewEndpoint {
         url: form.url,
         name: Some(form.name),
-        event_types: Some(split_types(&form.types)),
+        event_types: Some(words(&form.types)),
         enabled: Some(true),
     };
     match hooks::create(&ctx, &Owner::Org(&actor), new).await {
@@ -441,27 +433,10 @@ async fn resend(
     .await
 }
 
-async fn delete(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "webhooks?",
-        move |a, id| async move {
-            hooks::delete(&c, &Owner::Org(&a), id)
-                .await
-                .map(|()| "The endpoint was deleted.".to_string())
-        },
-    )
-    .await
-}
+item_action!(delete, "webhooks?", |c, a, id| hooks::delete(
+    &c,
+    &Owner::Org(&a),
+    id
+)
+.await
+.map(|()| "The endpoint was deleted.".to_string()));
