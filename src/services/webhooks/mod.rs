@@ -4,13 +4,19 @@
 //! once and sealed at rest (`sealed.rs`, for the endpoint's id). The deliveries are
 //! [`deliver`].
 
+mod config_endpoints;
 pub mod deliver;
+mod secrets;
+
+pub use config_endpoints::apply_config;
+pub use secrets::reseal;
+use secrets::seal;
+pub(crate) use secrets::sealer;
 
 use super::audit::{self, Actor, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result};
 use crate::domain::{AuditAction, EventType, Timestamp};
-use crate::sealed::{SealError, Sealer};
 use crate::secret::Secret;
 use crate::store::webhooks::{self as store, Delivery, Endpoint};
 use crate::store::{Db, StoreError, events};
@@ -168,66 +174,6 @@ fn check_name(raw: Option<String>) -> Result<String> {
         ));
     }
     Ok(name)
-}
-
-/// Seals again, under the current key, every endpoint secret sealed under an older one
-/// (after a rotation of `sso.secret_key`, as `sso_connections::reseal` does for client
-/// secrets). A secret that does not open is left as it is and logged. Returns how many
-/// endpoints were resealed.
-pub async fn reseal(ctx: &Ctx) -> Result<usize> {
-    let sealer = sealer(ctx)?;
-    if sealer.current_key_id().is_none() {
-        return Ok(0);
-    }
-    let rows = {
-        let mut db = ctx.store.read().await?;
-        store::all_sealed(&mut db).await?
-    };
-    let mut done = 0;
-    for (id, secret, old) in &rows {
-        let owner = id.as_bytes();
-        let fresh = sealer.resealed(owner, secret);
-        let fresh_old = old
-            .as_deref()
-            .map(|o| sealer.resealed(owner, o))
-            .transpose();
-        let (fresh, fresh_old) = match (fresh, fresh_old) {
-            (Ok(None), Ok(None | Some(None))) => continue,
-            (Ok(f), Ok(fo)) => (f, fo.flatten()),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(endpoint = %id, error = %e, "a webhook secret does not open");
-                continue;
-            }
-        };
-        let new_secret = fresh.as_deref().unwrap_or(secret);
-        let new_old = fresh_old.as_deref().or(old.as_deref());
-        let mut db = ctx.store.write().await?;
-        let changed = store::reseal(
-            &mut db,
-            *id,
-            (secret, old.as_deref()),
-            (new_secret, new_old),
-        )
-        .await?;
-        done += usize::from(changed > 0);
-    }
-    Ok(done)
-}
-
-pub(crate) fn sealer(ctx: &Ctx) -> Result<Sealer> {
-    super::sso_connections::sealer(ctx)
-}
-
-fn seal(ctx: &Ctx, id: Uuid, secret: &Secret<String>) -> Result<String> {
-    sealer(ctx)?
-        .seal(id.as_bytes(), secret.expose())
-        .map_err(|e| match e {
-            SealError::NoKey => Error::Conflict(
-                "Webhooks are not available yet: the operator has to set sso.secret_key, which seals their secrets."
-                    .into(),
-            ),
-            other => Error::Internal(other.to_string()),
-        })
 }
 
 fn not_found(e: StoreError) -> Error {
@@ -487,66 +433,6 @@ pub async fn resend(
     tx.commit().await?;
     deliver::wake();
     Ok(Resent { queued: seqs.len() })
-}
-
-/// Upserts the operator's endpoints of the config file (`[events.webhooks.operator]`),
-/// matched by name; called by `connect`. An endpoint removed from the file stays until
-/// the operator deletes it (`gatehouse webhook delete`).
-pub async fn apply_config(ctx: &Ctx) -> Result<()> {
-    let configured = &ctx.config.events.webhooks.operator;
-    if configured.is_empty() {
-        return Ok(());
-    }
-    let actor = Actor::system("config");
-    let owner = Owner::Operator(actor.clone());
-    let existing = {
-        let mut db = ctx.store.read().await?;
-        store::list(&mut db, None).await?
-    };
-    for (name, c) in configured {
-        let types = parse_types(&c.event_types)?;
-        match existing.iter().find(|e| &e.name == name) {
-            None => {
-                create_with_secret(
-                    ctx,
-                    &owner,
-                    NewEndpoint {
-                        url: c.url.clone(),
-                        name: Some(name.clone()),
-                        event_types: Some(c.event_types.clone()),
-                        enabled: Some(c.enabled),
-                    },
-                    c.secret.clone(),
-                )
-                .await?;
-            }
-            Some(e) => {
-                let opened = sealer(ctx)?.open(e.id.as_bytes(), &e.secret_sealed).ok();
-                let same = e.url == check_url(ctx, &c.url)?
-                    && types_of(e) == types
-                    && opened.as_ref().map(|s| s.expose()) == Some(c.secret.expose());
-                if same {
-                    continue;
-                }
-                let mut u = e.clone();
-                u.url = check_url(ctx, &c.url)?;
-                u.event_types = json!(types);
-                u.secret_sealed = seal(ctx, e.id, &c.secret)?;
-                u.updated_at = ctx.now();
-                let mut tx = ctx.store.begin().await?;
-                store::update(&mut tx, &u).await?;
-                audit::record(
-                    ctx,
-                    &mut tx,
-                    &actor,
-                    change(None, AuditAction::WebhookUpdated, &u),
-                )
-                .await?;
-                tx.commit().await?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Disables an endpoint that failed too long, and mails the organization's admins.
