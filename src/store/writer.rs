@@ -17,6 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
+const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
 /// The write connection; cheap to clone.
 #[derive(Clone)]
 pub struct SqliteWriter {
@@ -58,13 +60,18 @@ impl SqliteWriter {
 
     /// Starts a write transaction. A connection whose worker thread died is replaced
     /// by a new one (what the pool did for it).
+    ///
+    /// `BEGIN IMMEDIATE` takes the file's write lock at the start, waiting up to the busy
+    /// timeout for another process on the same file (the CLI beside `serve`). A deferred
+    /// `BEGIN` would read first and then fail at its first write with "database is
+    /// locked" whenever the other process had committed in between, without waiting.
     pub async fn begin(&self) -> Result<WriteTx> {
         let mut conn = self.acquire().await?;
-        match SqliteTransactionManager::begin(&mut conn, None).await {
+        match SqliteTransactionManager::begin(&mut conn, Some(BEGIN_IMMEDIATE.into())).await {
             Err(sqlx::Error::WorkerCrashed) => {
                 tracing::error!("the SQLite write connection stopped; opening a new one");
                 *conn = open(&self.options).await?;
-                SqliteTransactionManager::begin(&mut conn, None).await?;
+                SqliteTransactionManager::begin(&mut conn, Some(BEGIN_IMMEDIATE.into())).await?;
             }
             other => other?,
         }

@@ -291,3 +291,40 @@ async fn sqlite_writers_take_turns_on_one_connection() {
     drop(db);
     assert_eq!(count(store.clone()).await, 17);
 }
+
+/// Two processes on one SQLite file (the CLI beside `gatehouse serve`, or a restart that
+/// overlaps the old process) wait for each other's writes: a transaction that read first
+/// never fails with "database is locked" because the other wrote in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_processes_on_one_file_wait_for_each_other() {
+    let (url, _dir) = fresh_database(Backend::Sqlite).await;
+    let first = Store::connect(&test_config(&url).database).await.unwrap();
+    first.migrate().await.unwrap();
+    let second = Store::connect(&test_config(&url).database).await.unwrap();
+    let now = Timestamp(datetime!(2026-03-01 12:00:00 UTC));
+    let rounds = |store: Store, who: &'static str| {
+        tokio::spawn(async move {
+            for i in 0..40 {
+                let mut tx = store.begin().await.unwrap();
+                let seen = orgs::find_by_name(&mut tx, "nobody").await;
+                assert!(matches!(seen, Err(StoreError::NotFound)), "{seen:?}");
+                tokio::task::yield_now().await;
+                orgs::insert(&mut tx, &org(&format!("{who} {i}"), now))
+                    .await
+                    .unwrap_or_else(|e| panic!("{who} round {i}: {e}"));
+                tx.commit().await.unwrap();
+            }
+        })
+    };
+    let (a, b) = (rounds(first.clone(), "first"), rounds(second, "second"));
+    a.await.unwrap();
+    b.await.unwrap();
+    let mut db = first.read().await.unwrap();
+    let total = gatehouse::on_conn!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM organizations"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(total, 80);
+}
