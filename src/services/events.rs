@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 /// The largest page of the Events API.
 pub const MAX_PAGE: i64 = 500;
-/// Events deleted per transaction by the retention job.
+/// Rows of events deleted per transaction by the retention job.
 const PURGE_BATCH: i64 = 5_000;
 
 /// The event types an audit event makes, in order.
@@ -54,15 +54,16 @@ pub async fn append_for(ctx: &Ctx, db: &mut dyn Db, audit: &AuditEvent) -> store
 }
 
 /// The events of a SCIM create of a new person, whose membership is `member` (written
-/// by the create's one statement, `scim_users::insert_new`).
+/// by the create's one statement, `scim_users::insert_new`, as one row that both events
+/// share). Only the first carries the resource; the row stores it once for both.
 pub fn for_scim_create(audit: &AuditEvent, member: &crate::domain::MemberView) -> Vec<NewEvent> {
-    let resource = json!(member);
+    let mut resource = Some(json!(member));
     types_of(audit)
         .iter()
         .map(|t| NewEvent {
             id: Uuid::now_v7(),
             event_type: *t,
-            resource: resource.clone(),
+            resource: resource.take().unwrap_or(Value::Null),
         })
         .collect()
 }
@@ -308,10 +309,10 @@ pub async fn purge(ctx: &Ctx) -> Result<PurgeOutcome> {
     let mut deleted = 0;
     loop {
         let mut tx = ctx.store.begin().await?;
-        let n = events::purge_before(&mut tx, before, PURGE_BATCH).await?;
+        let (rows, events) = events::purge_before(&mut tx, before, PURGE_BATCH).await?;
         tx.commit().await?;
-        deleted += n;
-        if n < u64::try_from(PURGE_BATCH).unwrap_or(u64::MAX) {
+        deleted += events;
+        if rows < u64::try_from(PURGE_BATCH).unwrap_or(u64::MAX) {
             // The webhooks' delivery log is kept as long as the events.
             let mut db = ctx.store.write().await?;
             let deliveries = crate::store::webhooks::purge_deliveries(&mut db, before).await?;

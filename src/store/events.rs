@@ -1,5 +1,8 @@
 //! The outbox of events for the suite's apps. Rows are appended in the transaction of
-//! their change and deleted only by the retention job.
+//! their change and deleted only by the retention job. A row is one event, or two of
+//! one change: with `first_id`, it also holds the event numbered just before its own
+//! (the SCIM create of a person writes its two events so, one row instead of two on
+//! the directory's busiest path); the readers here expand it.
 
 use super::{Db, Result, Timestamp};
 use crate::domain::{ActorKind, Event, EventActor, EventType, NewEvent};
@@ -87,6 +90,7 @@ pub async fn append(
     Ok(())
 }
 
+/// One row of the outbox: one event, or two of one change (see [`EventRow::events`]).
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: Uuid,
@@ -94,6 +98,8 @@ struct EventRow {
     seq: i64,
     #[sqlx(rename = "type")]
     event_type: EventType,
+    first_id: Option<Uuid>,
+    first_type: Option<EventType>,
     actor_kind: ActorKind,
     actor_id: Option<String>,
     actor_name: String,
@@ -101,32 +107,48 @@ struct EventRow {
     created_at: Timestamp,
 }
 
-impl From<EventRow> for Event {
-    fn from(r: EventRow) -> Event {
-        Event {
-            id: r.id,
-            event_type: r.event_type,
-            org_id: r.org_id,
-            sequence: r.seq,
-            created_at: r.created_at,
+impl EventRow {
+    /// The row's events in order: with `first_id`, the event numbered `seq - 1` (the
+    /// SCIM create of a person writes its two events as one row), then the row's own.
+    fn events(self) -> impl Iterator<Item = Event> {
+        let first = match (self.first_id, self.first_type) {
+            (Some(id), Some(event_type)) => Some(Event {
+                id,
+                event_type,
+                org_id: self.org_id,
+                sequence: self.seq - 1,
+                created_at: self.created_at,
+                actor: EventActor {
+                    kind: self.actor_kind,
+                    id: self.actor_id.clone(),
+                    name: self.actor_name.clone(),
+                },
+                data: self.resource.clone(),
+            }),
+            _ => None,
+        };
+        let own = Event {
+            id: self.id,
+            event_type: self.event_type,
+            org_id: self.org_id,
+            sequence: self.seq,
+            created_at: self.created_at,
             actor: EventActor {
-                kind: r.actor_kind,
-                id: r.actor_id,
-                name: r.actor_name,
+                kind: self.actor_kind,
+                id: self.actor_id,
+                name: self.actor_name,
             },
-            data: r.resource,
-        }
+            data: self.resource,
+        };
+        first.into_iter().chain(std::iter::once(own))
     }
 }
 
-/// The columns of an event; a NULL resource is the one of the event before it (the SCIM
-/// create of a person stores its two events' resource once).
-const COLUMNS: &str = "e.id, e.org_id, e.seq, e.type, e.actor_kind, e.actor_id, e.actor_name, \
-     COALESCE(e.resource, (SELECT p.resource FROM events p WHERE p.org_id = e.org_id AND p.seq = e.seq - 1), '{}') AS resource, \
-     e.created_at";
+const COLUMNS: &str = "e.id, e.org_id, e.seq, e.type, e.first_id, e.first_type, e.actor_kind, \
+     e.actor_id, e.actor_name, e.resource, e.created_at";
 
 /// The organization's events after sequence number `after`, oldest first, of the
-/// given types (all when empty).
+/// given types (all when empty), at most `limit`.
 pub async fn after(
     db: &mut dyn Db,
     org_id: Uuid,
@@ -137,53 +159,79 @@ pub async fn after(
     let mut sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.seq > $2");
     if !types.is_empty() {
         let params: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
-        sql.push_str(&format!(" AND e.type IN ({})", params.join(", ")));
+        let list = params.join(", ");
+        sql.push_str(&format!(
+            " AND (e.type IN ({list}) OR e.first_type IN ({list}))"
+        ));
     }
+    // Each row gives at least one event of the types, except perhaps the first: its
+    // first event may be `after` itself. One row more than `limit` is then enough.
     sql.push_str(" ORDER BY e.seq LIMIT $3");
     let rows: Vec<EventRow> = on_conn!(db, |c| {
-        let mut q = sqlx::query_as(&sql).bind(org_id).bind(after).bind(limit);
+        let mut q = sqlx::query_as(&sql)
+            .bind(org_id)
+            .bind(after)
+            .bind(limit.saturating_add(1));
         for t in types {
             q = q.bind(*t);
         }
         q.fetch_all(c).await
     })?;
-    Ok(rows.into_iter().map(Event::from).collect())
+    Ok(rows
+        .into_iter()
+        .flat_map(EventRow::events)
+        .filter(|e| e.sequence > after && (types.is_empty() || types.contains(&e.event_type)))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
 }
 
 /// One event of the organization, by its id (a scan of the organization's events: the
 /// id has no index, which every write would pay for; use [`at`] where the sequence
 /// number is known).
 pub async fn get(db: &mut dyn Db, org_id: Uuid, id: Uuid) -> Result<Event> {
-    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.id = $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND (e.id = $2 OR e.first_id = $2)"
+    );
     let row: EventRow = on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(id)
         .fetch_one(c)
         .await)?;
-    Ok(row.into())
+    row.events()
+        .find(|e| e.id == id)
+        .ok_or(super::StoreError::NotFound)
 }
 
 /// One event of the organization, by its sequence number.
 pub async fn at(db: &mut dyn Db, org_id: Uuid, seq: i64) -> Result<Event> {
-    let sql = format!("SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 AND e.seq = $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events e WHERE e.org_id = $1 \
+         AND (e.seq = $2 OR (e.seq = $2 + 1 AND e.first_id IS NOT NULL))"
+    );
     let row: EventRow = on_conn!(db, |c| sqlx::query_as(&sql)
         .bind(org_id)
         .bind(seq)
         .fetch_one(c)
         .await)?;
-    Ok(row.into())
+    row.events()
+        .find(|e| e.sequence == seq)
+        .ok_or(super::StoreError::NotFound)
 }
 
-/// Deletes up to `batch` events created before `before`; returns how many. Each
-/// organization's last event stays (and PostgreSQL's counters), so sequence numbers
-/// never start again. (A scan: there is no index on `created_at`, which would cost
-/// every write more than this hourly job saves.)
-pub async fn purge_before(db: &mut dyn Db, before: Timestamp, batch: i64) -> Result<u64> {
+/// Deletes up to `batch` rows of events created before `before`; returns how many rows
+/// and how many events they held. Each organization's last event stays (and
+/// PostgreSQL's counters), so sequence numbers never start again. (A scan: there is no
+/// index on `created_at`, which would cost every write more than this hourly job saves.)
+pub async fn purge_before(db: &mut dyn Db, before: Timestamp, batch: i64) -> Result<(u64, u64)> {
     let sql = "DELETE FROM events WHERE (org_id, seq) IN \
                (SELECT x.org_id, x.seq FROM events x WHERE x.created_at < $1 \
-                AND x.seq < (SELECT MAX(m.seq) FROM events m WHERE m.org_id = x.org_id) LIMIT $2)";
-    Ok(crate::execute!(
-        db,
-        sqlx::query(sql).bind(before).bind(batch)
-    )?)
+                AND x.seq < (SELECT MAX(m.seq) FROM events m WHERE m.org_id = x.org_id) LIMIT $2) \
+               RETURNING first_id IS NOT NULL";
+    let two: Vec<bool> = on_conn!(db, |c| sqlx::query_scalar(sql)
+        .bind(before)
+        .bind(batch)
+        .fetch_all(c)
+        .await)?;
+    let rows = two.len() as u64;
+    Ok((rows, rows + two.iter().filter(|t| **t).count() as u64))
 }

@@ -66,7 +66,7 @@ pub struct NewScimUser<'a> {
     pub emails: &'a [EmailRow],
     pub event: &'a AuditEvent,
     /// The outbox's events of the create (`store::events`), numbered by the trigger: at
-    /// most two, sharing the first one's resource.
+    /// most two, written as one row with the first one's resource.
     pub events: &'a [NewEvent],
 }
 

@@ -313,15 +313,21 @@ pub async fn event_seqs_between(
     to: Timestamp,
     limit: i64,
 ) -> Result<Vec<i64>> {
-    let sql = "SELECT seq FROM events WHERE org_id = $1 AND created_at >= $2 AND created_at <= $3 \
-               ORDER BY seq LIMIT $4";
-    Ok(on_conn!(db, |c| sqlx::query_scalar(sql)
+    // A row with first_id holds the event before its own too (store::events).
+    let sql = "SELECT seq, first_id IS NOT NULL FROM events \
+               WHERE org_id = $1 AND created_at >= $2 AND created_at <= $3 ORDER BY seq LIMIT $4";
+    let rows: Vec<(i64, bool)> = on_conn!(db, |c| sqlx::query_as(sql)
         .bind(org_id)
         .bind(from)
         .bind(to)
         .bind(limit)
         .fetch_all(c)
-        .await)?)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(seq, two)| two.then_some(seq - 1).into_iter().chain([seq]))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -18,7 +18,8 @@ backend_tests!(
     a_change_that_did_not_commit_has_no_event,
     an_organization_reads_only_its_own_events_and_only_admins_and_keys_do,
     the_retention_job_deletes_old_events_and_the_sequence_goes_on,
-    bad_cursors_types_and_limits_are_400
+    bad_cursors_types_and_limits_are_400,
+    a_scim_create_s_two_events_read_one_at_a_time
 );
 
 /// An API key of the organization with the given role.
@@ -424,5 +425,82 @@ mod concurrent_replicas_never_make_the_cursor_skip_or_repeat {
             r.abort();
         }
         app.stop().await;
+    }
+}
+
+/// The SCIM create of a person stores its two events as one row (`store::events`): read
+/// one a page, by type, by id and by sequence number, they are two events all the same.
+async fn a_scim_create_s_two_events_read_one_at_a_time(app: TestApp) {
+    let key = api_key(&app, "admin").await;
+    let (_, start) = drain(&app, &key, "", "").await;
+    for name in ["pair1@acme.test", "pair2@acme.test"] {
+        let (s, _) = scim(&app, "POST", "/Users", Some(user(name))).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let (all, _) = drain(&app, &key, "", &start).await;
+    let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "scim.user.created",
+            "membership.created",
+            "scim.user.created",
+            "membership.created"
+        ]
+    );
+    let s = seqs(&all);
+    assert!(s.windows(2).all(|w| w[1] == w[0] + 1), "{s:?}");
+    assert_eq!(all[0]["data"], all[1]["data"]);
+    assert_ne!(all[0]["id"], all[1]["id"]);
+    assert_eq!(all[1]["data"]["email"], "pair1@acme.test");
+
+    // One a page: each event once, in order, has_more until the last.
+    let mut cursor = start.clone();
+    let mut walked = Vec::new();
+    loop {
+        let (st, page) = events_page(&app, &key, &format!("limit=1&after={cursor}")).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        let data = page["data"].as_array().unwrap();
+        assert_eq!(data.len(), 1, "{page}");
+        walked.push(data[0].clone());
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(walked, all);
+    // By type, one a page: the second event of each row alone, then the first alone.
+    for (t, want) in [
+        ("membership.created", [s[1], s[3]]),
+        ("scim.user.created", [s[0], s[2]]),
+    ] {
+        let mut cursor = start.clone();
+        let mut got = Vec::new();
+        loop {
+            let (st, page) =
+                events_page(&app, &key, &format!("limit=1&types={t}&after={cursor}")).await;
+            assert_eq!(st, StatusCode::OK, "{page}");
+            got.extend(seqs(page["data"].as_array().unwrap()));
+            cursor = page["next_cursor"].as_str().unwrap().to_string();
+            if !page["has_more"].as_bool().unwrap() {
+                break;
+            }
+        }
+        assert_eq!(got, want, "{t}");
+    }
+    // By id and by sequence number (what webhook deliveries and resends use).
+    let mut db = app.ctx.store.read().await.unwrap();
+    for e in &all {
+        let id = uuid::Uuid::parse_str(e["id"].as_str().unwrap()).unwrap();
+        let seq = e["sequence"].as_i64().unwrap();
+        let by_id = gatehouse::store::events::get(&mut db, app.org_id, id)
+            .await
+            .unwrap();
+        let by_seq = gatehouse::store::events::at(&mut db, app.org_id, seq)
+            .await
+            .unwrap();
+        assert_eq!((by_id.id, by_id.sequence), (id, seq));
+        assert_eq!((by_seq.id, by_seq.sequence), (id, seq));
+        assert_eq!(by_seq.event_type.as_str(), e["type"].as_str().unwrap());
     }
 }
