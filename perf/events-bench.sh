@@ -53,6 +53,14 @@ built() { # rev -> path of its release binary, built from git archive when missi
   local rev dir
   rev=$(git -C "$ROOT" rev-parse --short "$1")
   dir=/tmp/gatehouse-bench/$rev
+  # The binary must be this revision's: another build into the same target directory
+  # (from other sources) once left an events build under the base's name. Cargo's
+  # dep-info file names the sources it was built from.
+  if [ -x "$dir/target/release/gatehouse" ] \
+     && ! grep -q "$dir/src/" "$dir/target/release/gatehouse.d" 2>/dev/null; then
+    log "$dir/target/release/gatehouse was not built from $dir/src: rebuilding"
+    rm -f "$dir/target/release/gatehouse"
+  fi
   if [ ! -x "$dir/target/release/gatehouse" ]; then
     log "building gatehouse $rev in $dir (cargo build --release; several minutes)"
     mkdir -p "$dir/src"
@@ -113,10 +121,12 @@ seed() { # base token count -> seconds
   python3 -c "print(f'{$t1 - $t0:.2f}')"
 }
 
-count_events() { # db-url -> rows in events
+# A row with first_id holds two events (store/events.rs).
+EVENTS_SQL="SELECT COUNT(*) + COUNT(first_id) FROM events"
+count_events() { # db-url -> events in the outbox
   case "$1" in
-    sqlite://*) python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM events').fetchone()[0])" "${1#sqlite://}" ;;
-    *) psql -qtA "$1" -c "SELECT COUNT(*) FROM events" ;;
+    sqlite://*) python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "${1#sqlite://}" "$EVENTS_SQL" ;;
+    *) psql -qtA "$1" -c "$EVENTS_SQL" ;;
   esac
 }
 

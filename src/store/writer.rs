@@ -6,14 +6,16 @@
 //! that sat on the critical path of every write (about a fifth of a SCIM create).
 //! Here writers queue on a fair async mutex instead and take the connection directly.
 //!
-//! A transaction dropped without `commit` (an error, a cancelled request) queues its
-//! rollback on the connection's worker before the guard is released, exactly as sqlx's
-//! own `Transaction` does, so the next writer always starts on a clean connection.
+//! Write transactions are `BEGIN IMMEDIATE` ... `COMMIT`, sent as plain statements (see
+//! [`SqliteWriter::begin`]). One dropped without `commit` (an error, a cancelled request)
+//! marks the writer, and the next writer rolls it back before its own work: the mutex
+//! hands the connection on in order, so every writer starts on a clean connection.
 
 use super::{Result, StoreError};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteTransactionManager};
-use sqlx::{ConnectOptions, Connection, TransactionManager};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
@@ -28,6 +30,8 @@ pub struct SqliteWriter {
     /// How long a writer waits for its turn before the store answers "unavailable",
     /// as a pool's acquire timeout would.
     wait: Duration,
+    /// A transaction was dropped open: the next writer rolls it back first.
+    unfinished: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SqliteWriter {
@@ -46,6 +50,7 @@ impl SqliteWriter {
             conn: Arc::new(Mutex::new(Some(conn))),
             options: Arc::new(options),
             wait,
+            unfinished: Arc::default(),
         })
     }
 
@@ -54,8 +59,14 @@ impl SqliteWriter {
         let slot = tokio::time::timeout(self.wait, self.conn.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))?;
-        OwnedMutexGuard::try_map(slot, Option::as_mut)
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))
+        let mut conn = OwnedMutexGuard::try_map(slot, Option::as_mut)
+            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))?;
+        if self.unfinished.swap(false, Ordering::AcqRel)
+            && let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await
+        {
+            tracing::warn!(error = %e, "could not roll back an unfinished SQLite transaction");
+        }
+        Ok(conn)
     }
 
     /// Starts a write transaction. A connection whose worker thread died is replaced
@@ -65,17 +76,26 @@ impl SqliteWriter {
     /// timeout for another process on the same file (the CLI beside `serve`). A deferred
     /// `BEGIN` would read first and then fail at its first write with "database is
     /// locked" whenever the other process had committed in between, without waiting.
+    /// It is sent as a plain statement: sqlx's own `begin` with a custom statement asks
+    /// the connection's thread for its handle afterwards, one more hand-off between
+    /// threads per transaction (a 100,000-user sync went from 28.9 to 28.4 s without it).
     pub async fn begin(&self) -> Result<WriteTx> {
         let mut conn = self.acquire().await?;
-        match SqliteTransactionManager::begin(&mut conn, Some(BEGIN_IMMEDIATE.into())).await {
+        match sqlx::query(BEGIN_IMMEDIATE).execute(&mut *conn).await {
             Err(sqlx::Error::WorkerCrashed) => {
                 tracing::error!("the SQLite write connection stopped; opening a new one");
                 *conn = open(&self.options).await?;
-                SqliteTransactionManager::begin(&mut conn, Some(BEGIN_IMMEDIATE.into())).await?;
+                sqlx::query(BEGIN_IMMEDIATE).execute(&mut *conn).await?;
             }
-            other => other?,
+            other => {
+                other?;
+            }
         }
-        Ok(WriteTx { conn, open: true })
+        Ok(WriteTx {
+            conn,
+            open: true,
+            unfinished: self.unfinished.clone(),
+        })
     }
 
     /// Whether no writer has the connection right now (for metrics).
@@ -97,15 +117,17 @@ async fn open(options: &SqliteConnectOptions) -> Result<SqliteConnection> {
     Ok(conn)
 }
 
-/// A write transaction on the write connection; dropped without `commit` it rolls back.
+/// A write transaction on the write connection; dropped without `commit` it rolls back
+/// (before the next writer's work, see the module's comment).
 pub struct WriteTx {
     conn: WriteConn,
     open: bool,
+    unfinished: Arc<AtomicBool>,
 }
 
 impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
-        SqliteTransactionManager::commit(&mut self.conn).await?;
+        sqlx::query("COMMIT").execute(&mut *self.conn).await?;
         self.open = false;
         Ok(())
     }
@@ -118,7 +140,8 @@ impl WriteTx {
 impl Drop for WriteTx {
     fn drop(&mut self) {
         if self.open {
-            SqliteTransactionManager::start_rollback(&mut self.conn);
+            // Before the guard (a field) is released, so the next writer sees it.
+            self.unfinished.store(true, Ordering::Release);
         }
     }
 }

@@ -185,7 +185,7 @@ async fn run(
         ("POST", "Users", None) => {
             let doc = schema::canonicalize(&USER_RESOURCE, &data, Mode::Full)?;
             let u = users::create(ctx, client, doc).await?;
-            Done::from_resource(201, &resource::user(&base, &u))
+            Done::from_resource(201, &resource::user(&base, u))
         }
         ("POST", "Groups", None) => {
             let doc = schema::canonicalize(&GROUP_RESOURCE, &data, Mode::Full)?;
@@ -195,7 +195,7 @@ async fn run(
         ("PUT", "Users", Some(id)) => {
             let doc = schema::canonicalize(&USER_RESOURCE, &data, Mode::Full)?;
             let u = users::replace(ctx, client, id, doc, version).await?;
-            Done::from_resource(200, &resource::user(&base, &u))
+            Done::from_resource(200, &resource::user(&base, u))
         }
         ("PUT", "Groups", Some(id)) => {
             let doc = schema::canonicalize(&GROUP_RESOURCE, &data, Mode::Full)?;
@@ -204,7 +204,7 @@ async fn run(
         }
         ("PATCH", "Users", Some(id)) => {
             let u = users::patch(ctx, client, id, patch::parse_request(&data)?, version).await?;
-            Done::from_resource(200, &resource::user(&base, &u))
+            Done::from_resource(200, &resource::user(&base, u))
         }
         ("PATCH", "Groups", Some(id)) => {
             let g = groups::patch(

@@ -21,7 +21,7 @@ use serde_json::Value;
 fn render(ctx: &AppState, group: &ScimGroup, p: &ListParams) -> Value {
     schema::project(
         &GROUP_RESOURCE,
-        &resource::group(&base_url(ctx), group),
+        resource::group(&base_url(ctx), group),
         &p.attributes,
         &p.excluded,
     )

@@ -23,25 +23,26 @@ fn meta(
     })
 }
 
-/// `base` is the SCIM base URL, e.g. `https://id.example.com/scim/v2`.
-pub fn user(base: &str, u: &ScimUser) -> Value {
-    let row = &u.row;
+/// `base` is the SCIM base URL, e.g. `https://id.example.com/scim/v2`. Takes the user
+/// whole: its stored attributes move into the resource instead of being copied.
+pub fn user(base: &str, u: ScimUser) -> Value {
+    let row = u.row;
     let mut out = Map::new();
-    out.insert("schemas".into(), json!(users::schemas(row)));
+    out.insert("schemas".into(), json!(users::schemas(&row)));
     out.insert("id".into(), Value::String(row.id.to_string()));
-    if let Some(e) = &row.external_id {
-        out.insert("externalId".into(), Value::String(e.clone()));
+    if let Some(e) = row.external_id {
+        out.insert("externalId".into(), Value::String(e));
     }
-    if let Some(n) = &row.user_name {
-        out.insert("userName".into(), Value::String(n.clone()));
+    if let Some(n) = row.user_name {
+        out.insert("userName".into(), Value::String(n));
     }
     let mut active_unassigned = false;
-    if let Some(Value::Object(attrs)) = &row.scim_attributes {
+    if let Some(Value::Object(attrs)) = row.scim_attributes {
         for (k, v) in attrs {
             if k == users::ACTIVE_UNASSIGNED {
                 active_unassigned = true;
             } else {
-                out.insert(k.clone(), v.clone());
+                out.insert(k, v);
             }
         }
     }
@@ -51,7 +52,7 @@ pub fn user(base: &str, u: &ScimUser) -> Value {
     if !u.groups.is_empty() {
         let groups: Vec<Value> = u
             .groups
-            .iter()
+            .into_iter()
             .map(|(id, name)| {
                 json!({ "value": id.to_string(), "$ref": format!("{base}/Groups/{id}"), "display": name, "type": "direct" })
             })

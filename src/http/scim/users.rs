@@ -15,10 +15,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-fn render(ctx: &AppState, user: &ScimUser, p: &ListParams) -> Value {
+fn render(ctx: &AppState, user: ScimUser, p: &ListParams) -> Value {
     schema::project(
         &USER_RESOURCE,
-        &resource::user(&base_url(ctx), user),
+        resource::user(&base_url(ctx), user),
         &p.attributes,
         &p.excluded,
     )
@@ -42,7 +42,10 @@ pub async fn search(
         },
     )
     .await?;
-    Ok((total, found.iter().map(|u| render(ctx, u, &p)).collect()))
+    Ok((
+        total,
+        found.into_iter().map(|u| render(ctx, u, &p)).collect(),
+    ))
 }
 
 pub async fn list(
@@ -65,7 +68,7 @@ pub async fn create(
     let user = users::create(&ctx, &client, doc).await?;
     Ok(ScimResponse::resource(
         StatusCode::CREATED,
-        render(&ctx, &user, &p),
+        render(&ctx, user, &p),
     ))
 }
 
@@ -83,7 +86,7 @@ pub async fn get(
     {
         return Ok(not_modified(user.row.version));
     }
-    Ok(ScimResponse::resource(StatusCode::OK, render(&ctx, &user, &p)).into_response())
+    Ok(ScimResponse::resource(StatusCode::OK, render(&ctx, user, &p)).into_response())
 }
 
 pub fn not_modified(version: i64) -> Response {
@@ -107,7 +110,7 @@ pub async fn replace(
     let user = users::replace(&ctx, &client, id, doc, pre.if_match.as_deref()).await?;
     Ok(ScimResponse::resource(
         StatusCode::OK,
-        render(&ctx, &user, &p),
+        render(&ctx, user, &p),
     ))
 }
 
@@ -124,7 +127,7 @@ pub async fn patch(
     let user = users::patch(&ctx, &client, id, ops, pre.if_match.as_deref()).await?;
     Ok(ScimResponse::resource(
         StatusCode::OK,
-        render(&ctx, &user, &p),
+        render(&ctx, user, &p),
     ))
 }
 

@@ -89,12 +89,12 @@ enum Plan<'a> {
 /// loses the URN of an extension whose object is removed.
 pub fn project(
     rt: &ResourceType,
-    full: &Value,
+    full: Value,
     attributes: &[AttrPath],
     excluded: &[AttrPath],
 ) -> Value {
     let Value::Object(obj) = full else {
-        return full.clone();
+        return full;
     };
     let plan = if !attributes.is_empty() {
         Plan::Include(Selection::new(rt, attributes))
@@ -103,40 +103,42 @@ pub fn project(
     } else {
         Plan::Default
     };
+    // The values move from `full` into the answer: an answer is rendered once per
+    // resource of every read, and copying it whole was a fair share of a GET's time.
     let mut out = Map::new();
     let mut schemas_key = None;
     for (key, value) in obj {
         if key.eq_ignore_ascii_case("schemas") {
             schemas_key = Some((key, value));
-        } else if let Some(schema) = rt.extension_by_urn(key) {
+        } else if let Some(schema) = rt.extension_by_urn(&key) {
             if let Value::Object(ext) = value {
                 let mut kept = Map::new();
                 for (k, v) in ext {
-                    match schema.attr(k) {
+                    match schema.attr(&k) {
                         Some(def) => {
                             if let Some(v) = project_attr(schema, def, v, &plan) {
-                                kept.insert(k.clone(), v);
+                                kept.insert(k, v);
                             }
                         }
                         None if !matches!(plan, Plan::Include(_)) => {
-                            kept.insert(k.clone(), v.clone());
+                            kept.insert(k, v);
                         }
                         None => {}
                     }
                 }
                 if !kept.is_empty() {
-                    out.insert(key.clone(), Value::Object(kept));
+                    out.insert(key, Value::Object(kept));
                 }
             }
         } else {
-            match rt.core_attr(key) {
+            match rt.core_attr(&key) {
                 Some(def) => {
                     if let Some(v) = project_attr(rt.schema, def, value, &plan) {
-                        out.insert(key.clone(), v);
+                        out.insert(key, v);
                     }
                 }
                 None if !matches!(plan, Plan::Include(_)) => {
-                    out.insert(key.clone(), value.clone());
+                    out.insert(key, value);
                 }
                 None => {}
             }
@@ -146,30 +148,24 @@ pub fn project(
         let value = match value {
             Value::Array(items) => Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .filter(|item| {
                         let Some(urn) = item.as_str() else {
                             return true;
                         };
                         rt.extension_by_urn(urn).is_none() || lookup(&out, urn).is_some()
                     })
-                    .cloned()
                     .collect(),
             ),
-            other => other.clone(),
+            other => other,
         };
-        out.insert(key.clone(), value);
+        out.insert(key, value);
     }
     Value::Object(out)
 }
 
 /// The projected value of one top-level attribute; `None` to drop it.
-fn project_attr(
-    schema: &SchemaDef,
-    def: &AttrDef,
-    value: &Value,
-    plan: &Plan<'_>,
-) -> Option<Value> {
+fn project_attr(schema: &SchemaDef, def: &AttrDef, value: Value, plan: &Plan<'_>) -> Option<Value> {
     let default_sub = |s: Option<&AttrDef>| {
         s.is_none_or(|s| !matches!(s.returned, Returned::Never | Returned::Request))
     };
@@ -209,26 +205,22 @@ fn project_attr(
 /// non-complex attributes are returned as they are.
 fn filter_subs(
     def: &AttrDef,
-    value: &Value,
+    value: Value,
     keep: impl Fn(Option<&AttrDef>) -> bool,
 ) -> Option<Value> {
     if def.sub_attributes.is_empty() {
-        return Some(value.clone());
+        return Some(value);
     }
-    let element = |v: &Value| -> Option<Value> {
-        let Value::Object(m) = v else {
-            return Some(v.clone());
+    let element = |v: Value| -> Option<Value> {
+        let Value::Object(mut m) = v else {
+            return Some(v);
         };
-        let kept: Map<String, Value> = m
-            .iter()
-            .filter(|(k, _)| keep(def.sub(k)))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        (!kept.is_empty()).then_some(Value::Object(kept))
+        m.retain(|k, _| keep(def.sub(k)));
+        (!m.is_empty()).then_some(Value::Object(m))
     };
     match value {
         Value::Array(items) => {
-            let kept: Vec<Value> = items.iter().filter_map(element).collect();
+            let kept: Vec<Value> = items.into_iter().filter_map(element).collect();
             (!kept.is_empty()).then_some(Value::Array(kept))
         }
         single => element(single),
