@@ -53,17 +53,17 @@ pub async fn append_for(ctx: &Ctx, db: &mut dyn Db, audit: &AuditEvent) -> store
     events::append(db, org_id, &author(audit), audit.created_at, &new).await
 }
 
-/// The events of a SCIM create of a new person, whose membership is `member` (written
-/// by the create's one statement, `scim_users::insert_new`, as one row that both events
-/// share). Only the first carries the resource; the row stores it once for both.
-pub fn for_scim_create(audit: &AuditEvent, member: &crate::domain::MemberView) -> Vec<NewEvent> {
-    let mut resource = Some(json!(member));
+/// The events of a SCIM create of a new person (written by the create's one statement,
+/// `scim_users::insert_new`, as one row that both share, with the new membership as
+/// the JSON API shows it for their resource: the store serializes that view itself,
+/// so these carry none).
+pub fn for_scim_create(audit: &AuditEvent) -> Vec<NewEvent> {
     types_of(audit)
         .iter()
         .map(|t| NewEvent {
             id: Uuid::now_v7(),
             event_type: *t,
-            resource: resource.take().unwrap_or(Value::Null),
+            resource: Value::Null,
         })
         .collect()
 }

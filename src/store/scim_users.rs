@@ -5,7 +5,7 @@
 use super::sql_values::Fragment;
 use super::users::{User, email_key_column};
 use super::{Db, Result, StoreError, Timestamp};
-use crate::domain::{AuditEvent, LinkAttribute, NewEvent, Role, Source, Status};
+use crate::domain::{AuditEvent, LinkAttribute, MemberView, NewEvent, Role, Source, Status};
 use crate::{bind_values, on_conn};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -66,8 +66,11 @@ pub struct NewScimUser<'a> {
     pub emails: &'a [EmailRow],
     pub event: &'a AuditEvent,
     /// The outbox's events of the create (`store::events`), numbered by the trigger: at
-    /// most two, written as one row with the first one's resource.
+    /// most two, written as one row.
     pub events: &'a [NewEvent],
+    /// Their resource: the new membership as the JSON API shows it (serialized here,
+    /// straight from the struct).
+    pub event_resource: &'a MemberView,
 }
 
 /// Writes the person, the membership (within the organization's seats), its emails and
@@ -119,7 +122,7 @@ pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insert
             .bind(&event.details)
             .bind(&event.client_addr)
             .bind(row.created_at)
-            .bind(first.map(|e| &e.resource))
+            .bind(first.map(|_| Json(new.event_resource)))
             .bind(first.map(|e| e.id))
             .bind(first.map(|e| e.event_type))
             .bind(second.map(|e| e.id))

@@ -100,7 +100,8 @@ pub(in crate::services::scim) async fn insert_new(
     };
     let row = new_membership(parts, org_id, user.id, now);
     let audit_event = audit::event(ctx, &client.actor(), created(parts, &row));
-    let events = events::for_scim_create(&audit_event, &member_view(&user, &row));
+    let events = events::for_scim_create(&audit_event);
+    let member = member_view(&user, &row);
     let insertion = scim_users::insert_new(
         db,
         &NewScimUser {
@@ -110,6 +111,7 @@ pub(in crate::services::scim) async fn insert_new(
             emails: &email_rows(&parts.attributes),
             event: &audit_event,
             events: &events,
+            event_resource: &member,
         },
     )
     .await;
