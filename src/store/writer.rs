@@ -8,8 +8,10 @@
 //!
 //! Write transactions are `BEGIN IMMEDIATE` ... `COMMIT`, sent as plain statements (see
 //! [`SqliteWriter::begin`]). One dropped without `commit` (an error, a cancelled request)
-//! marks the writer, and the next writer rolls it back before its own work: the mutex
-//! hands the connection on in order, so every writer starts on a clean connection.
+//! marks the writer and starts a task that takes the connection to roll it back, so the
+//! file's write lock is not held until this process writes again (another process on
+//! the file would wait for it). Whoever takes the connection next rolls back a marked
+//! transaction before its own work, so every writer starts on a clean connection.
 
 use super::{Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -94,7 +96,7 @@ impl SqliteWriter {
         Ok(WriteTx {
             conn,
             open: true,
-            unfinished: self.unfinished.clone(),
+            writer: self.clone(),
         })
     }
 
@@ -122,7 +124,7 @@ async fn open(options: &SqliteConnectOptions) -> Result<SqliteConnection> {
 pub struct WriteTx {
     conn: WriteConn,
     open: bool,
-    unfinished: Arc<AtomicBool>,
+    writer: SqliteWriter,
 }
 
 impl WriteTx {
@@ -141,7 +143,14 @@ impl Drop for WriteTx {
     fn drop(&mut self) {
         if self.open {
             // Before the guard (a field) is released, so the next writer sees it.
-            self.unfinished.store(true, Ordering::Release);
+            self.writer.unfinished.store(true, Ordering::Release);
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let writer = self.writer.clone();
+                runtime.spawn(async move {
+                    // `acquire` rolls back, unless a writer queued before it did.
+                    let _ = writer.acquire().await;
+                });
+            }
         }
     }
 }

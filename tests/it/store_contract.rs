@@ -316,6 +316,23 @@ async fn sqlite_processes_on_one_file_wait_for_each_other() {
             }
         })
     };
+    // A transaction one process drops unfinished (a cancelled request) is rolled back at
+    // once, not when that process writes next: the other can write meanwhile.
+    {
+        let mut tx = first.begin().await.unwrap();
+        orgs::insert(&mut tx, &org("Dropped", now)).await.unwrap();
+    }
+    let mut tx = second.begin().await.unwrap();
+    orgs::insert(&mut tx, &org("After the drop", now))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut db = second.read().await.unwrap();
+    assert!(matches!(
+        orgs::find_by_name(&mut db, "Dropped").await,
+        Err(StoreError::NotFound)
+    ));
+    drop(db);
     let (a, b) = (rounds(first.clone(), "first"), rounds(second, "second"));
     a.await.unwrap();
     b.await.unwrap();
@@ -326,5 +343,5 @@ async fn sqlite_processes_on_one_file_wait_for_each_other() {
     .fetch_one(c)
     .await)
     .unwrap();
-    assert_eq!(total, 80);
+    assert_eq!(total, 81);
 }
