@@ -3,7 +3,7 @@
 //! Additional Contacts (admins add and remove them). Rules: `services::account`,
 //! `services::contacts`, `services::accounts`.
 
-use super::shared::{act, date, error_page, form_actor, org_actor};
+use super::shared::{act, date, error_page, form_actor, item_action, org_actor};
 use super::{CsrfForm, Notes};
 use crate::domain::MemberView;
 use crate::http::AppState;
@@ -208,30 +208,11 @@ async fn add_contact(
     }
 }
 
-async fn remove_contact(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "account?",
-        move |a, id| async move {
-            contacts::remove(&c, &a, id)
-                .await
-                .map(|c| format!("{} no longer receives billing emails.", c.email))
-        },
-    )
-    .await
-}
+item_action!(remove_contact, "account?", |c, a, id| {
+    contacts::remove(&c, &a, id)
+        .await
+        .map(|c| format!("{} no longer receives billing emails.", c.email))
+});
 
 /// Mails the viewer a reset link, the same way `/auth/forgot` does: password
 /// accounts only.

@@ -1,7 +1,7 @@
 //! The API keys page (admins): create (the key is shown once, on the answer page),
 //! list and revoke. Rules: `services::api_keys`.
 
-use super::shared::{act, choice, date, error_page, form_actor, org_actor};
+use super::shared::{act, choice, date, error_page, form_actor, item_action, org_actor};
 use super::{CsrfForm, Notes};
 use crate::domain::Role;
 use crate::http::AppState;
@@ -156,27 +156,8 @@ async fn create(
     }
 }
 
-async fn revoke(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "api-keys?",
-        move |a, id| async move {
-            api_keys::revoke(&c, &a, id)
-                .await
-                .map(|k| format!("The key {} was revoked; it no longer works.", k.name))
-        },
-    )
-    .await
-}
+item_action!(revoke, "api-keys?", |c, a, id| {
+    api_keys::revoke(&c, &a, id)
+        .await
+        .map(|k| format!("The key {} was revoked; it no longer works.", k.name))
+});

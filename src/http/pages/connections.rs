@@ -4,7 +4,7 @@
 
 use super::CsrfForm;
 use super::csrf_failed;
-use super::shared::{act, choice, date, error_page, org_actor};
+use super::shared::{act, choice, date, error_page, item_action, org_actor};
 use crate::domain::WorkspaceRole;
 use crate::http::AppState;
 use crate::http::csrf::{self, CsrfToken};
@@ -285,30 +285,11 @@ async fn create_token(
     }
 }
 
-async fn revoke_token(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "connections?",
-        move |a, id| async move {
-            connections::revoke_token(&c, &a, id)
-                .await
-                .map(|t| format!("The token \"{}\" is revoked; it no longer works.", t.name))
-        },
-    )
-    .await
-}
+item_action!(revoke_token, "connections?", |c, a, id| {
+    connections::revoke_token(&c, &a, id)
+        .await
+        .map(|t| format!("The token \"{}\" is revoked; it no longer works.", t.name))
+});
 
 #[derive(Deserialize)]
 struct MappingForm {
@@ -360,27 +341,8 @@ async fn add_mapping(
     }
 }
 
-async fn remove_mapping(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "connections?",
-        move |a, id| async move {
-            connections::remove_mapping(&c, &a, id)
-                .await
-                .map(|m| format!("The mapping of \"{}\" is removed.", m.group_name))
-        },
-    )
-    .await
-}
+item_action!(remove_mapping, "connections?", |c, a, id| {
+    connections::remove_mapping(&c, &a, id)
+        .await
+        .map(|m| format!("The mapping of \"{}\" is removed.", m.group_name))
+});

@@ -2,7 +2,7 @@
 //! invitations: sending, resending, revoking. A person's profile is in `profile`.
 //! The rules live in `services::members`/`services::invitations`.
 
-use super::shared::{act, choice, date, describe, error_page, org_actor};
+use super::shared::{act, choice, date, describe, error_page, item_action, org_actor};
 use super::{CsrfForm, csrf_failed};
 use crate::domain::{MemberView, Role, WorkspaceRole};
 use crate::http::AppState;
@@ -277,52 +277,18 @@ async fn invite(
     }
 }
 
-async fn resend(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "members?view=pending&include_expired=1&",
-        move |a, id| async move {
-            invitations::resend(&c, &a, id)
-                .await
-                .map(|()| "Invitation sent again, valid for 5 days.".to_string())
-        },
-    )
-    .await
-}
+item_action!(
+    resend,
+    "members?view=pending&include_expired=1&",
+    |c, a, id| {
+        invitations::resend(&c, &a, id)
+            .await
+            .map(|()| "Invitation sent again, valid for 5 days.".to_string())
+    }
+);
 
-async fn revoke(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "members?view=pending&",
-        move |a, id| async move {
-            invitations::revoke(&c, &a, id)
-                .await
-                .map(|()| "Invitation revoked; its link no longer works.".to_string())
-        },
-    )
-    .await
-}
+item_action!(revoke, "members?view=pending&", |c, a, id| {
+    invitations::revoke(&c, &a, id)
+        .await
+        .map(|()| "Invitation revoked; its link no longer works.".to_string())
+});

@@ -2,7 +2,7 @@
 //! workspaces, reactivation, and removal with a confirmation step. The rules live in
 //! `services::members`.
 
-use super::shared::{act, choice, date, error_page, org_actor};
+use super::shared::{act, choice, date, error_page, item_action, org_actor};
 use super::{CsrfForm, Notes};
 use crate::domain::{Role, Source, Status, WorkspaceRole};
 use crate::http::AppState;
@@ -269,33 +269,14 @@ async fn confirm_remove(
     }
 }
 
-async fn remove(
-    State(ctx): State<AppState>,
-    SignedIn(who): SignedIn,
-    client: ClientInfo,
-    Extension(csrf): Extension<CsrfToken>,
-    Path(ids): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = ctx.clone();
-    act(
-        &ctx,
-        &who,
-        &client,
-        (&csrf, &form.csrf),
-        ids,
-        "members?",
-        move |a, id| async move {
-            members::remove(&c, &a, id).await.map(|m| {
-                format!(
-                    "{} was removed. They need a new invitation to come back.",
-                    m.email
-                )
-            })
-        },
-    )
-    .await
-}
+item_action!(remove, "members?", |c, a, id| {
+    members::remove(&c, &a, id).await.map(|m| {
+        format!(
+            "{} was removed. They need a new invitation to come back.",
+            m.email
+        )
+    })
+});
 
 async fn reactivate(
     State(ctx): State<AppState>,
