@@ -49,10 +49,20 @@ trap cleanup EXIT INT TERM
 
 command -v wrk >/dev/null || die "wrk is missing (apt-get install wrk)"
 
+# The global allocator of the events tree (src/main.rs), given to the base too, so the two
+# differ in the outbox alone: the base commit predates the allocator change, which made the
+# whole sync faster (perf/README.md, "mimalloc").
+ALLOC_DEP=$(git -C "$ROOT" show "$EVENTS_REV:Cargo.toml" | grep -m1 '^mimalloc = ' || true)
+with_allocator() { # source dir: adds the events tree's allocator when it has one and dir does not
+  [ -n "$ALLOC_DEP" ] && ! grep -q '^mimalloc = ' "$1/Cargo.toml" || return 0
+  sed -i "/^\[dependencies\]/a $ALLOC_DEP" "$1/Cargo.toml"
+  printf '\n#[global_allocator]\nstatic ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;\n' >> "$1/src/main.rs"
+}
+
 built() { # rev -> path of its release binary, built from git archive when missing
   local rev dir
   rev=$(git -C "$ROOT" rev-parse --short "$1")
-  dir=/tmp/gatehouse-bench/$rev
+  dir=/tmp/gatehouse-bench/$rev${ALLOC_DEP:++mimalloc}
   # The binary must be this revision's: another build into the same target directory
   # (from other sources) once left an events build under the base's name. Cargo's
   # dep-info file names the sources it was built from.
@@ -65,6 +75,7 @@ built() { # rev -> path of its release binary, built from git archive when missi
     log "building gatehouse $rev in $dir (cargo build --release; several minutes)"
     mkdir -p "$dir/src"
     git -C "$ROOT" archive "$rev" | tar -x -C "$dir/src"
+    with_allocator "$dir/src"
     (cd "$dir/src" && CARGO_TARGET_DIR="$dir/target" timeout 2400 cargo build --release --quiet) \
       || die "cargo build --release of $rev"
   fi
@@ -106,14 +117,15 @@ start_gatehouse() { # label bin db-url
 # (Not in a $(...) subshell: the trap must know wrk's pid.)
 seed() { # base token count -> seconds
   local base=$1 token=$2 count=$3 t0 t1 wrk_pid
+  rm -rf "$TMP/done"; mkdir "$TMP/done"
   t0=$(date +%s.%N)
   env BENCH_LUA_DIR="$PERF_DIR/lua" BENCH_TOKEN="$token" BENCH_PATH=/scim/v2 BENCH_PREFIX=u \
-      BENCH_COUNT="$count" BENCH_THREADS=2 \
+      BENCH_COUNT="$count" BENCH_THREADS=2 BENCH_DONE_DIR="$TMP/done" \
     wrk -t2 -c"$SEED_CONC" -d600s -s "$PERF_DIR/lua/seed_users.lua" "$base" > "$TMP/wrk.log" 2>&1 &
   wrk_pid=$!; PIDS+=("$wrk_pid")
-  while kill -0 "$wrk_pid" 2>/dev/null; do
-    [ "$(total_users "$base" "$token" 2>/dev/null || echo 0)" -ge "$count" ] && break
-    sleep 0.25
+  # Each wrk thread writes a file once all its users are answered (lua/seed_users.lua).
+  while kill -0 "$wrk_pid" 2>/dev/null && [ ! -e "$TMP/done/1" -o ! -e "$TMP/done/2" ]; do
+    sleep 0.02
   done
   t1=$(date +%s.%N)
   kill -INT "$wrk_pid" 2>/dev/null || true; wait "$wrk_pid" 2>/dev/null || true

@@ -1,12 +1,15 @@
 -- The initial sync: POST /Users for BENCH_COUNT users named BENCH_PREFIX .. "%06d@bench.test"
 -- (0 .. BENCH_COUNT-1, the same bodies as scim_load.py's seed), split across wrk's threads:
 -- thread t of T posts the indexes i with i % T == t - 1, and stops once every one of its
--- users is answered. (wrk still runs its whole -d: scim-bench.sh times the sync itself.)
+-- users is answered. wrk still runs its whole -d, so a thread that is done also writes the
+-- file BENCH_DONE_DIR/<thread_id>: the benches time the sync by those files, without asking
+-- the server (a `GET /Users?count=0` every half second counts every member, O(n) work that
+-- grew with the sync and took CPU from it).
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 require "common"
 
 local path, headers, prefix, count, threads_n
-local next_i, answered, mine, spare, started
+local next_i, answered, mine, spare, started, done
 local first = {"Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger"}
 local last = {"Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen", "Dijkstra"}
 
@@ -52,6 +55,12 @@ function response(status, headers, body)
     answered = answered + 1
   end
   if answered >= mine and next_i >= count then
+    local dir = os.getenv("BENCH_DONE_DIR")
+    if dir and not done then
+      done = true
+      local f = io.open(dir .. "/" .. thread_id, "w")
+      if f then f:close() end
+    end
     wrk.thread:stop()
   end
 end
