@@ -17,10 +17,11 @@ pub struct Author<'a> {
 }
 
 /// Appends `events` to the organization's outbox with its next sequence numbers, in
-/// order. On PostgreSQL the counter row is updated first and stays locked until the
-/// caller's transaction ends, so the organization's writers take their numbers and
-/// commit in turn: a reader never sees a number before a smaller one has committed
-/// or been given back by a rollback. SQLite's single writer orders them already.
+/// order. On PostgreSQL the organization's row (`last_event_seq`) is updated first and
+/// stays locked until the caller's transaction ends, so the organization's writers take
+/// their numbers and commit in turn: a reader never sees a number before a smaller one
+/// has committed or been given back by a rollback. SQLite's single writer orders them
+/// already.
 pub async fn append(
     db: &mut dyn Db,
     org_id: Uuid,
@@ -33,9 +34,8 @@ pub async fn append(
     }
     let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let top: i64 = if db.backend().counts_events_in_a_row() {
-        let sql = "INSERT INTO event_counters (org_id, last_seq) VALUES ($1, $2) \
-                   ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + excluded.last_seq \
-                   RETURNING last_seq";
+        let sql = "UPDATE organizations SET last_event_seq = last_event_seq + $2 \
+                   WHERE id = $1 RETURNING last_event_seq";
         on_conn!(db, |c| sqlx::query_scalar(sql)
             .bind(org_id)
             .bind(n)

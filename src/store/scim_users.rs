@@ -76,9 +76,11 @@ pub struct NewScimUser<'a> {
 /// Writes the person, the membership (within the organization's seats), its emails and
 /// the audit event in one statement: one round trip, and atomic on its own (the view
 /// `scim_user_creations` and its trigger, see the migrations). A taken userName is
-/// `Err(Conflict)`; an active membership without a free seat is `Err(NoFreeSeat)`. The trigger lists the columns of `users`, `memberships`,
-/// `scim_emails`, `audit_events`, `events` (and on PostgreSQL `event_counters`): a migration that adds a required column to one of
-/// them replaces the view and its trigger too (the SCIM tests fail until it does).
+/// `Err(Conflict)`; an active membership without a free seat is `Err(NoFreeSeat)`. The
+/// trigger lists the columns of `users`, `memberships`, `scim_emails`, `audit_events`,
+/// `events` (and on PostgreSQL `organizations`): a migration that adds a required column
+/// to one of them replaces the view and its trigger too (the SCIM tests fail until it
+/// does).
 pub async fn insert_new(db: &mut dyn Db, new: &NewScimUser<'_>) -> Result<Insertion> {
     let (user, row, event) = (new.user, new.row, new.event);
     let sql = "INSERT INTO scim_user_creations (user_id, email, email_key, display_name, password_hash, \
