@@ -6,7 +6,7 @@
 #
 #   perf/events-bench.sh
 #
-# Knobs (environment): USERS=100000 RUNS=2 SEED_CONC=4 DELIVER_USERS=10000 PG=1
+# Knobs (environment): USERS=100000 RUNS=2 SEED_CONC=4 DELIVER_USERS=10000 PG=1 SQLITE=1
 #   BASE_REV=6a0499e (a commit without events) and EVENTS_REV=HEAD, each built from
 #   `git archive` in /tmp/gatehouse-bench/<rev>/ when missing (several minutes each);
 #   or BASE_BIN=path EVENTS_BIN=path.
@@ -147,9 +147,36 @@ pg_db() { # name -> URL of a new, empty database
   echo "${POSTGRES_TEST_URL%/*}/$1"
 }
 
+# CPU seconds (user + system) the server and the database have used so far: the
+# gatehouse process, and on PostgreSQL every postgres process (the throwaway cluster's).
+# On a shared machine the sync's wall time moves with the neighbours' load and the disk;
+# the CPU it took moves much less, so the table gives both.
+cpu_secs() { # backend pid
+  python3 - "$@" <<'PY'
+import os, sys
+backend, pid = sys.argv[1], sys.argv[2]
+pids = [pid]
+if backend == "postgres":
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and open(f"/proc/{p}/comm").read().strip() == "postgres":
+                pids.append(p)
+        except OSError:
+            pass
+ticks = 0
+for p in pids:
+    try:
+        fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        pass
+print(ticks / os.sysconf("SC_CLK_TCK"))
+PY
+}
+
 declare -A SECS
 sync_runs() { # backend: sqlite | postgres
-  local backend=$1 run kind url s
+  local backend=$1 run kind url s c0 c1 cpu
   for run in $(seq 1 "$RUNS"); do
     for kind in base events; do
       case "$backend" in
@@ -158,15 +185,18 @@ sync_runs() { # backend: sqlite | postgres
       esac
       start_gatehouse "$backend-$kind$run" "$TMP/gatehouse-$kind" "$url"
       log "$backend $kind run $run: syncing $USERS users ($(busy))"
+      c0=$(cpu_secs "$backend" "$GH_PID")
       seed "$GH_BASE" "$GH_TOKEN" "$USERS" > "$TMP/seed.out"; s=$(cat "$TMP/seed.out")
+      c1=$(cpu_secs "$backend" "$GH_PID")
+      cpu=$(python3 -c "print(f'{$c1 - $c0:.2f}')")
       SECS[$backend-$kind]="${SECS[$backend-$kind]:-} $s"
       if [ "$kind" = events ]; then
         local n; n=$(count_events "$url")
-        log "$backend events run $run: $s s, $n events ($(python3 -c "print(round($n / $s))")/s)"
-        echo "$backend events $run $s $n" >> "$RUN/sync.txt"
+        log "$backend events run $run: $s s (CPU $cpu s), $n events ($(python3 -c "print(round($n / $s))")/s)"
+        echo "$backend events $run $s $n $cpu" >> "$RUN/sync.txt"
       else
-        log "$backend base run $run: $s s"
-        echo "$backend base $run $s 0" >> "$RUN/sync.txt"
+        log "$backend base run $run: $s s (CPU $cpu s)"
+        echo "$backend base $run $s 0 $cpu" >> "$RUN/sync.txt"
       fi
       stop_pid "$GH_PID"
       if [ "$backend" = sqlite ]; then rm -rf "$TMP/$kind$run"; fi
@@ -205,8 +235,10 @@ deliveries() { # backend url
   stop_pid "$GH_PID"; stop_pid "$sink_pid"
 }
 
-sync_runs sqlite
-mkdir -p "$TMP/deliver"; deliveries sqlite "sqlite://$TMP/deliver/g.db"
+if [ "${SQLITE:-1}" = 1 ]; then
+  sync_runs sqlite
+  mkdir -p "$TMP/deliver"; deliveries sqlite "sqlite://$TMP/deliver/g.db"
+fi
 if [ "${PG:-1}" = 1 ]; then
   if [ -z "${POSTGRES_TEST_URL:-}" ]; then
     # shellcheck source=scripts/postgres-throwaway.sh
@@ -223,15 +255,19 @@ import statistics, sys
 run, out, users, deliver_users, base, events = sys.argv[1:7]
 rows = [l.split() for l in open(f"{run}/sync.txt")]
 lines = [f"# Events benchmark ({users} users; base {base}, events {events})", "",
-         "| backend | sync without events (s) | sync with events (s) | slowdown | events written/s |",
-         "|---|---|---|---|---|"]
+         "| backend | sync without events (s) | sync with events (s) | slowdown | events written/s | CPU without → with (s, server + database, medians) | CPU slowdown |",
+         "|---|---|---|---|---|---|---|"]
 for backend in sorted({r[0] for r in rows}):
     b = [float(r[3]) for r in rows if r[0] == backend and r[1] == "base"]
     e = [float(r[3]) for r in rows if r[0] == backend and r[1] == "events"]
     n = [int(r[4]) / float(r[3]) for r in rows if r[0] == backend and r[1] == "events"]
+    cb = [float(r[5]) for r in rows if r[0] == backend and r[1] == "base"]
+    ce = [float(r[5]) for r in rows if r[0] == backend and r[1] == "events"]
     mb, me = statistics.median(b), statistics.median(e)
+    mcb, mce = statistics.median(cb), statistics.median(ce)
     lines.append(f"| {backend} | {', '.join(f'{x:.1f}' for x in b)} (median {mb:.1f}) | "
-                 f"{', '.join(f'{x:.1f}' for x in e)} (median {me:.1f}) | {100 * (me / mb - 1):+.1f}% | {statistics.median(n):,.0f} |")
+                 f"{', '.join(f'{x:.1f}' for x in e)} (median {me:.1f}) | {100 * (me / mb - 1):+.1f}% | {statistics.median(n):,.0f} | "
+                 f"{mcb:.1f} → {mce:.1f} | {100 * (mce / mcb - 1):+.1f}% |")
 lines += ["", f"| backend | deliveries from a backlog of {2 * int(deliver_users)} events, one endpoint | seconds | deliveries/s |", "|---|---|---|---|"]
 for l in open(f"{run}/deliveries.txt"):
     backend, n, secs, rate = l.split()
