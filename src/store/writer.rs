@@ -7,7 +7,8 @@
 //! Here writers queue on a fair async mutex instead and take the connection directly.
 //!
 //! Write transactions are `BEGIN IMMEDIATE` ... `COMMIT`, sent as plain statements (see
-//! [`SqliteWriter::begin`]). One dropped without `commit` (an error, a cancelled request)
+//! [`SqliteWriter::begin`]). One dropped without `commit` (an error, a cancelled request,
+//! also while its `BEGIN` still runs)
 //! marks the writer and starts a task that takes the connection to roll it back, so the
 //! file's write lock is not held until this process writes again (another process on
 //! the file would wait for it). Whoever takes the connection next rolls back a marked
@@ -81,23 +82,31 @@ impl SqliteWriter {
     /// It is sent as a plain statement: sqlx's own `begin` with a custom statement asks
     /// the connection's thread for its handle afterwards, one more hand-off between
     /// threads per transaction (a 100,000-user sync went from 28.9 to 28.4 s without it).
+    ///
+    /// The transaction counts as open from before `BEGIN` is sent: a caller cancelled
+    /// while the connection's thread runs it (a request whose client went away) leaves
+    /// the connection inside a transaction, which the next writer must roll back, or its
+    /// own `BEGIN` fails ("cannot start a transaction within a transaction").
     pub async fn begin(&self) -> Result<WriteTx> {
-        let mut conn = self.acquire().await?;
-        match sqlx::query(BEGIN_IMMEDIATE).execute(&mut *conn).await {
-            Err(sqlx::Error::WorkerCrashed) => {
-                tracing::error!("the SQLite write connection stopped; opening a new one");
-                *conn = open(&self.options).await?;
-                sqlx::query(BEGIN_IMMEDIATE).execute(&mut *conn).await?;
-            }
-            other => {
-                other?;
-            }
-        }
-        Ok(WriteTx {
-            conn,
+        let mut tx = WriteTx {
+            conn: self.acquire().await?,
             open: true,
             writer: self.clone(),
-        })
+        };
+        let begun = match sqlx::query(BEGIN_IMMEDIATE).execute(&mut *tx.conn).await {
+            Err(sqlx::Error::WorkerCrashed) => {
+                tracing::error!("the SQLite write connection stopped; opening a new one");
+                tx.open = false;
+                *tx.conn = open(&self.options).await?;
+                tx.open = true;
+                sqlx::query(BEGIN_IMMEDIATE).execute(&mut *tx.conn).await
+            }
+            other => other,
+        };
+        // On an error the transaction stays marked: if the connection was inside one
+        // already, the rollback of the drop frees it.
+        begun?;
+        Ok(tx)
     }
 
     /// Whether no writer has the connection right now (for metrics).

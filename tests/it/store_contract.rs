@@ -14,6 +14,7 @@ backend_tests!(
     timestamps_keep_microseconds_and_order,
     unique_violation_is_a_conflict_not_found_is_not_found,
     dropped_transaction_rolls_back,
+    cancelled_begin_leaves_the_next_writer_a_clean_connection,
     text_enums_round_trip,
     seat_counter_follows_every_status_change,
     migrations_are_idempotent
@@ -88,6 +89,32 @@ async fn dropped_transaction_rolls_back(app: TestApp) {
         orgs::find_by_name(&mut db, "Ghost").await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// A caller that goes away while its `BEGIN` runs (a request whose client hung up) must
+/// not leave the write connection inside a transaction: the next writer's own `BEGIN`
+/// would fail with "cannot start a transaction within a transaction".
+async fn cancelled_begin_leaves_the_next_writer_a_clean_connection(app: TestApp) {
+    let now = app.ctx.now();
+    for i in 0..20 {
+        {
+            let mut begin = std::pin::pin!(app.ctx.store.begin());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            // One poll takes the free connection and sends BEGIN; then the caller is gone.
+            let _ = begin.as_mut().poll(&mut cx);
+        }
+        tokio::task::yield_now().await;
+        let mut tx = app
+            .ctx
+            .store
+            .begin()
+            .await
+            .unwrap_or_else(|e| panic!("round {i}: {e}"));
+        orgs::insert(&mut tx, &org(&format!("After {i}"), now))
+            .await
+            .unwrap_or_else(|e| panic!("round {i}: {e}"));
+        tx.commit().await.unwrap();
+    }
 }
 
 async fn text_enums_round_trip(app: TestApp) {
