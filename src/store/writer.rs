@@ -8,10 +8,9 @@
 //!
 //! Write transactions are `BEGIN IMMEDIATE` ... `COMMIT`, sent as plain statements (see
 //! [`SqliteWriter::begin`]). One dropped without `commit` (an error, a cancelled request,
-//! also while its `BEGIN` still runs)
-//! marks the writer and starts a task that takes the connection to roll it back, so the
-//! file's write lock is not held until this process writes again (another process on
-//! the file would wait for it). Whoever takes the connection next rolls back a marked
+//! also while its `BEGIN` still runs) marks the writer and starts a task that takes the
+//! connection to roll it back, so the file's write lock is not held until this process
+//! writes again (another process on the file would wait for it). Whoever takes the connection next rolls back a marked
 //! transaction before its own work, so every writer starts on a clean connection.
 
 use super::{Result, StoreError};
