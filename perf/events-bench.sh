@@ -174,7 +174,6 @@ print(ticks / os.sysconf("SC_CLK_TCK"))
 PY
 }
 
-declare -A SECS
 sync_runs() { # backend: sqlite | postgres
   local backend=$1 run kind url s c0 c1 cpu
   for run in $(seq 1 "$RUNS"); do
@@ -189,7 +188,6 @@ sync_runs() { # backend: sqlite | postgres
       seed "$GH_BASE" "$GH_TOKEN" "$USERS" > "$TMP/seed.out"; s=$(cat "$TMP/seed.out")
       c1=$(cpu_secs "$backend" "$GH_PID")
       cpu=$(python3 -c "print(f'{$c1 - $c0:.2f}')")
-      SECS[$backend-$kind]="${SECS[$backend-$kind]:-} $s"
       if [ "$kind" = events ]; then
         local n; n=$(count_events "$url")
         log "$backend events run $run: $s s (CPU $cpu s), $n events ($(python3 -c "print(round($n / $s))")/s)"

@@ -28,8 +28,8 @@ impl Backend {
 
     /// Whether an organization's next event numbers come from its row's
     /// `last_event_seq` (PostgreSQL: the row lock orders concurrent writers, so numbers
-    /// commit in order), or are its largest plus one (SQLite: the single writer already orders
-    /// them, and one look-up in the primary key is cheaper than updating a row).
+    /// commit in order), or are its largest plus one (SQLite: the single writer already
+    /// orders them, and one look-up in the primary key is cheaper than updating a row).
     pub(super) fn counts_events_in_a_row(self) -> bool {
         matches!(self, Backend::Postgres)
     }

@@ -10,8 +10,9 @@
 //! [`SqliteWriter::begin`]). One dropped without `commit` (an error, a cancelled request,
 //! also while its `BEGIN` still runs) marks the writer and starts a task that takes the
 //! connection to roll it back, so the file's write lock is not held until this process
-//! writes again (another process on the file would wait for it). Whoever takes the connection next rolls back a marked
-//! transaction before its own work, so every writer starts on a clean connection.
+//! writes again (another process on the file would wait for it). Whoever takes the
+//! connection next rolls back a marked transaction before its own work, so every writer
+//! starts on a clean connection.
 
 use super::{Result, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -95,6 +96,7 @@ impl SqliteWriter {
         let begun = match sqlx::query(BEGIN_IMMEDIATE).execute(&mut *tx.conn).await {
             Err(sqlx::Error::WorkerCrashed) => {
                 tracing::error!("the SQLite write connection stopped; opening a new one");
+                // Nothing to roll back until the new connection has been sent its BEGIN.
                 tx.open = false;
                 *tx.conn = open(&self.options).await?;
                 tx.open = true;
