@@ -10,7 +10,7 @@
 # while wrk runs the load for SECS seconds. Prints the top functions by self time and
 # wrk's rate; `perf.data` and the report stay in perf/out/profile-<timestamp>/. For call
 # stacks, build with frame pointers (RUSTFLAGS="-C force-frame-pointers=yes") and set
-# CALLGRAPH=fp.
+# CALLGRAPH=fp, or set CALLGRAPH=dwarf with any build (larger perf.data, lower rate).
 set -euo pipefail
 MODE=${1:-get}
 ROOT=$(cd "$(dirname "$0")/.." && pwd); PERF_DIR="$ROOT/perf"
@@ -48,7 +48,11 @@ case "$MODE" in
   *) echo "mode: get or post" >&2; exit 2 ;;
 esac
 env "${extra[@]}" wrk -t2 -c2 -d3s -s "$PERF_DIR/lua/$script" "$URL" > /dev/null  # warm-up
-cg=(); [ "${CALLGRAPH:-}" = fp ] && cg=(-g)
+cg=()
+case "${CALLGRAPH:-}" in
+  fp) cg=(-g) ;;
+  dwarf) cg=(--call-graph dwarf,16384) ;;  # no rebuild: unwinds through .eh_frame
+esac
 perf record -F 1999 "${cg[@]}" -p "$PID" -o "$OUT/perf.data" -- sleep "$SECS" 2> "$OUT/perf-record.log" &
 REC=$!
 env "${extra[@]}" wrk -t2 -c2 -d"${SECS}s" -s "$PERF_DIR/lua/$script" "$URL" > "$OUT/wrk.txt" 2>&1

@@ -70,7 +70,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         .map_err(StartError::Oidc)?;
     let store = store::Store::connect(&config.database).await?;
     store.migrate().await?;
-    let ctx = Ctx {
+    let ctx = Ctx::new(services::CtxParts {
         store,
         clock,
         config: Arc::new(config),
@@ -80,7 +80,7 @@ pub async fn connect(config: Config, clock: SharedClock) -> Result<Ctx, StartErr
         metrics: Arc::new(metrics::Metrics::new()),
         scim_creates: Arc::default(),
         scim_tokens: Arc::default(),
-    };
+    });
     services::config_apps::sync(&ctx)
         .await
         .map_err(|e| StartError::Apps(e.to_string()))?;

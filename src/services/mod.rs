@@ -45,9 +45,26 @@ use crate::domain::Timestamp;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
-/// What every service needs. Cheap to clone.
+/// What every service needs. Cheap to clone: one reference count, however many parts
+/// it has (a request clones it in several extractors and layers).
 #[derive(Clone)]
-pub struct Ctx {
+pub struct Ctx(Arc<CtxParts>);
+
+impl Ctx {
+    pub fn new(parts: CtxParts) -> Self {
+        Ctx(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = CtxParts;
+    fn deref(&self) -> &CtxParts {
+        &self.0
+    }
+}
+
+/// The parts of a [`Ctx`].
+pub struct CtxParts {
     pub store: Store,
     pub clock: SharedClock,
     pub config: Arc<Config>,

@@ -15,8 +15,7 @@
 //! starts the WAL over. Writers then wait for a few milliseconds of pages, not for
 //! hundreds. The writer's own checkpoint stays as a backstop only.
 
-use super::{SqliteWriter, Store};
-use sqlx::SqlitePool;
+use super::{SqliteReaders, SqliteWriter, Store};
 use std::time::Duration;
 
 /// The writer's own automatic checkpoint, for when the background task cannot keep up.
@@ -89,7 +88,7 @@ impl Store {
 
 /// One background round: copy what the WAL holds; once it is large, catch up and
 /// finish with the writer held so that the next commit starts the WAL over.
-async fn round(read: &SqlitePool, write: &SqliteWriter) -> sqlx::Result<()> {
+async fn round(read: &SqliteReaders, write: &SqliteWriter) -> sqlx::Result<()> {
     let mut last = passive(&mut *read.acquire().await?).await?;
     if last.pages < RESTART_AFTER_PAGES {
         return Ok(());

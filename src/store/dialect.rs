@@ -6,7 +6,7 @@ use crate::config::DatabaseConfig;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 use std::str::FromStr;
 use std::time::Duration;
@@ -195,15 +195,9 @@ pub(super) async fn connect(config: &DatabaseConfig) -> Result<Store> {
                 acquire_timeout,
             )
             .await?;
-            // No ping before handing out a connection: it is a local file, and the ping is
-            // a round trip to the connection's worker thread on every request.
-            let read = SqlitePoolOptions::new()
-                .max_connections(config.max_connections)
-                .test_before_acquire(false)
-                .acquire_timeout(acquire_timeout)
-                .after_connect(|conn, _| Box::pin(super::sqlite_lower::register(conn)))
-                .connect_with(options)
-                .await?;
+            let read =
+                super::SqliteReaders::connect(options, config.max_connections, acquire_timeout)
+                    .await?;
             Ok(Store::Sqlite { read, write })
         }
         Ok(Backend::Postgres) => {

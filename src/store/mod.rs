@@ -25,6 +25,7 @@ pub mod oauth_grants;
 pub mod oidc_states;
 pub mod org_domains;
 pub mod orgs;
+mod readers;
 pub mod saml;
 pub mod scim_filter;
 pub mod scim_groups;
@@ -47,10 +48,11 @@ mod writer;
 
 pub use checkpoint::WalProgress;
 pub use dialect::{Backend, Timestamp};
+pub use readers::{ReadConn, SqliteReaders};
 pub use writer::{SqliteWriter, WriteConn, WriteTx};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, SqliteConnection, Transaction};
 
 /// Runs `$body` with `$c` bound to the backend connection of `$db` (a `&mut dyn Db`).
 /// The body is written once and type-checked for each backend.
@@ -165,7 +167,7 @@ pub trait Db: Send {
 /// A connection outside any transaction: a pooled one for reads, or the writer
 /// ([`Store::write`]) for a write that is one statement.
 pub enum Handle {
-    Sqlite(PoolConnection<Sqlite>),
+    Sqlite(ReadConn),
     SqliteWriter(WriteConn),
     Postgres(PoolConnection<Postgres>),
 }
@@ -216,13 +218,13 @@ pub struct PoolStats {
 
 /// The database. Cheap to clone.
 ///
-/// SQLite gets a pool of readers (WAL lets them run beside a writer) and a single
-/// writer connection ([`SqliteWriter`]) over one file, so in-process writers queue
+/// SQLite gets read connections ([`SqliteReaders`]; WAL lets them run beside a writer)
+/// and a single writer connection ([`SqliteWriter`]) over one file, so in-process writers queue
 /// for it instead of failing with "database is locked".
 #[derive(Clone, Debug)]
 pub enum Store {
     Sqlite {
-        read: SqlitePool,
+        read: SqliteReaders,
         write: SqliteWriter,
     },
     Postgres(PgPool),
@@ -305,7 +307,14 @@ impl Store {
                     idle: usize::from(write.is_idle()),
                     max: 1,
                 };
-                vec![stats("sqlite_read", read), writer]
+                let (size, idle, max) = read.stats();
+                let readers = PoolStats {
+                    name: "sqlite_read",
+                    size,
+                    idle,
+                    max,
+                };
+                vec![readers, writer]
             }
             Store::Postgres(pool) => vec![stats("postgres", pool)],
         }

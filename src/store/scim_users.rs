@@ -317,8 +317,14 @@ pub async fn list(
 ) -> Result<Vec<(ScimUserRow, Vec<(Uuid, String)>)>> {
     let (offset, limit) = page;
     let groups = groups_column(db.backend(), with_groups);
+    // One row at most needs no order (see `Fragment::at_most_one`).
+    let (order, order_by) = if filter.at_most_one {
+        ("", "")
+    } else {
+        (" ORDER BY ", order_by)
+    };
     let sql = format!(
-        "SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND ({}) ORDER BY {order_by} LIMIT {limit} OFFSET {offset}",
+        "SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND ({}){order}{order_by} LIMIT {limit} OFFSET {offset}",
         filter.sql
     );
     let rows: Vec<WithGroups> = on_conn!(db, |c| bind_values!(
@@ -352,24 +358,33 @@ impl WithGroups {
     }
 }
 
+/// `[[id, displayName, displayName key], ...]`, put in the order SCIM shows a user's
+/// groups: by displayName (case folded), then id. Sorted here rather than in SQL: on
+/// SQLite an `ORDER BY` inside the subquery opens a sorter for every user read, groups
+/// or none, about a tenth of a GET's server time.
 fn parse_groups(text: &str) -> Option<Vec<(Uuid, String)>> {
-    let pairs: Vec<(String, String)> = serde_json::from_str(text).ok()?;
-    pairs
+    let mut groups: Vec<(String, String, String)> = serde_json::from_str(text).ok()?;
+    groups.sort_unstable_by(|a, b| (&a.2, &a.0).cmp(&(&b.2, &b.0)));
+    groups
         .into_iter()
-        .map(|(id, name)| Some((Uuid::parse_str(&id).ok()?, name)))
+        .map(|(id, name, _)| Some((Uuid::parse_str(&id).ok()?, name)))
         .collect()
 }
 
-/// The user's groups (id, displayName) in displayName order, as one JSON text column
-/// (NULL when not wanted).
+/// The user's groups as one JSON text column (NULL when not wanted), see
+/// [`parse_groups`].
 fn groups_column(backend: super::Backend, wanted: bool) -> &'static str {
     match backend {
         _ if !wanted => "NULL AS groups_json",
         super::Backend::Sqlite => {
-            "(SELECT json_group_array(json_array(lower(hex(g.id)), g.display_name)) FROM                (SELECT g.id, g.display_name FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id                 WHERE gm.org_id = m.org_id AND gm.membership_id = m.id                 ORDER BY g.display_name_key, g.id) g) AS groups_json"
+            "(SELECT json_group_array(json_array(lower(hex(g.id)), g.display_name, g.display_name_key)) \
+               FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id \
+              WHERE gm.org_id = m.org_id AND gm.membership_id = m.id) AS groups_json"
         }
         super::Backend::Postgres => {
-            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name)                 ORDER BY g.display_name_key, g.id), '[]')::text               FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id               WHERE gm.org_id = m.org_id AND gm.membership_id = m.id) AS groups_json"
+            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name, g.display_name_key)), '[]')::text \
+               FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id \
+              WHERE gm.org_id = m.org_id AND gm.membership_id = m.id) AS groups_json"
         }
     }
 }

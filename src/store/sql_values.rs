@@ -18,6 +18,9 @@ pub enum SqlValue {
 pub struct Fragment {
     pub sql: String,
     pub values: Vec<SqlValue>,
+    /// A unique index lets this filter match one row at most (`userName eq "…"`): the
+    /// page needs no ORDER BY, for which SQLite would open a sorter even for one row.
+    pub at_most_one: bool,
 }
 
 /// Binds `$values` (a `&[SqlValue]`) onto `$query` in order; expands inside each

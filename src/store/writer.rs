@@ -15,8 +15,8 @@
 //! starts on a clean connection.
 
 use super::{Result, StoreError};
+use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -124,9 +124,7 @@ impl SqliteWriter {
 }
 
 async fn open(options: &SqliteConnectOptions) -> Result<SqliteConnection> {
-    let mut conn = options.connect().await?;
-    super::sqlite_lower::register(&mut conn).await?;
-    Ok(conn)
+    Ok(super::readers::open(options).await?)
 }
 
 /// A write transaction on the write connection; dropped without `commit` it rolls back

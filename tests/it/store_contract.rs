@@ -15,6 +15,8 @@ backend_tests!(
     unique_violation_is_a_conflict_not_found_is_not_found,
     dropped_transaction_rolls_back,
     cancelled_begin_leaves_the_next_writer_a_clean_connection,
+    cancelled_reads_leave_the_readers_usable,
+    readers_run_side_by_side_up_to_the_limit,
     text_enums_round_trip,
     seat_counter_follows_every_status_change,
     migrations_are_idempotent
@@ -114,6 +116,68 @@ async fn cancelled_begin_leaves_the_next_writer_a_clean_connection(app: TestApp)
             .await
             .unwrap_or_else(|e| panic!("round {i}: {e}"));
         tx.commit().await.unwrap();
+    }
+}
+
+/// A read whose caller goes away half-way (a client that hung up) gives its connection
+/// back at once, without the ping sqlx's pool sends: the next reader on it must get its
+/// own answer, not the rest of the cancelled one's.
+async fn cancelled_reads_leave_the_readers_usable(app: TestApp) {
+    const MANY_ROWS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) \
+         SELECT i FROM n";
+    for i in 0..20_i64 {
+        {
+            let mut db = app.ctx.store.read().await.unwrap();
+            let mut rows = std::pin::pin!(async move {
+                gatehouse::on_conn!(db, |c| sqlx::query_scalar::<_, i64>(MANY_ROWS)
+                    .fetch_all(c)
+                    .await)
+            });
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let _ = rows.as_mut().poll(&mut cx);
+        }
+        tokio::task::yield_now().await;
+        let mut db = app.ctx.store.read().await.unwrap();
+        let got: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar("SELECT $1 + 1000000")
+            .bind(i)
+            .fetch_one(c)
+            .await)
+        .unwrap_or_else(|e| panic!("round {i}: {e}"));
+        assert_eq!(got, i + 1_000_000, "round {i}");
+    }
+}
+
+/// As many readers as `database.max_connections` hold a connection each at once, and
+/// the store opens no more than that.
+async fn readers_run_side_by_side_up_to_the_limit(app: TestApp) {
+    let max = app.ctx.config.database.max_connections as usize;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(app.ctx.store.read().await.unwrap());
+    }
+    for (i, db) in held.iter_mut().enumerate() {
+        let got: i64 = gatehouse::on_conn!(db, |c| sqlx::query_scalar("SELECT $1")
+            .bind(i as i64)
+            .fetch_one(c)
+            .await)
+        .unwrap();
+        assert_eq!(got, i as i64);
+    }
+    drop(held);
+    let stats = app.ctx.store.pool_stats();
+    let readers = &stats[0];
+    assert!(
+        readers.size as usize <= max,
+        "{}: {} open",
+        readers.name,
+        readers.size
+    );
+    if readers.name == "sqlite_read" {
+        // Given back on drop, with no task or ping in between.
+        assert_eq!(
+            readers.idle, readers.size as usize,
+            "every connection is back"
+        );
     }
 }
 

@@ -55,7 +55,21 @@ pub fn translate(
     Ok(Fragment {
         sql,
         values: t.values,
+        at_most_one: names_one_user(target, filter),
     })
+}
+
+/// `userName eq "…"` at the root: the unique index on (org_id, user_name_key) holds one
+/// such user at most.
+fn names_one_user(target: Target, filter: Option<&Filter>) -> bool {
+    let Some(Filter::Compare(path, CompareOp::Eq, CompValue::Str(_))) = filter else {
+        return false;
+    };
+    let rt = target.resource();
+    target == Target::Users
+        && schema::resolve(rt, path).is_some_and(|r| {
+            std::ptr::eq(r.schema, rt.schema) && r.sub.is_none() && r.attr.name == "userName"
+        })
 }
 
 /// ORDER BY for `sortBy`/`sortOrder`: absent values last, the id as tie-breaker so

@@ -88,3 +88,22 @@ fn ne_and_eq_null_negate_the_whole_multi_valued_attribute() {
     let f = sql(Backend::Sqlite, Target::Users, "title eq null");
     assert!(f.sql.starts_with("(NOT COALESCE("), "{}", f.sql);
 }
+
+#[test]
+fn only_user_name_eq_at_the_root_matches_one_user_at_most() {
+    let one = |target, f| sql(Backend::Sqlite, target, f).at_most_one;
+    assert!(one(Target::Users, "userName eq \"ann@acme.com\""));
+    assert!(one(
+        Target::Users,
+        "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"ann\""
+    ));
+    assert!(!one(Target::Users, "userName sw \"ann\""));
+    assert!(!one(
+        Target::Users,
+        "userName eq \"a\" or userName eq \"b\""
+    ));
+    assert!(!one(Target::Users, "not (userName eq \"a\")"));
+    assert!(!one(Target::Users, "externalId eq \"a\""));
+    assert!(!one(Target::Users, "emails.value eq \"a@acme.com\""));
+    assert!(!one(Target::Groups, "displayName eq \"a\""));
+}
