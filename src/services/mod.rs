@@ -54,6 +54,14 @@ impl Ctx {
     pub fn new(parts: CtxParts) -> Self {
         Ctx(Arc::new(parts))
     }
+
+    /// The same parts under another configuration (a restart with a changed file).
+    pub fn with_config(&self, config: Config) -> Self {
+        Ctx::new(CtxParts {
+            config: Arc::new(config),
+            ..CtxParts::clone(&self.0)
+        })
+    }
 }
 
 impl std::ops::Deref for Ctx {
@@ -64,6 +72,7 @@ impl std::ops::Deref for Ctx {
 }
 
 /// The parts of a [`Ctx`].
+#[derive(Clone)]
 pub struct CtxParts {
     pub store: Store,
     pub clock: SharedClock,

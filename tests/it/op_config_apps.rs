@@ -9,7 +9,6 @@ use gatehouse::config::apps::AppConfig;
 use gatehouse::services::apps::{self, ClientAuth};
 use gatehouse::services::audit::Actor;
 use gatehouse::services::{Error, config_apps};
-use std::sync::Arc;
 
 backend_tests!(op_config_apps_upserted_and_guarded);
 
@@ -60,8 +59,7 @@ async fn op_config_apps_upserted_and_guarded(app: TestApp) {
         .redirect_uris
         .push("https://deploy.example.com/cb2".into());
     config.apps.insert("Deploy".into(), changed);
-    let mut ctx2 = ctx.clone();
-    ctx2.config = Arc::new(config.clone());
+    let ctx2 = ctx.with_config(config.clone());
     assert_eq!(
         config_apps::sync(&ctx2).await.expect("sync"),
         vec!["deploy"]
@@ -81,10 +79,9 @@ async fn op_config_apps_upserted_and_guarded(app: TestApp) {
         assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
     }
     // Out of the file, the operator may delete it.
-    let mut ctx3 = ctx2.clone();
     let mut without = config.clone();
     without.apps.clear();
-    ctx3.config = Arc::new(without);
+    let ctx3 = ctx2.with_config(without);
     apps::delete(&ctx3, &Actor::cli(), "deploy")
         .await
         .expect("deleted once out of the file");

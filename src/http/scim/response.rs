@@ -66,7 +66,9 @@ impl IntoResponse for ScimResponse {
             Some(body) => (
                 self.status,
                 [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
-                body.to_string(),
+                // Straight to bytes (`to_string` goes through `fmt`, slower); a `Value`
+                // always serializes, its keys being strings.
+                serde_json::to_vec(&body).unwrap_or_default(),
             )
                 .into_response(),
             None => self.status.into_response(),
