@@ -219,8 +219,8 @@ pub struct PoolStats {
 /// The database. Cheap to clone.
 ///
 /// SQLite gets read connections ([`SqliteReaders`]; WAL lets them run beside a writer)
-/// and a single writer connection ([`SqliteWriter`]) over one file, so in-process writers queue
-/// for it instead of failing with "database is locked".
+/// and a single writer connection ([`SqliteWriter`]) over one file, so in-process
+/// writers queue for it instead of failing with "database is locked".
 #[derive(Clone, Debug)]
 pub enum Store {
     Sqlite {
@@ -307,14 +307,7 @@ impl Store {
                     idle: usize::from(write.is_idle()),
                     max: 1,
                 };
-                let (size, idle, max) = read.stats();
-                let readers = PoolStats {
-                    name: "sqlite_read",
-                    size,
-                    idle,
-                    max,
-                };
-                vec![readers, writer]
+                vec![read.stats(), writer]
             }
             Store::Postgres(pool) => vec![stats("postgres", pool)],
         }

@@ -13,9 +13,9 @@
 //! A connection idle for longer than [`CHECK_AFTER_IDLE`] is pinged before it is lent,
 //! and replaced if its worker thread has stopped (what the pool did on every release).
 
-use super::Result;
+use super::{PoolStats, Result};
+use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -64,7 +64,7 @@ impl SqliteReaders {
         wait: Duration,
     ) -> Result<Self> {
         let max = max.max(1);
-        let first = open(&options).await?;
+        let first = super::sqlite_lower::connect(&options).await?;
         let readers = SqliteReaders {
             inner: Arc::new(Inner {
                 idle: Mutex::new(Vec::with_capacity(max as usize)),
@@ -120,14 +120,15 @@ impl SqliteReaders {
         }
     }
 
-    /// Connections that exist, connections idle, and the most there may be (metrics).
-    pub fn stats(&self) -> (u32, usize, u32) {
+    /// Connections that exist and idle, and the most there may be (metrics).
+    pub fn stats(&self) -> PoolStats {
         let inner = &self.inner;
-        (
-            inner.open.load(Ordering::Acquire),
-            inner.lock_idle().len(),
-            inner.max,
-        )
+        PoolStats {
+            name: "sqlite_read",
+            size: inner.open.load(Ordering::Acquire),
+            idle: inner.lock_idle().len(),
+            max: inner.max,
+        }
     }
 }
 
@@ -149,18 +150,10 @@ impl Inner {
 
     /// A new connection; the caller holds a permit, so there is room for it.
     async fn open_new(&self) -> sqlx::Result<SqliteConnection> {
-        let conn = open(&self.options).await?;
+        let conn = super::sqlite_lower::connect(&self.options).await?;
         self.open.fetch_add(1, Ordering::AcqRel);
         Ok(conn)
     }
-}
-
-/// A connection with our `lower()` (see `sqlite_lower`), as every SQLite connection
-/// of the store has.
-pub(super) async fn open(options: &SqliteConnectOptions) -> sqlx::Result<SqliteConnection> {
-    let mut conn = options.connect().await?;
-    super::sqlite_lower::register(&mut conn).await?;
-    Ok(conn)
 }
 
 /// A read connection while one reader has it; back to the idle list when dropped.

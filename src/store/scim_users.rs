@@ -327,24 +327,19 @@ pub async fn list(
         "SELECT {COLUMNS}, {groups} FROM memberships m WHERE {VISIBLE} AND ({}){order}{order_by} LIMIT {limit} OFFSET {offset}",
         filter.sql
     );
-    let rows: Vec<WithGroups> = if filter.at_most_one {
-        // `fetch_optional` returns with the row: SQLite's worker thread sends nothing
-        // more, where `fetch_all` waits for the end of the rows, one more hand-off.
-        let row: Option<WithGroups> = on_conn!(db, |c| bind_values!(
-            sqlx::query_as(&sql).bind(org_id),
-            &filter.values
-        )
-        .fetch_optional(c)
-        .await)?;
-        row.into_iter().collect()
-    } else {
-        on_conn!(db, |c| bind_values!(
-            sqlx::query_as(&sql).bind(org_id),
-            &filter.values
-        )
-        .fetch_all(c)
-        .await)?
-    };
+    let rows: Vec<WithGroups> = on_conn!(db, |c| {
+        let query = bind_values!(sqlx::query_as(&sql).bind(org_id), &filter.values);
+        if filter.at_most_one {
+            // `fetch_optional` returns with the row: SQLite's worker thread sends nothing
+            // more, where `fetch_all` waits for the end of the rows, one more hand-off.
+            query
+                .fetch_optional(c)
+                .await
+                .map(|row| row.into_iter().collect())
+        } else {
+            query.fetch_all(c).await
+        }
+    })?;
     rows.into_iter().map(WithGroups::split).collect()
 }
 

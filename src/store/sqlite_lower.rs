@@ -5,11 +5,19 @@
 //! `lower()`, so no stored index depends on the built-in's results.
 
 use libsqlite3_sys as ffi;
-use sqlx::SqliteConnection;
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use std::os::raw::{c_char, c_int};
 
-/// Registers our `lower` on `conn` (pool `after_connect`).
-pub async fn register(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+/// A new connection with our `lower`, as every SQLite connection of the store has.
+pub async fn connect(options: &SqliteConnectOptions) -> Result<SqliteConnection, sqlx::Error> {
+    let mut conn = options.connect().await?;
+    register(&mut conn).await?;
+    Ok(conn)
+}
+
+/// Registers our `lower` on `conn`.
+async fn register(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     // SAFETY: `db` is the live connection handle, locked for this call; the name is a

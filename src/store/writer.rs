@@ -124,7 +124,7 @@ impl SqliteWriter {
 }
 
 async fn open(options: &SqliteConnectOptions) -> Result<SqliteConnection> {
-    Ok(super::readers::open(options).await?)
+    Ok(super::sqlite_lower::connect(options).await?)
 }
 
 /// A write transaction on the write connection; dropped without `commit` it rolls back
