@@ -47,7 +47,8 @@ case "$MODE" in
   post) script=post_users.lua; extra=(BENCH_PREFIX="post-$(date +%s)-") ;;
   *) echo "mode: get or post" >&2; exit 2 ;;
 esac
-env "${extra[@]}" wrk -t2 -c2 -d3s -s "$PERF_DIR/lua/$script" "$URL" > /dev/null  # warm-up
+# warm-up (its own userNames: the measured POSTs must all be creates, not 409s)
+env "${extra[@]}" BENCH_PREFIX="warm-" wrk -t2 -c2 -d3s -s "$PERF_DIR/lua/$script" "$URL" > /dev/null
 cg=()
 case "${CALLGRAPH:-}" in
   fp) cg=(-g) ;;
