@@ -22,6 +22,7 @@ get_gh, get_ref, get_gh1k = load("get_gh"), load("get_ref"), load("get_gh1k")
 post_gh, post_ref = load("post_gh"), load("post_ref")
 g_big, g_small = load("group_big", {}), load("group_small", {})
 get_floor, get_floor1k, post_floor = load("get_floor"), load("get_floor1k"), load("post_floor")
+post_floor_rows = load("post_floor_rows")
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
@@ -159,6 +160,11 @@ for label, a, floor, goal in (
     text, r = share(a, floor)
     add((label, f"{rate(a)} (p99 {ms(a and a['p99_us'])})", f"(floor) {rate(floor)} (p99 {ms(floor and floor['p99_us'])})",
          text, f"≥ {100 * goal:.0f}% of the floor", ok(r and r >= goal)))
+if post_floor_rows:
+    text, _ = share(post_gh, post_floor_rows)
+    add(("7. POST /Users, share of the floor that stores Gatehouse's rows (no goal: what Gatehouse's own code costs)",
+         rate(post_gh), f"(floor, same rows) {rate(post_floor_rows)} (p99 {ms(post_floor_rows['p99_us'])})",
+         text, "", ""))
 gh = rss.get("gh100k", {})
 add(("6. Gatehouse max VmRSS / VmHWM (1 s samples, whole run)",
      f"{gh.get('rss', 0) / 1024:.1f} / {gh.get('hwm', 0) / 1024:.1f} MB",
@@ -256,7 +262,8 @@ if all(sizes):
                "one indexed query, no auth, same database pragmas).")
 errs = []
 for name, d in (("get_gh", get_gh), ("get_ref", get_ref), ("get_gh1k", get_gh1k), ("post_gh", post_gh), ("post_ref", post_ref),
-                ("get_floor", get_floor), ("get_floor1k", get_floor1k), ("post_floor", post_floor)):
+                ("get_floor", get_floor), ("get_floor1k", get_floor1k), ("post_floor", post_floor),
+                ("post_floor_rows", post_floor_rows)):
     if d and (d["non2xx"] or d["timeouts"] or d["read_errors"] or d["connect_errors"]):
         errs.append(f"{name}: non-2xx {d['non2xx']}, timeouts {d['timeouts']}, read errors {d['read_errors']}, connect errors {d['connect_errors']}")
 if errs:

@@ -236,10 +236,10 @@ PYEOF
 
 # The floor (perf/scim_floor.rs): a bare axum + sqlx server on a fresh database (SQLite
 # in $TMP, or the URL given); sets FLOOR_PID, FLOOR_BASE.
-start_floor() { # label [database-url]
+start_floor() { # label [database-url [same-rows]]
   local label=$1 port
   port=$(free_port)
-  "$FLOOR_BIN" "${2:-sqlite://$TMP/$label.db}" "127.0.0.1:$port" > "$TMP/$label-server.log" 2>&1 &
+  "$FLOOR_BIN" "${2:-sqlite://$TMP/$label.db}" "127.0.0.1:$port" ${3:+"$3"} > "$TMP/$label-server.log" 2>&1 &
   FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
   FLOOR_BASE="http://127.0.0.1:$port/scim/v2"
   wait_http "$FLOOR_BASE/Users" || die "scim-floor ($label) did not start: $(tail -3 "$TMP/$label-server.log")"
@@ -372,6 +372,26 @@ timeout 120 "${LOAD[@]}" group-bench --base "$GH_MAIN_BASE" --token "$GH_MAIN_TO
   --name "Bench 10" --members 10 --reps "$GROUP_REPS" --chunk "$GROUP_CHUNK" > "$RUN/group_small.json" \
   || die "group bench (10)"
 log "group 10: $(cat "$RUN/group_small.json")"
+
+# ---------------------------------------------------------------- 6b. the floor with Gatehouse's rows
+# The floor that stores Gatehouse's rows (scim-floor `same-rows`): the POST writes the
+# person, membership, emails, audit record and events with the one statement of
+# Gatehouse's create, in a database Gatehouse made. Gatehouse's share of it is what its
+# own code costs a create; the share of the one-row floor includes what it stores.
+# After the groups: its seed writes about 2 GB, and the kernel's writeback of it would
+# still run during the next phase.
+phase floor-rows quiet
+ROWS_DB="sqlite://$TMP/floor_rows.db"
+GATEHOUSE_DATABASE__URL="$ROWS_DB" GATEHOUSE_LOG__FILTER=warn "$BIN" migrate > "$TMP/floorrows-cli.log" 2>&1 \
+  || die "gatehouse migrate (floor rows)"
+GATEHOUSE_DATABASE__URL="$ROWS_DB" GATEHOUSE_LOG__FILTER=warn "$BIN" admin bootstrap --org Bench --email admin@bench.test \
+  >> "$TMP/floorrows-cli.log" 2>&1 || die "gatehouse admin bootstrap (floor rows)"
+start_floor floorrows "$ROWS_DB" same-rows
+wrk_seed seed_floor_rows "$FLOOR_BASE" none "$USERS"
+log "floor (same rows) seed: $(cat "$RUN/seed_floor_rows.json")"
+run_wrk post_floor_rows "$WRK_SECS" "${FLOOR_BASE%/scim/v2}" post_users.lua BENCH_TOKEN=none BENCH_PATH=/scim/v2 BENCH_PREFIX="post-$TS-"
+stop_pid "$FLOOR_PID"
+rm -f "$TMP"/floor_rows.db*; sync
 
 # ---------------------------------------------------------------- 8. PostgreSQL
 # The same phases on PostgreSQL: the throwaway server the tests use (scripts/postgres-

@@ -13,6 +13,16 @@
 //! the body with an id and `meta` and answers it (201). The table has Gatehouse's
 //! lookup shape: a unique index on (org_id, lower-cased userName). SQLite is opened
 //! with the pragmas Gatehouse uses (WAL, synchronous=NORMAL, 1 KiB pages).
+//!
+//! With a third argument, `same-rows` (SQLite only), the POST stores what a SCIM create
+//! of Gatehouse stores, in Gatehouse's own tables: the database must have been made by
+//! `gatehouse migrate` and `gatehouse admin bootstrap` (its first organization is used).
+//! Each POST is the one statement Gatehouse's create sends (`scim_user_creations`, whose
+//! trigger writes the person, the membership, its emails, the audit record and the
+//! events), with values built as plainly as possible. Gatehouse's share of this floor
+//! is what its own code costs, with the data it stores taken out of the comparison.
+//!
+//!   target/release/examples/scim-floor sqlite:///tmp/g.db 127.0.0.1:8090 same-rows
 
 use axum::Router;
 use axum::body::Bytes;
@@ -39,6 +49,14 @@ enum Db {
     Postgres(PgPool),
 }
 
+/// The `same-rows` floor: Gatehouse's database, its first organization.
+#[derive(Clone)]
+struct SameRows {
+    write: SqlitePool,
+    read: SqlitePool,
+    org_id: Uuid,
+}
+
 /// Every row belongs to one organization, as in Gatehouse.
 const ORG: &str = "00000000-0000-0000-0000-000000000001";
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -55,8 +73,39 @@ const INSERT: &str =
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(url), Some(bind)) = (args.next(), args.next()) else {
-        return Err("usage: scim-floor DATABASE_URL BIND_ADDR".into());
+        return Err("usage: scim-floor DATABASE_URL BIND_ADDR [same-rows]".into());
     };
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    if args.next().as_deref() == Some("same-rows") {
+        let options = SqliteConnectOptions::from_str(&url)?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.read_only(true))
+            .await?;
+        let org_id = sqlx::query_scalar("SELECT id FROM organizations ORDER BY created_at LIMIT 1")
+            .fetch_one(&read)
+            .await?;
+        let app = Router::new()
+            .route("/scim/v2/Users", get(count_rows).post(create_rows))
+            .with_state(SameRows {
+                write,
+                read,
+                org_id,
+            });
+        println!(
+            "scim-floor (same rows) listening on {}",
+            listener.local_addr()?
+        );
+        axum::serve(listener, app).await?;
+        return Ok(());
+    }
     let db = if url.starts_with("postgres") {
         let pool = PgPoolOptions::new()
             .max_connections(8)
@@ -87,7 +136,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/scim/v2/Users", get(list).post(create))
         .with_state(db);
-    let listener = tokio::net::TcpListener::bind(&bind).await?;
     println!("scim-floor listening on {}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
@@ -199,6 +247,107 @@ async fn create(State(db): State<Db>, body: Bytes) -> Response {
     };
     match done {
         Ok(()) => scim(StatusCode::CREATED, text),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            (StatusCode::CONFLICT, "userName taken").into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /scim/v2/Users` of the `same-rows` floor: the count only (the benchmark's seed
+/// waits for it).
+async fn count_rows(State(app): State<SameRows>) -> Response {
+    let total: Result<i64, sqlx::Error> =
+        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1")
+            .bind(app.org_id)
+            .fetch_one(&app.read)
+            .await;
+    match total {
+        Ok(n) => scim(
+            StatusCode::OK,
+            json!({"schemas": [LIST], "totalResults": n, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+                .to_string(),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+/// The statement of Gatehouse's SCIM create (`store/scim_users.rs`, `insert_new`).
+const INSERT_ROWS: &str = "INSERT INTO scim_user_creations (user_id, email, email_key, display_name, \
+     password_hash, membership_id, org_id, role, status, source, disconnected_at, user_name, \
+     user_name_key, external_id, scim_attributes, emails, audit_id, actor_kind, actor_id, actor_name, \
+     action, target_kind, target_id, details, client_addr, created_at, event_resource, event1_id, \
+     event1_type, event2_id, event2_type) \
+     VALUES ($1, $2, $3, $4, NULL, $5, $6, 'member', 'active', 'scim', NULL, $7, $8, $9, $10, $11, \
+     $12, 'scim_token', 'floor', 'floor', 'scim.user.created', 'scim_user', $13, $14, NULL, $15, $16, \
+     $17, 'scim.user.created', $18, 'membership.created')";
+
+/// `POST /scim/v2/Users` of the `same-rows` floor: Gatehouse's rows for the body, and
+/// the body with an id and `meta` as the answer.
+async fn create_rows(State(app): State<SameRows>, body: Bytes) -> Response {
+    let Ok(mut doc) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
+    let Some(user_name) = doc["userName"].as_str().map(str::to_string) else {
+        return (StatusCode::BAD_REQUEST, "no userName").into_response();
+    };
+    let email = doc["emails"][0]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let display_name = doc["displayName"].as_str().unwrap_or_default().to_string();
+    let external_id = doc["externalId"].as_str().map(str::to_string);
+    let emails: Vec<Value> = doc["emails"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let value = e["value"].as_str().unwrap_or_default();
+            json!({"value": value, "value_key": value.to_lowercase(), "type": e["type"],
+                   "primary": e["primary"].as_bool().unwrap_or(false), "display": null})
+        })
+        .collect();
+    let (user_id, member_id) = (Uuid::now_v7(), Uuid::now_v7());
+    // The floor's one time, as in its answers (2026-01-01T00:00:00Z, in microseconds).
+    let now: i64 = 1_767_225_600_000_000;
+    let attributes = doc.to_string();
+    let details = json!({"userName": user_name, "active": true, "after": doc}).to_string();
+    let resource = json!({"id": member_id, "user_id": user_id, "email": email,
+        "display_name": display_name, "role": "member", "status": "active", "source": "scim",
+        "has_password": false, "created_at": now, "disconnected_at": null})
+    .to_string();
+    let done = sqlx::query(INSERT_ROWS)
+        .bind(user_id)
+        .bind(&email)
+        .bind((!email.is_empty()).then(|| email.to_lowercase()))
+        .bind(&display_name)
+        .bind(member_id)
+        .bind(app.org_id)
+        .bind(&user_name)
+        .bind(user_name.to_lowercase())
+        .bind(&external_id)
+        .bind(&attributes)
+        .bind(Value::Array(emails).to_string())
+        .bind(Uuid::now_v7())
+        .bind(member_id.to_string())
+        .bind(&details)
+        .bind(now)
+        .bind(&resource)
+        .bind(Uuid::now_v7())
+        .bind(Uuid::now_v7())
+        .execute(&app.write)
+        .await;
+    let id = member_id.to_string();
+    doc["id"] = json!(id);
+    doc["meta"] = json!({
+        "resourceType": "User",
+        "created": "2026-01-01T00:00:00Z",
+        "lastModified": "2026-01-01T00:00:00Z",
+        "location": format!("/scim/v2/Users/{id}"),
+        "version": "W/\"1\"",
+    });
+    match done {
+        Ok(_) => scim(StatusCode::CREATED, doc.to_string()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             (StatusCode::CONFLICT, "userName taken").into_response()
         }
