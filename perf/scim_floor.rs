@@ -218,14 +218,7 @@ async fn create(State(db): State<Db>, body: Bytes) -> Response {
         return (StatusCode::BAD_REQUEST, "no userName").into_response();
     };
     let id = Uuid::now_v7().to_string();
-    doc["id"] = json!(id);
-    doc["meta"] = json!({
-        "resourceType": "User",
-        "created": "2026-01-01T00:00:00Z",
-        "lastModified": "2026-01-01T00:00:00Z",
-        "location": format!("/scim/v2/Users/{id}"),
-        "version": "W/\"1\"",
-    });
+    with_id_and_meta(&mut doc, &id);
     let text = doc.to_string();
     let done = match &db {
         Db::Sqlite { write, .. } => sqlx::query(INSERT)
@@ -252,6 +245,18 @@ async fn create(State(db): State<Db>, body: Bytes) -> Response {
         }
         Err(e) => internal(e),
     }
+}
+
+/// The created resource as both floors answer it: the body with an id and `meta`.
+fn with_id_and_meta(doc: &mut Value, id: &str) {
+    doc["id"] = json!(id);
+    doc["meta"] = json!({
+        "resourceType": "User",
+        "created": "2026-01-01T00:00:00Z",
+        "lastModified": "2026-01-01T00:00:00Z",
+        "location": format!("/scim/v2/Users/{id}"),
+        "version": "W/\"1\"",
+    });
 }
 
 /// `GET /scim/v2/Users` of the `same-rows` floor: the count only (the benchmark's seed
@@ -337,15 +342,7 @@ async fn create_rows(State(app): State<SameRows>, body: Bytes) -> Response {
         .bind(Uuid::now_v7())
         .execute(&app.write)
         .await;
-    let id = member_id.to_string();
-    doc["id"] = json!(id);
-    doc["meta"] = json!({
-        "resourceType": "User",
-        "created": "2026-01-01T00:00:00Z",
-        "lastModified": "2026-01-01T00:00:00Z",
-        "location": format!("/scim/v2/Users/{id}"),
-        "version": "W/\"1\"",
-    });
+    with_id_and_meta(&mut doc, &member_id.to_string());
     match done {
         Ok(_) => scim(StatusCode::CREATED, doc.to_string()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
