@@ -10,7 +10,8 @@ Subcommands (each prints one JSON line on stdout):
   check-get   GET a userName filter and verify exactly one match
   ids         the ids of the first --count users (sorted by creation)
   group-bench build a group of --members users (PATCH add in chunks), then time
-              sequential single-member PATCH add / remove
+              sequential single-member PATCH add / remove; with --also-members,
+              a second group whose PATCHes interleave with the first's
 """
 
 import argparse
@@ -210,6 +211,24 @@ async def timed(conn, method, path, body, expect):
     return dt
 
 
+async def build_group(conn, path, name, members, chunk):
+    """A new group with `members` (PATCH add, `chunk` a request): its path, fill seconds, size."""
+    status, body = await conn.request(
+        "POST", f"{path}/Groups", {"schemas": [SCIM_GROUP], "displayName": name}
+    )
+    if status != 201:
+        raise SystemExit(f"group create -> {status}: {body[:300]!r}")
+    gpath = f"{path}/Groups/{json.loads(body)['id']}"
+    t0 = time.perf_counter()
+    for k in range(0, len(members), chunk):
+        op = {"op": "add", "path": "members", "value": [{"value": m} for m in members[k : k + chunk]]}
+        await timed(conn, "PATCH", gpath, {"schemas": [PATCH_OP], "Operations": [op]}, (200, 204))
+    fill_secs = time.perf_counter() - t0
+    # Check the size (only members' count, via the list response).
+    status, body = await conn.request("GET", f"{gpath}?attributes=members")
+    return gpath, fill_secs, len(json.loads(body).get("members", []))
+
+
 async def group_bench(a):
     host, port, path = parse_base(a.base)
     conn = Conn(host, port, a.token)
@@ -217,37 +236,35 @@ async def group_bench(a):
     if len(ids) < a.members + a.reps:
         raise SystemExit(f"need {a.members + a.reps} users, found {len(ids)}")
     members, spare = ids[: a.members], ids[a.members : a.members + a.reps]
-    status, body = await conn.request(
-        "POST", f"{path}/Groups", {"schemas": [SCIM_GROUP], "displayName": a.name}
-    )
-    if status != 201:
-        raise SystemExit(f"group create -> {status}: {body[:300]!r}")
-    gid = json.loads(body)["id"]
-    gpath = f"{path}/Groups/{gid}"
-    t0 = time.perf_counter()
-    for k in range(0, len(members), a.chunk):
-        chunk = members[k : k + a.chunk]
-        op = {"op": "add", "path": "members", "value": [{"value": m} for m in chunk]}
-        await timed(conn, "PATCH", gpath, {"schemas": [PATCH_OP], "Operations": [op]}, (200, 204))
-    fill_secs = time.perf_counter() - t0
-    # Check the size (only members' count, via the list response).
-    status, body = await conn.request("GET", f"{gpath}?attributes=members")
-    size = len(json.loads(body).get("members", []))
-    adds, removes = [], []
-    # Alternate add/remove of distinct non-members: the group stays at N or N+1.
+    wanted = [(a.name, members)]
+    if a.also_members:
+        wanted.append((a.also_name, members[: a.also_members]))
+    groups = []
+    for name, group_members in wanted:
+        gpath, fill_secs, size = await build_group(conn, path, name, group_members, a.chunk)
+        groups.append({"name": name, "path": gpath, "fill": fill_secs, "size": size, "adds": [], "removes": []})
+    # Alternate add/remove of distinct non-members: each group stays at N or N+1. With a
+    # second group, its PATCHes interleave with the first's, so both are timed under the
+    # same conditions (the same moment of the server, the same placement of its threads).
     for m in spare:
         add = {"op": "add", "path": "members", "value": [{"value": m}]}
         rem = {"op": "remove", "path": f'members[value eq "{m}"]'}
-        adds.append(await timed(conn, "PATCH", gpath, {"schemas": [PATCH_OP], "Operations": [add]}, (200, 204)))
-        removes.append(await timed(conn, "PATCH", gpath, {"schemas": [PATCH_OP], "Operations": [rem]}, (200, 204)))
+        for g in groups:
+            g["adds"].append(await timed(conn, "PATCH", g["path"], {"schemas": [PATCH_OP], "Operations": [add]}, (200, 204)))
+        for g in groups:
+            g["removes"].append(await timed(conn, "PATCH", g["path"], {"schemas": [PATCH_OP], "Operations": [rem]}, (200, 204)))
     conn.close()
     r = lambda v: round(v, 3)
-    print(json.dumps({
-        "group": a.name, "members": size, "fill_seconds": round(fill_secs, 3), "reps": len(spare),
-        "add_p50_ms": r(statistics.median(adds)), "add_p99_ms": r(pct(adds, 99)), "add_max_ms": r(max(adds)),
-        "remove_p50_ms": r(statistics.median(removes)), "remove_p99_ms": r(pct(removes, 99)),
-        "remove_max_ms": r(max(removes)),
-    }))
+    out = [{
+        "group": g["name"], "members": g["size"], "fill_seconds": round(g["fill"], 3), "reps": len(spare),
+        "add_p50_ms": r(statistics.median(g["adds"])), "add_p99_ms": r(pct(g["adds"], 99)), "add_max_ms": r(max(g["adds"])),
+        "remove_p50_ms": r(statistics.median(g["removes"])), "remove_p99_ms": r(pct(g["removes"], 99)),
+        "remove_max_ms": r(max(g["removes"])),
+    } for g in groups]
+    result = out[0]
+    if len(out) > 1:
+        result["also"] = out[1]
+    print(json.dumps(result))
     return 0
 
 
@@ -285,6 +302,9 @@ def main():
             s.add_argument("--members", type=int, required=True)
             s.add_argument("--reps", type=int, default=500)
             s.add_argument("--chunk", type=int, default=500)
+            s.add_argument("--also-members", type=int, default=0,
+                           help="a second group of this many members, timed interleaved with the first")
+            s.add_argument("--also-name", default="small")
     a = p.parse_args()
     fn = {"seed": seed, "check-get": check_get, "ids": ids_cmd, "group-bench": group_bench}[a.cmd]
     sys.exit(asyncio.run(fn(a)))
