@@ -154,6 +154,18 @@ fn internal(e: sqlx::Error) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
 }
 
+/// The answer to `GET /scim/v2/Users` without a filter: the count alone.
+fn count_answer(total: Result<i64, sqlx::Error>) -> Response {
+    match total {
+        Ok(n) => scim(
+            StatusCode::OK,
+            json!({"schemas": [LIST], "totalResults": n, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+                .to_string(),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
 /// The value of `userName eq "<value>"`, the one filter the benchmark sends.
 fn user_name_eq(filter: &str) -> Option<&str> {
     let rest = filter.trim().strip_prefix("userName eq \"")?;
@@ -166,14 +178,7 @@ async fn list(State(db): State<Db>, Query(q): Query<HashMap<String, String>>) ->
             Db::Sqlite { read, .. } => sqlx::query_scalar(COUNT).bind(ORG).fetch_one(read).await,
             Db::Postgres(pool) => sqlx::query_scalar(COUNT).bind(ORG).fetch_one(pool).await,
         };
-        return match total {
-            Ok(n) => scim(
-                StatusCode::OK,
-                json!({"schemas": [LIST], "totalResults": n, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
-                    .to_string(),
-            ),
-            Err(e) => internal(e),
-        };
+        return count_answer(total);
     };
     let Some(name) = user_name_eq(filter) else {
         return (StatusCode::BAD_REQUEST, "only userName eq").into_response();
@@ -267,14 +272,7 @@ async fn count_rows(State(app): State<SameRows>) -> Response {
             .bind(app.org_id)
             .fetch_one(&app.read)
             .await;
-    match total {
-        Ok(n) => scim(
-            StatusCode::OK,
-            json!({"schemas": [LIST], "totalResults": n, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
-                .to_string(),
-        ),
-        Err(e) => internal(e),
-    }
+    count_answer(total)
 }
 
 /// The statement of Gatehouse's SCIM create (`store/scim_users.rs`, `insert_new`).

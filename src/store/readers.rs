@@ -86,23 +86,24 @@ impl SqliteReaders {
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let conn = match inner.take_idle() {
-            Some(idle) if idle.since.elapsed() < CHECK_AFTER_IDLE => idle.conn,
-            Some(mut idle) => match idle.conn.ping().await {
-                Ok(()) => idle.conn,
-                Err(e) => {
-                    tracing::warn!(error = %e, "an idle SQLite read connection stopped; opening a new one");
-                    inner.open.fetch_sub(1, Ordering::AcqRel);
-                    inner.open_new().await?
-                }
-            },
-            None => inner.open_new().await?,
+        let (conn, stale) = match inner.take_idle() {
+            Some(idle) => (idle.conn, idle.since.elapsed() >= CHECK_AFTER_IDLE),
+            None => (inner.open_new().await?, false),
         };
-        Ok(ReadConn {
+        // Lent before the check: a caller that goes away during the ping gives the
+        // connection back like any other, and the count of open ones stays right.
+        let mut lent = ReadConn {
             conn: Some(conn),
             inner: self.inner.clone(),
             _permit: permit,
-        })
+        };
+        if stale && let Err(e) = lent.ping().await {
+            tracing::warn!(error = %e, "an idle SQLite read connection stopped; opening a new one");
+            drop(lent.conn.take());
+            inner.open.fetch_sub(1, Ordering::AcqRel);
+            lent.conn = Some(inner.open_new().await?);
+        }
+        Ok(lent)
     }
 
     pub fn is_closed(&self) -> bool {
