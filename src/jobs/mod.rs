@@ -228,7 +228,7 @@ async fn run_at_tick(
         VERIFY_DOMAINS => crate::services::domains::recheck_all(ctx)
             .await
             .map(|o| json!(o)),
-        REFRESH_SAML_METADATA => crate::services::sso_connections::saml::refresh_all(ctx)
+        REFRESH_SAML_METADATA => crate::services::sso_connections::saml_metadata::refresh_all(ctx)
             .await
             .map(|(fetched, failed)| json!({"fetched": fetched, "failed": failed})),
         PURGE_EVENTS => crate::services::events::purge(ctx).await.map(|o| json!(o)),

@@ -5,9 +5,12 @@
 //! (`sso_connection.*`).
 
 mod checks;
+mod connection_test;
 pub mod saml;
+pub mod saml_metadata;
 mod secrets;
 
+pub use connection_test::{TestProblem, TestResult, test};
 pub use secrets::reseal;
 use secrets::seal;
 pub(crate) use secrets::sealer;
@@ -15,7 +18,6 @@ pub(crate) use secrets::sealer;
 use super::audit::{self, Actor, Change};
 use super::members::OrgActor;
 use super::{Ctx, Error, Result, not_found};
-use crate::auth::oidc::probe::{ProbeProblem, ProbeReport};
 use crate::domain::{AuditAction, LinkAttribute, Role, Timestamp};
 use crate::store::sso_connections::{self as store, Connection};
 
@@ -125,22 +127,6 @@ pub struct ConnectionUpdate {
     /// `null` removes the link rule.
     #[serde(default, deserialize_with = "present")]
     pub link: Option<Option<LinkRule>>,
-}
-
-/// The answer of *Test connection*.
-#[derive(Debug, Clone, Serialize)]
-pub struct TestResult {
-    pub ok: bool,
-    /// What is wrong, when something is: `{code, message}`.
-    pub problem: Option<TestProblem>,
-    /// What discovery says (endpoints, signing algorithms), when it could be read.
-    pub discovery: Option<ProbeReport>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TestProblem {
-    pub code: &'static str,
-    pub message: String,
 }
 
 /// The redirect URI of connection `id` at this installation.
@@ -391,65 +377,6 @@ pub async fn delete(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<()> {
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Fetches the issuer's discovery document and key set and says what is wrong, if
-/// anything; also checks that the stored secret still opens. Audited with its outcome.
-pub async fn test(ctx: &Ctx, actor: &OrgActor, id: Uuid) -> Result<TestResult> {
-    actor.require_admin("test SSO connections")?;
-    let c = {
-        let mut db = ctx.store.read().await?;
-        store::get(&mut db, actor.org_id, id)
-            .await
-            .map_err(not_found("SSO connection"))?
-    };
-    let result = if c.kind == "saml" {
-        saml::test(ctx, &c).await?
-    } else {
-        match sealer(ctx)?.open(id.as_bytes(), &c.client_secret_sealed) {
-            Err(e) => TestResult {
-                ok: false,
-                problem: Some(TestProblem {
-                    code: "secret_unreadable",
-                    message: format!(
-                        "The stored client secret cannot be read ({e}); enter the client secret again."
-                    ),
-                }),
-                discovery: None,
-            },
-            Ok(_) => match ctx.oidc.probe(&c.issuer).await {
-                Ok(report) => TestResult {
-                    ok: true,
-                    problem: None,
-                    discovery: Some(report),
-                },
-                Err(p) => TestResult {
-                    ok: false,
-                    problem: Some(problem(&p)),
-                    discovery: None,
-                },
-            },
-        }
-    };
-    let outcome = result.problem.as_ref().map_or("ok", |p| p.code);
-    audit::record_alone(
-        ctx,
-        &actor.audit_actor(),
-        change(
-            AuditAction::SsoConnectionTested,
-            &c,
-            json!({"name": c.name, "outcome": outcome}),
-        ),
-    )
-    .await;
-    Ok(result)
-}
-
-fn problem(p: &ProbeProblem) -> TestProblem {
-    TestProblem {
-        code: p.code(),
-        message: p.to_string(),
-    }
 }
 
 pub(crate) fn view(ctx: &Ctx, c: &Connection) -> ConnectionView {
